@@ -1,0 +1,51 @@
+# cameo: `make demo` and `make test` work on a fresh machine; both run `make setup` first.
+# Everything built or downloaded lives outside the clone, under $(CAMEO_CACHE).
+
+CAMEO_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cameo
+export CAMEO_CACHE
+export CARGO_TARGET_DIR ?= $(CAMEO_CACHE)/target
+export ORT_DYLIB_PATH ?= $(CAMEO_CACHE)/lib/libonnxruntime.so
+export CAMEO_MODELS_DIR ?= $(CAMEO_CACHE)/models
+export CAMEO_TESTDATA ?= $(CAMEO_CACHE)/testdata
+
+PYTHON := $(CAMEO_CACHE)/venv/bin/python
+DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
+OUT := out
+
+.PHONY: setup testdata demo test lint bench schema
+
+## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
+setup:
+	hack/setup.sh
+
+## testdata: synthesise the test and demo videos from photos, with their ground truth
+testdata: setup
+	$(PYTHON) hack/synth.py $(CAMEO_CACHE)/photos $(CAMEO_TESTDATA) testdata
+
+## demo: who appears when in the demo video, against a gallery of other photos
+demo: setup
+	$(PYTHON) hack/synth.py $(CAMEO_CACHE)/photos $(CAMEO_TESTDATA) testdata demo
+	cargo build --release --locked -p cameo-detector
+	@mkdir -p $(OUT)
+	$(DETECTOR) detect --video $(CAMEO_TESTDATA)/demo.mp4 --gallery $(CAMEO_TESTDATA)/galleries/demo \
+		--json $(OUT)/demo.json --timeline $(OUT)/demo.png
+	@echo
+	@echo "Ground truth (testdata/scenarios/demo.json; of these only Barack Obama is in the gallery):"
+	@$(PYTHON) hack/show_truth.py $(CAMEO_TESTDATA)/demo.truth.json
+	@echo "Wrote $(OUT)/demo.json (results) and $(OUT)/demo.png (timeline)"
+
+## test: lint, then every test (unit, integration against real models and videos)
+test: testdata lint
+	cargo test --release --locked --workspace
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --release --locked --workspace --all-targets -- -D warnings
+
+## bench: detector throughput, per-stage cost and OpenCV side by side (Markdown on stdout)
+bench: testdata
+	cargo bench --locked -p cameo-detector --bench pipeline
+
+## schema: regenerate the committed JSON Schema of the results document
+schema:
+	cargo run --release --locked -p cameo-detector -- schema > detector/schema/results.v1.json

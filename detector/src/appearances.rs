@@ -1,0 +1,225 @@
+//! Appearances stage: a person's tracks become time intervals and a screen time;
+//! tracks that match nobody are grouped into anonymous clusters.
+
+use crate::embed::Embedding;
+use crate::identify::{EnrolledPerson, IdentifiedTrack};
+use crate::results::{Appearance, PersonAppearances, SampleFace};
+
+#[derive(Debug, Clone, Copy)]
+pub struct AppearanceConfig {
+    /// Each sampled face stands for this long (one sample period).
+    pub sample_period_seconds: f64,
+    /// Intervals of one person closer than this merge into one appearance.
+    pub gap_tolerance_seconds: f64,
+    /// Video length: no interval ends after it.
+    pub duration_seconds: f64,
+}
+
+/// A sighting of one face, with its similarity to whoever it is attributed to.
+#[derive(Debug, Clone, Copy)]
+struct Sighting {
+    seconds: f64,
+    similarity: f32,
+    score: f32,
+    bbox: crate::geometry::BBox,
+}
+
+/// Enrolled people with at least one identified track, by first appearance.
+pub fn known_people(
+    tracks: &[IdentifiedTrack],
+    gallery: &[EnrolledPerson],
+    config: &AppearanceConfig,
+) -> Vec<PersonAppearances> {
+    let mut people: Vec<PersonAppearances> = gallery
+        .iter()
+        .enumerate()
+        .filter_map(|(index, person)| {
+            let sightings = sightings(tracks.iter().filter(|t| t.person == Some(index)), |t, i| t.similarities[i]);
+            summarize(person.name.clone(), sightings, config)
+        })
+        .collect();
+    people.sort_by(|a, b| a.first_seen_seconds.total_cmp(&b.first_seen_seconds));
+    people
+}
+
+/// Unidentified tracks grouped by likeness into `unknown-1..N`, numbered by first appearance.
+pub fn unknown_people(
+    tracks: &[IdentifiedTrack],
+    cluster_similarity: f32,
+    config: &AppearanceConfig,
+) -> Vec<PersonAppearances> {
+    let unknown: Vec<&IdentifiedTrack> = tracks.iter().filter(|t| t.person.is_none()).collect();
+    let templates: Vec<Embedding> = unknown.iter().map(|t| t.track.template()).collect();
+    let clusters = cluster(&templates, cluster_similarity);
+    let mut people: Vec<PersonAppearances> = clusters
+        .iter()
+        .filter_map(|members| {
+            let centroid = Embedding::mean(members.iter().map(|&m| &templates[m]));
+            let member_tracks = members.iter().map(|&m| unknown[m]);
+            let sightings = sightings(member_tracks, |t, i| t.track.observations[i].embedding.cosine(&centroid));
+            summarize(String::new(), sightings, config)
+        })
+        .collect();
+    people.sort_by(|a, b| a.first_seen_seconds.total_cmp(&b.first_seen_seconds));
+    for (n, person) in people.iter_mut().enumerate() {
+        person.name = format!("unknown-{}", n + 1);
+    }
+    people
+}
+
+/// Average-linkage agglomerative clustering: repeatedly merges the two most similar
+/// clusters while their mean pairwise similarity is at least `min_similarity`.
+fn cluster(templates: &[Embedding], min_similarity: f32) -> Vec<Vec<usize>> {
+    let mut clusters: Vec<Vec<usize>> = (0..templates.len()).map(|i| vec![i]).collect();
+    let linkage = |a: &[usize], b: &[usize]| {
+        let total: f32 = a.iter().flat_map(|&i| b.iter().map(move |&j| templates[i].cosine(&templates[j]))).sum();
+        total / (a.len() * b.len()) as f32
+    };
+    loop {
+        let mut best: Option<(f32, usize, usize)> = None;
+        for i in 0..clusters.len() {
+            for j in i + 1..clusters.len() {
+                let similarity = linkage(&clusters[i], &clusters[j]);
+                if similarity >= min_similarity && best.is_none_or(|(s, _, _)| similarity > s) {
+                    best = Some((similarity, i, j));
+                }
+            }
+        }
+        let Some((_, i, j)) = best else {
+            return clusters;
+        };
+        let merged = clusters.swap_remove(j);
+        clusters[i].extend(merged);
+    }
+}
+
+fn sightings<'a>(
+    tracks: impl Iterator<Item = &'a IdentifiedTrack>,
+    similarity: impl Fn(&IdentifiedTrack, usize) -> f32,
+) -> Vec<Sighting> {
+    let mut all: Vec<Sighting> = tracks
+        .flat_map(|t| {
+            let similarity = &similarity;
+            t.track.observations.iter().enumerate().map(move |(i, o)| Sighting {
+                seconds: o.seconds,
+                similarity: similarity(t, i),
+                score: o.score,
+                bbox: o.bbox,
+            })
+        })
+        .collect();
+    all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    all
+}
+
+/// Merges time-ordered sightings into appearances; `None` when there are none.
+fn summarize(name: String, sightings: Vec<Sighting>, config: &AppearanceConfig) -> Option<PersonAppearances> {
+    let mut groups: Vec<Vec<Sighting>> = Vec::new();
+    for s in sightings {
+        match groups.last_mut() {
+            Some(group) if s.seconds - interval_end(group, config) <= config.gap_tolerance_seconds => group.push(s),
+            _ => groups.push(vec![s]),
+        }
+    }
+    let appearances: Vec<Appearance> = groups
+        .iter()
+        .map(|group| {
+            let best = group.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap_or(&group[0]);
+            Appearance {
+                start_seconds: group[0].seconds,
+                end_seconds: interval_end(group, config),
+                confidence: mean(group.iter().map(|s| s.similarity)),
+                faces: group.len(),
+                sample: SampleFace { seconds: best.seconds, bbox: best.bbox },
+            }
+        })
+        .collect();
+    let first = appearances.first()?;
+    Some(PersonAppearances {
+        name,
+        screen_time_seconds: appearances.iter().map(|a| a.end_seconds - a.start_seconds).sum(),
+        first_seen_seconds: first.start_seconds,
+        confidence: mean(groups.iter().flatten().map(|s| s.similarity)),
+        appearances,
+    })
+}
+
+/// A group of sightings lasts until one sample period after its last sighting.
+fn interval_end(group: &[Sighting], config: &AppearanceConfig) -> f64 {
+    let last = group.last().map_or(0.0, |s| s.seconds);
+    (last + config.sample_period_seconds).min(config.duration_seconds.max(last))
+}
+
+fn mean(values: impl Iterator<Item = f32>) -> f32 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::BBox;
+    use crate::track::{FaceObservation, Track};
+
+    fn unit(angle_degrees: f32) -> Embedding {
+        let mut v = vec![0.0; 128];
+        v[0] = angle_degrees.to_radians().cos();
+        v[1] = angle_degrees.to_radians().sin();
+        Embedding::normalized(v)
+    }
+
+    fn track(person: Option<usize>, seconds: &[f64], angle: f32) -> IdentifiedTrack {
+        IdentifiedTrack {
+            track: Track {
+                observations: seconds
+                    .iter()
+                    .map(|&s| FaceObservation { seconds: s, bbox: BBox::default(), score: 0.9, embedding: unit(angle) })
+                    .collect(),
+            },
+            person,
+            similarities: vec![0.8; seconds.len()],
+        }
+    }
+
+    const CONFIG: AppearanceConfig =
+        AppearanceConfig { sample_period_seconds: 0.5, gap_tolerance_seconds: 1.5, duration_seconds: 20.0 };
+
+    #[test]
+    fn close_tracks_merge_and_distant_ones_make_separate_appearances() {
+        let gallery = vec![EnrolledPerson { name: "Ada".into(), embeddings: vec![unit(0.0)] }];
+        let tracks =
+            vec![track(Some(0), &[1.0, 1.5, 2.0], 0.0), track(Some(0), &[3.5, 4.0], 0.0), track(Some(0), &[9.0], 0.0)];
+        let people = known_people(&tracks, &gallery, &CONFIG);
+        assert_eq!(people.len(), 1);
+        let spans: Vec<(f64, f64)> = people[0].appearances.iter().map(|a| (a.start_seconds, a.end_seconds)).collect();
+        assert_eq!(spans, vec![(1.0, 4.5), (9.0, 9.5)]);
+        assert_eq!(people[0].screen_time_seconds, 4.0);
+        assert_eq!(people[0].first_seen_seconds, 1.0);
+    }
+
+    #[test]
+    fn enrolled_people_never_seen_are_not_reported() {
+        let gallery = vec![
+            EnrolledPerson { name: "Ada".into(), embeddings: vec![unit(0.0)] },
+            EnrolledPerson { name: "Bea".into(), embeddings: vec![unit(90.0)] },
+        ];
+        let people = known_people(&[track(Some(1), &[2.0], 90.0)], &gallery, &CONFIG);
+        assert_eq!(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["Bea"]);
+    }
+
+    #[test]
+    fn unknown_tracks_of_one_face_cluster_together_and_are_numbered_by_first_sighting() {
+        let tracks = vec![
+            track(None, &[8.0], 90.0),
+            track(None, &[1.0], 0.0),
+            track(None, &[5.0], 5.0),
+            track(Some(0), &[3.0], 45.0),
+        ];
+        let unknown = unknown_people(&tracks, 0.4, &CONFIG);
+        assert_eq!(unknown.len(), 2);
+        assert_eq!(unknown[0].name, "unknown-1");
+        assert_eq!(unknown[0].appearances.len(), 2); // 1.0 and 5.0, the same face
+        assert_eq!(unknown[1].name, "unknown-2");
+        assert_eq!(unknown[1].first_seen_seconds, 8.0);
+    }
+}

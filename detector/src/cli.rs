@@ -1,0 +1,115 @@
+//! Command-line interface of `cameo-detector`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::detect::DetectorConfig;
+use crate::pipeline::PipelineConfig;
+use crate::runtime::DeviceRequest;
+
+#[derive(Debug, Parser)]
+#[command(name = "cameo-detector", version, about = "Find which people appear in a video, and when")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log format: text for terminals, json for log collectors; auto picks by whether stderr is a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "CAMEO_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse a local video file against a gallery folder.
+    Detect(Box<DetectArgs>),
+    /// Print the JSON Schema of the results document.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// The video file.
+    #[arg(long)]
+    pub video: PathBuf,
+
+    /// Gallery folder: one sub-folder per person, named after them, holding their photos.
+    #[arg(long)]
+    pub gallery: PathBuf,
+
+    /// Frames analysed per second of video.
+    #[arg(long, default_value_t = PipelineConfig::DEFAULT_FPS)]
+    pub fps: f64,
+
+    /// Minimum cosine similarity between a face and a gallery photo to name it.
+    #[arg(long, default_value_t = PipelineConfig::DEFAULT_THRESHOLD)]
+    pub threshold: f32,
+
+    /// Minimum lead of the best match over the runner-up.
+    #[arg(long, default_value_t = PipelineConfig::DEFAULT_MARGIN)]
+    pub margin: f32,
+
+    /// Minimum face detection score (0-1).
+    #[arg(long, default_value_t = DetectorConfig::default().score_threshold)]
+    pub detection_threshold: f32,
+
+    /// Smallest face to find (box height in frame pixels) [default: 40 per 1080 lines].
+    #[arg(long)]
+    pub min_face_size: Option<f32>,
+
+    /// Write the results document (JSON) to this file, or to stdout with `-`.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Draw a PNG with one lane per person over time.
+    #[arg(long)]
+    pub timeline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+/// Where the models and ONNX Runtime are, and what to run them on.
+#[derive(Debug, Args)]
+pub struct RuntimeArgs {
+    /// Execution device.
+    #[arg(long, value_enum, default_value_t = DeviceRequest::Auto)]
+    pub device: DeviceRequest,
+
+    /// Folder holding yunet.onnx and sface.onnx, as `make setup` prepares them
+    /// [default: ~/.cache/cameo/models].
+    #[arg(long, env = "CAMEO_MODELS_DIR")]
+    pub models: Option<PathBuf>,
+
+    /// ONNX Runtime shared library.
+    #[arg(long, env = "ORT_DYLIB_PATH", default_value = "libonnxruntime.so")]
+    pub onnxruntime: PathBuf,
+
+    /// Where gallery embeddings are cached [default: ~/.cache/cameo/embeddings].
+    #[arg(long, env = "CAMEO_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// CPU threads per model. Decoding, detection and embedding already run in parallel,
+    /// so 1 suits machines with few cores.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+
+    /// FFmpeg decoder threads, 0 for one per core [default: 1 on CPU, where inference
+    /// needs the other cores; 0 with CUDA].
+    #[arg(long)]
+    pub decoder_threads: Option<usize>,
+}
+
+/// `$XDG_CACHE_HOME/cameo` or `~/.cache/cameo`, where `make setup` puts models and caches.
+pub fn cache_root() -> Option<PathBuf> {
+    let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache"));
+    xdg.or(home).map(|dir| dir.join("cameo"))
+}

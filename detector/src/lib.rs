@@ -1,0 +1,25 @@
+//! cameo's detector: finds which people appear in a video, and when.
+//!
+//! The work is a pipeline of stages with plain data between them, each in its own module:
+//! [`video`] (frames) -> [`detect`] (faces) -> [`align`] (112x112 crops) -> [`embed`]
+//! (embeddings) -> [`track`] (tracks) -> [`identify`] (names) -> [`appearances`]
+//! (who appears when), wired together by [`pipeline`].
+
+pub mod align;
+pub mod appearances;
+pub mod cli;
+pub mod detect;
+pub mod embed;
+pub mod error;
+pub mod gallery;
+pub mod geometry;
+pub mod identify;
+pub mod models;
+pub mod output;
+pub mod pipeline;
+pub mod report;
+pub mod results;
+pub mod runtime;
+pub mod timeline;
+pub mod track;
+pub mod video;

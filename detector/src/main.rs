@@ -1,0 +1,152 @@
+//! `cameo-detector`: see `cameo-detector --help` and the README for exit codes.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, RuntimeArgs, cache_root};
+use cameo_detector::detect::DetectorConfig;
+use cameo_detector::error::{self, Error, Result};
+use cameo_detector::gallery::{GalleryFolder, enroll};
+use cameo_detector::identify::MatchConfig;
+use cameo_detector::models::Models;
+use cameo_detector::output::write_atomically;
+use cameo_detector::pipeline::{PipelineConfig, analyse};
+use cameo_detector::runtime::{Device, Runtime};
+use cameo_detector::video::VideoReader;
+use cameo_detector::{report, results, timeline};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors are configuration errors (3); exit 2 is reserved for bad input.
+            return if e.use_stderr() { ExitCode::from(error::ExitCode::Config as u8) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_logging(cli.log_format);
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(exit_code = e.exit_code() as u8, "{e}");
+            if !std::io::stderr().is_terminal() || cli.log_format == LogFormat::Json {
+                // Also as plain text, for a container's termination message and for people.
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json { builder.json().init() } else { builder.with_target(false).init() }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&results::json_schema()).unwrap_or_default();
+            println!("{schema}");
+            Ok(())
+        }
+        Command::Detect(args) => detect(*args),
+    }
+}
+
+fn detect(args: DetectArgs) -> Result<()> {
+    for output in [&args.json, &args.timeline].into_iter().flatten().filter(|p| p.as_os_str() != "-") {
+        check_output_dir(output)?;
+    }
+    let mut config = PipelineConfig {
+        fps: args.fps,
+        min_face_px: args.min_face_size,
+        matching: MatchConfig { threshold: args.threshold, margin: args.margin },
+        detector: DetectorConfig { score_threshold: args.detection_threshold, ..DetectorConfig::default() },
+        ..PipelineConfig::default()
+    };
+    config.validate()?;
+    // A bad video fails here, before any model or gallery work.
+    VideoReader::open(&args.video, 1)?;
+    let (runtime, mut models) = load_models(&args.runtime, config.detector)?;
+    // With inference on the GPU, decoding is the CPU's only work: let FFmpeg use every core.
+    config.decoder_threads =
+        args.runtime.decoder_threads.unwrap_or(if runtime.device() == Device::Cuda { 0 } else { 1 });
+
+    let folder = GalleryFolder::scan(&args.gallery)?;
+    let progress = progress_bar("enrolling", folder.photo_count() as u64);
+    let cache_dir = args.runtime.cache_dir.clone().or_else(|| cache_root().map(|d| d.join("embeddings")));
+    let gallery = enroll(&folder, &mut models, cache_dir.as_deref(), || progress.inc(1))?;
+    progress.finish_and_clear();
+    tracing::info!(people = gallery.len(), photos = folder.photo_count(), "gallery enrolled");
+
+    let progress = progress_bar("analysing", 0);
+    let source = args.video.display().to_string();
+    let analysis = analyse(&args.video, &source, &mut models, &gallery, &config, runtime.device().name(), &progress)?;
+    let t = analysis.timings;
+    tracing::info!(
+        wall_s = t.wall.as_secs_f64(),
+        decode_s = t.decode.as_secs_f64(),
+        detect_s = t.detect.as_secs_f64(),
+        align_s = t.align.as_secs_f64(),
+        embed_s = t.embed.as_secs_f64(),
+        track_s = t.track.as_secs_f64(),
+        frames = analysis.document.video.frames_analysed,
+        "analysis finished"
+    );
+
+    let document = &analysis.document;
+    let json = serde_json::to_vec_pretty(document).map_err(|e| Error::Inference(e.to_string()))?;
+    match &args.json {
+        Some(path) if path.as_os_str() == "-" => println!("{}", String::from_utf8_lossy(&json)),
+        Some(path) => {
+            write_atomically(path, &json).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?
+        }
+        None => {}
+    }
+    if let Some(path) = &args.timeline {
+        timeline::write_timeline(document, path)?;
+    }
+    if args.json.as_deref() != Some(Path::new("-")) {
+        print!("{}", report::table(document));
+    }
+    Ok(())
+}
+
+fn load_models(args: &RuntimeArgs, detector: DetectorConfig) -> Result<(Runtime, Models)> {
+    let runtime = Runtime::new(&args.onnxruntime, args.device, args.threads)?;
+    let dir = args
+        .models
+        .clone()
+        .or_else(|| cache_root().map(|d| d.join("models")))
+        .ok_or_else(|| Error::Config("no models folder: pass --models or set CAMEO_MODELS_DIR".into()))?;
+    let models = Models::load(&runtime, &dir, detector)?;
+    Ok((runtime, models))
+}
+
+fn check_output_dir(path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::Config(format!("cannot write {}: folder {} does not exist", path.display(), dir.display())))
+    }
+}
+
+fn progress_bar(message: &'static str, length: u64) -> ProgressBar {
+    let bar = ProgressBar::new(length).with_message(message);
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {elapsed}<{eta}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}

@@ -1,0 +1,64 @@
+//! The two face models, loaded once and shared by the gallery and the video pipeline.
+
+use std::path::Path;
+
+use image::RgbImage;
+
+use crate::align::align_face;
+use crate::detect::{Detection, DetectorConfig, DetectorInput, FaceDetector, default_min_face_px};
+use crate::embed::{Embedding, FaceEmbedder};
+use crate::error::Result;
+use crate::results::ModelInfo;
+use crate::runtime::{ModelFile, Runtime};
+
+/// File names inside the models directory, as `make setup` prepares them.
+pub const DETECTOR_FILE: &str = "yunet.onnx";
+pub const RECOGNIZER_FILE: &str = "sface.onnx";
+
+/// Boxes are loose estimates: a face counts as large enough within this fraction of the minimum.
+const MIN_FACE_SLACK: f32 = 0.8;
+
+pub struct Models {
+    pub detector: FaceDetector,
+    pub embedder: FaceEmbedder,
+    pub detector_file: ModelFile,
+    pub recognizer_file: ModelFile,
+}
+
+impl Models {
+    pub fn load(runtime: &Runtime, dir: &Path, config: DetectorConfig) -> Result<Self> {
+        let detector_file = ModelFile::open(dir.join(DETECTOR_FILE))?;
+        let recognizer_file = ModelFile::open(dir.join(RECOGNIZER_FILE))?;
+        Ok(Models {
+            detector: FaceDetector::new(runtime, &detector_file, config)?,
+            embedder: FaceEmbedder::new(runtime, &recognizer_file)?,
+            detector_file,
+            recognizer_file,
+        })
+    }
+
+    pub fn detector_info(&self) -> ModelInfo {
+        ModelInfo { name: "YuNet 2023mar (OpenCV Zoo)".into(), sha256: self.detector_file.sha256.clone() }
+    }
+
+    pub fn recognizer_info(&self) -> ModelInfo {
+        ModelInfo { name: "SFace 2021dec (OpenCV Zoo)".into(), sha256: self.recognizer_file.sha256.clone() }
+    }
+
+    /// Every face in a still image with its embedding, best detection first.
+    pub fn faces_in_image(&mut self, image: &RgbImage) -> Result<Vec<(Detection, Embedding)>> {
+        let min_face_px = default_min_face_px(image.height());
+        let input = DetectorInput::from_image(image, min_face_px);
+        let faces: Vec<Detection> =
+            self.detector.detect(&input)?.into_iter().filter(|d| large_enough(d, min_face_px)).collect();
+        let crops: Vec<RgbImage> = faces.iter().map(|d| align_face(image, &d.landmarks)).collect();
+        let embeddings = self.embedder.embed(&crops)?;
+        Ok(faces.into_iter().zip(embeddings).collect())
+    }
+}
+
+/// Whether a detection is at least the smallest face we promise to find (faces below it
+/// give embeddings too poor to trust).
+pub fn large_enough(detection: &Detection, min_face_px: f32) -> bool {
+    detection.bbox.height >= MIN_FACE_SLACK * min_face_px
+}

@@ -1,0 +1,291 @@
+//! The whole analysis of one video, stage by stage:
+//! frames -> detections -> aligned crops -> embeddings -> tracks -> identities -> appearances.
+//!
+//! Decoding runs on its own thread and hands sampled frames over a short queue, so
+//! that decode and inference overlap; crops are embedded in batches.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use indicatif::ProgressBar;
+
+use crate::align::align_face;
+use crate::appearances::{AppearanceConfig, known_people, unknown_people};
+use crate::detect::{Detection, DetectorConfig, FaceDetector, default_min_face_px};
+use crate::embed::FaceEmbedder;
+use crate::error::{Error, Result};
+use crate::identify::{EnrolledPerson, MatchConfig, identify_tracks};
+use crate::models::{Models, large_enough};
+use crate::results::{ModelsUsed, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
+use crate::track::{FaceObservation, TrackerConfig, build_tracks};
+use crate::video::{DecodeStats, SampledFrame, VideoInfo, VideoReader};
+
+/// Sampled frames decoded ahead of inference: enough to smooth out bursts, few enough
+/// to bound memory (a 4K RGB frame is 25 MB).
+const FRAME_QUEUE: usize = 4;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineConfig {
+    /// Frames analysed per second of video.
+    pub fps: f64,
+    /// Smallest face to find, in frame pixels; `None` for 40 px per 1080 lines.
+    pub min_face_px: Option<f32>,
+    pub detector: DetectorConfig,
+    pub matching: MatchConfig,
+    /// Sightings closer than this are one appearance; tracks bridge gaps up to it.
+    pub gap_tolerance_seconds: f64,
+    /// Minimum similarity for linking faces into tracks and tracks into unknown clusters.
+    pub link_similarity: f32,
+    /// FFmpeg decoder threads (0: one per core). One suits CPU inference, which needs the
+    /// other cores: 10% less CPU overhead than frame threading in `make bench`.
+    pub decoder_threads: usize,
+}
+
+impl PipelineConfig {
+    pub const DEFAULT_FPS: f64 = 2.0;
+    pub const DEFAULT_THRESHOLD: f32 = 0.363;
+    pub const DEFAULT_MARGIN: f32 = 0.05;
+    pub const DEFAULT_GAP_TOLERANCE_SECONDS: f64 = 1.5;
+    pub const DEFAULT_LINK_SIMILARITY: f32 = 0.45;
+}
+
+impl PipelineConfig {
+    /// Rejects values that would make the analysis meaningless or endless.
+    pub fn validate(&self) -> Result<()> {
+        let fail = |m: &str| Err(Error::Config(m.to_string()));
+        if !(self.fps > 0.0 && self.fps <= 60.0) {
+            return fail("--fps must be above 0 and at most 60");
+        }
+        if !(-1.0..=1.0).contains(&self.matching.threshold) || !(0.0..=2.0).contains(&self.matching.margin) {
+            return fail("--threshold must be within [-1, 1] and --margin within [0, 2]");
+        }
+        if !(0.0..=1.0).contains(&self.detector.score_threshold) {
+            return fail("--detection-threshold must be within [0, 1]");
+        }
+        if self.min_face_px.is_some_and(|px| px.is_nan() || px < 1.0) {
+            return fail("--min-face-size must be at least 1 pixel");
+        }
+        Ok(())
+    }
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            fps: Self::DEFAULT_FPS,
+            min_face_px: None,
+            detector: DetectorConfig::default(),
+            matching: MatchConfig { threshold: Self::DEFAULT_THRESHOLD, margin: Self::DEFAULT_MARGIN },
+            gap_tolerance_seconds: Self::DEFAULT_GAP_TOLERANCE_SECONDS,
+            link_similarity: Self::DEFAULT_LINK_SIMILARITY,
+            decoder_threads: 1,
+        }
+    }
+}
+
+/// Time spent in each stage. Decode overlaps the others, so they can add up to more than `wall`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimings {
+    pub decode: Duration,
+    pub detect: Duration,
+    pub align: Duration,
+    pub embed: Duration,
+    pub track: Duration,
+    pub wall: Duration,
+}
+
+pub struct Analysis {
+    pub document: ResultsDocument,
+    pub timings: StageTimings,
+}
+
+enum Decoded {
+    Info(VideoInfo),
+    Frame(SampledFrame),
+}
+
+/// One frame's faces, detected and aligned, waiting for their embeddings.
+struct DetectedFrame {
+    seconds: f64,
+    faces: Vec<Detection>,
+    crops: Vec<RgbImage>,
+}
+
+/// Analyses `video` against `gallery`. `source` names the video in the results document.
+pub fn analyse(
+    video: &Path,
+    source: &str,
+    models: &mut Models,
+    gallery: &[EnrolledPerson],
+    config: &PipelineConfig,
+    execution_provider: &str,
+    progress: &ProgressBar,
+) -> Result<Analysis> {
+    config.validate()?;
+    let started = Instant::now();
+    let mut timings = StageTimings::default();
+    let (frames_in, frames_out) = mpsc::sync_channel::<Decoded>(FRAME_QUEUE);
+    let (faces_in, faces_out) = mpsc::sync_channel::<DetectedFrame>(FRAME_QUEUE);
+    let Models { detector, embedder, .. } = models;
+    // Three stages on three threads, so every core has work whichever stage is the slowest.
+    let (info, stats, detected, embedded) = std::thread::scope(|scope| {
+        let decoding = scope.spawn(move || decode(video, config, frames_in));
+        let detecting = scope.spawn(move || detect_stage(frames_out, detector, config, faces_in, progress));
+        let embedded = embed_stage(faces_out, embedder);
+        let panicked = |_| Error::Inference("a pipeline thread panicked".into());
+        let decoded = decoding.join().map_err(panicked).and_then(|r| r);
+        let detected = detecting.join().map_err(panicked).and_then(|r| r);
+        // An earlier stage's error explains a later stage's early end, not the reverse.
+        decoded.and_then(|(info, stats)| Ok((info, stats, detected?, embedded?)))
+    })?;
+    let (detect_time, align_time, min_face_px) = detected;
+    let (observations, embed_time) = embedded;
+    timings.decode = stats.busy;
+    timings.detect = detect_time;
+    timings.align = align_time;
+    timings.embed = embed_time;
+    progress.finish_and_clear();
+
+    let track_started = Instant::now();
+    let faces_detected = observations.len();
+    let tracks = build_tracks(
+        observations,
+        &TrackerConfig { link_similarity: config.link_similarity, max_gap_seconds: config.gap_tolerance_seconds },
+    );
+    let identified = identify_tracks(tracks, gallery, &config.matching);
+    let frame_seconds = if info.frame_rate > 0.0 { 1.0 / info.frame_rate } else { 0.0 };
+    let duration_seconds = stats.last_seconds + frame_seconds;
+    let appearance_config = AppearanceConfig {
+        sample_period_seconds: 1.0 / config.fps,
+        gap_tolerance_seconds: config.gap_tolerance_seconds,
+        duration_seconds,
+    };
+    let people = known_people(&identified, gallery, &appearance_config);
+    let unknown = unknown_people(&identified, config.link_similarity, &appearance_config);
+    timings.track = track_started.elapsed();
+    timings.wall = started.elapsed();
+
+    let document = ResultsDocument {
+        schema_version: SCHEMA_VERSION.to_string(),
+        video: VideoSummary {
+            source: source.to_string(),
+            duration_seconds,
+            width: info.width,
+            height: info.height,
+            frame_rate: info.frame_rate,
+            codec: info.codec,
+            sampled_fps: config.fps,
+            frames_decoded: stats.frames_decoded,
+            frames_analysed: stats.frames_sampled,
+            faces_detected,
+        },
+        models: ModelsUsed {
+            detector: models.detector_info(),
+            recognizer: models.recognizer_info(),
+            execution_provider: execution_provider.to_string(),
+        },
+        parameters: Parameters {
+            match_threshold: config.matching.threshold,
+            match_margin: config.matching.margin,
+            min_face_size_px: min_face_px,
+            detection_score_threshold: config.detector.score_threshold,
+            gap_tolerance_seconds: config.gap_tolerance_seconds,
+        },
+        people,
+        unknown,
+    };
+    Ok(Analysis { document, timings })
+}
+
+/// Decode stage: opens the video, announces it, then streams sampled frames.
+fn decode(
+    video: &Path,
+    config: &PipelineConfig,
+    frames: mpsc::SyncSender<Decoded>,
+) -> Result<(VideoInfo, DecodeStats)> {
+    let reader = VideoReader::open(video, config.decoder_threads)?;
+    let info = reader.info().clone();
+    let min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.height));
+    frames.send(Decoded::Info(info.clone())).map_err(|_| stopped())?;
+    let stats =
+        reader.sample(config.fps, min_face_px, |frame| frames.send(Decoded::Frame(frame)).map_err(|_| stopped()))?;
+    Ok((info, stats))
+}
+
+/// A stage whose consumer has gone away stops; the consumer's own error is what gets reported.
+fn stopped() -> Error {
+    Error::Inference("analysis stopped".into())
+}
+
+/// Detect stage: finds the faces of each sampled frame and aligns them.
+/// Returns the time spent detecting and aligning, and the smallest face size used.
+fn detect_stage(
+    frames: mpsc::Receiver<Decoded>,
+    detector: &mut FaceDetector,
+    config: &PipelineConfig,
+    detected: mpsc::SyncSender<DetectedFrame>,
+    progress: &ProgressBar,
+) -> Result<(Duration, Duration, f32)> {
+    let (mut detect_time, mut align_time) = (Duration::ZERO, Duration::ZERO);
+    let mut min_face_px = config.min_face_px.unwrap_or(0.0);
+    for message in frames {
+        let frame = match message {
+            Decoded::Info(info) => {
+                min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.height));
+                if let Some(duration) = info.duration_seconds {
+                    progress.set_length((duration * config.fps).ceil() as u64);
+                }
+                continue;
+            }
+            Decoded::Frame(frame) => frame,
+        };
+        let started = Instant::now();
+        let faces: Vec<Detection> =
+            detector.detect(&frame.detector_input)?.into_iter().filter(|d| large_enough(d, min_face_px)).collect();
+        let aligning = Instant::now();
+        let crops = faces.iter().map(|d| align_face(&frame.image, &d.landmarks)).collect();
+        detect_time += aligning - started;
+        align_time += aligning.elapsed();
+        detected.send(DetectedFrame { seconds: frame.seconds, faces, crops }).map_err(|_| stopped())?;
+        progress.inc(1);
+    }
+    Ok((detect_time, align_time, min_face_px))
+}
+
+/// Embed stage: embeds crops in batches, without waiting for a full batch when the
+/// detector has nothing more ready.
+fn embed_stage(
+    detected: mpsc::Receiver<DetectedFrame>,
+    embedder: &mut FaceEmbedder,
+) -> Result<(Vec<FaceObservation>, Duration)> {
+    let mut observations = Vec::new();
+    let mut pending: Vec<(f64, Detection)> = Vec::new();
+    let mut crops: Vec<RgbImage> = Vec::new();
+    let mut busy = Duration::ZERO;
+    loop {
+        let next = if crops.is_empty() { detected.recv().ok() } else { detected.try_recv().ok() };
+        let finished = next.is_none() && crops.is_empty();
+        if let Some(frame) = next {
+            pending.extend(frame.faces.into_iter().map(|face| (frame.seconds, face)));
+            crops.extend(frame.crops);
+            if crops.len() < embedder.batch_size() {
+                continue;
+            }
+        }
+        if finished {
+            return Ok((observations, busy));
+        }
+        let started = Instant::now();
+        let embeddings = embedder.embed(&crops)?;
+        crops.clear();
+        observations.extend(pending.drain(..).zip(embeddings).map(|((seconds, face), embedding)| FaceObservation {
+            seconds,
+            bbox: face.bbox,
+            score: face.score,
+            embedding,
+        }));
+        busy += started.elapsed();
+    }
+}

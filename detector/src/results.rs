@@ -1,0 +1,113 @@
+//! The results document: who appears when, written as JSON by `--json` and, in the
+//! cloud, to `results/<job>/result.json`. Its JSON Schema is generated from these
+//! types (`cameo-detector schema`) and committed as `detector/schema/results.v1.json`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::geometry::BBox;
+
+/// Changes only when a field's meaning changes or a field is removed; added fields keep it.
+pub const SCHEMA_VERSION: &str = "cameo.dev/results/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "cameo results", description = "Which people appear in a video, and when.")]
+pub struct ResultsDocument {
+    /// Always `cameo.dev/results/v1` for this schema.
+    pub schema_version: String,
+    pub video: VideoSummary,
+    pub models: ModelsUsed,
+    pub parameters: Parameters,
+    /// Enrolled people found in the video, by first appearance.
+    pub people: Vec<PersonAppearances>,
+    /// Faces that match nobody in the gallery, grouped by likeness as `unknown-1`, `unknown-2`, ...
+    pub unknown: Vec<PersonAppearances>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VideoSummary {
+    /// The video as given: a file path or an s3:// URI.
+    pub source: String,
+    /// Seconds from the first to the end of the last decoded frame.
+    pub duration_seconds: f64,
+    pub width: u32,
+    pub height: u32,
+    /// Native frame rate of the video stream (0 when the container does not say).
+    pub frame_rate: f64,
+    pub codec: String,
+    /// Frames analysed per second of video.
+    pub sampled_fps: f64,
+    pub frames_decoded: usize,
+    pub frames_analysed: usize,
+    pub faces_detected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelsUsed {
+    pub detector: ModelInfo,
+    pub recognizer: ModelInfo,
+    /// `cpu` or `cuda`.
+    pub execution_provider: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelInfo {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parameters {
+    pub match_threshold: f32,
+    pub match_margin: f32,
+    /// Faces smaller than this (box height, frame pixels) are not promised to be found.
+    pub min_face_size_px: f32,
+    pub detection_score_threshold: f32,
+    /// Sightings of a person closer than this are one appearance.
+    pub gap_tolerance_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PersonAppearances {
+    /// The gallery folder's name, or `unknown-N`.
+    pub name: String,
+    /// Sum of the appearances' lengths.
+    pub screen_time_seconds: f64,
+    pub first_seen_seconds: f64,
+    /// Mean similarity of this person's faces to their gallery photos (to their cluster, for unknowns), 0-1.
+    pub confidence: f32,
+    pub appearances: Vec<Appearance>,
+}
+
+/// One continuous stretch of time in which a person is on screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Appearance {
+    pub start_seconds: f64,
+    pub end_seconds: f64,
+    /// Mean similarity of the faces in this appearance, 0-1.
+    pub confidence: f32,
+    /// Faces of this person seen in the sampled frames of this appearance.
+    pub faces: usize,
+    /// The most confidently detected face of this appearance.
+    pub sample: SampleFace,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SampleFace {
+    pub seconds: f64,
+    /// Box in frame pixels.
+    pub bbox: BBox,
+}
+
+/// The JSON Schema of [`ResultsDocument`], as committed.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ResultsDocument)).unwrap_or_default()
+}

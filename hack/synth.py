@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Synthesise test videos from real photos, with their ground truth beside them.
+
+No registry package ships a real video with faces, so scenarios (testdata/scenarios/*.json)
+describe shots made of photos panned, zoomed, cut, scaled, degraded and compressed;
+this script renders each to <out>/<name>.mp4 and writes <out>/<name>.truth.json: who is
+on screen when. It also assembles the galleries of testdata/galleries.json under
+<out>/galleries/<gallery>/<Person Name>/.
+
+Usage: synth.py PHOTOS_DIR OUT_DIR TESTDATA_DIR [SCENARIO ...]
+A video is re-rendered only when its scenario, this script or the photos change.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+from PIL import Image, ImageFilter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DETECTOR = None
+
+
+def largest_face(photo, models_dir):
+    """(height, centre x, centre y) of the largest face in a photo, found with OpenCV's YuNet."""
+    global DETECTOR
+    if DETECTOR is None:
+        DETECTOR = cv2.FaceDetectorYN.create(os.path.join(models_dir, "yunet.onnx"), "", (320, 320), 0.8, 0.3, 5000)
+    bgr = cv2.cvtColor(np.asarray(photo), cv2.COLOR_RGB2BGR)
+    DETECTOR.setInputSize((bgr.shape[1], bgr.shape[0]))
+    _, faces = DETECTOR.detect(bgr)
+    if faces is None:
+        sys.exit("synth: no face found in a photo used with face_height")
+    x, y, w, h = faces[faces[:, 3].argmax(), :4]
+    return float(h), float(x + w / 2), float(y + h / 2)
+
+
+class Layer:
+    """One photo in a shot: where it is, how big, how it moves and how it is degraded.
+
+    With face_height, the photo is scaled so its largest face is that tall and "center"
+    (fractions of the frame, moving to "to" over the shot) places that face; with
+    height, the photo is that tall and "center" places its middle.
+    """
+
+    def __init__(self, spec, photos_dir, models_dir):
+        self.spec = spec
+        photo = Image.open(os.path.join(photos_dir, spec["photo"])).convert("RGB")
+        if "crop" in spec:
+            x0, y0, x1, y1 = spec["crop"]
+            w, h = photo.size
+            photo = photo.crop((int(x0 * w), int(y0 * h), int(x1 * w), int(y1 * h)))
+        if spec.get("gray"):
+            photo = photo.convert("L").convert("RGB")
+        if "brightness" in spec:
+            photo = Image.eval(photo, lambda v: int(v * spec["brightness"]))
+        if "blur" in spec:
+            photo = photo.filter(ImageFilter.GaussianBlur(spec["blur"]))
+        # The point of the photo placed at "center": its largest face, or its middle.
+        if "face_height" in spec:
+            height, fx, fy = largest_face(photo, models_dir)
+            self.base_scale = spec["face_height"] / height
+            self.anchor = (fx / photo.size[0], fy / photo.size[1])
+        else:
+            self.base_scale = spec["height"] / photo.size[1]
+            self.anchor = (0.5, 0.5)
+        self.photo = photo
+        self.cache = {}
+
+    def render(self, canvas, progress):
+        s = self.spec
+        zoom = 1 + (s.get("zoom", 1) - 1) * progress
+        scale = self.base_scale * zoom
+        size = (max(1, round(self.photo.size[0] * scale)), max(1, round(self.photo.size[1] * scale)))
+        if size not in self.cache:
+            self.cache = {size: self.photo.resize(size, Image.BILINEAR)}
+        image = self.cache[size]
+        cx0, cy0 = s.get("center", [0.5, 0.5])
+        cx1, cy1 = s.get("to", [cx0, cy0])
+        cx = (cx0 + (cx1 - cx0) * progress) * canvas.size[0]
+        cy = (cy0 + (cy1 - cy0) * progress) * canvas.size[1]
+        canvas.paste(image, (round(cx - size[0] * self.anchor[0]), round(cy - size[1] * self.anchor[1])))
+
+
+def truth(scenario):
+    """Named people's merged [start, end) intervals on screen, and shots with unnamed faces."""
+    spans = {}
+    strangers = []
+    for shot in scenario["shots"]:
+        for layer in shot.get("layers", []):
+            for name in layer.get("people", []):
+                spans.setdefault(name, []).append([shot["start"], shot["end"]])
+            if layer.get("strangers"):
+                strangers.append({"start": shot["start"], "end": shot["end"], "faces": layer["strangers"]})
+    merged = {}
+    for name, intervals in spans.items():
+        intervals.sort()
+        out = [intervals[0]]
+        for start, end in intervals[1:]:
+            if start <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], end)
+            else:
+                out.append([start, end])
+        merged[name] = out
+    return {"people": merged, "strangers": strangers}
+
+
+def render(scenario, photos_dir, models_dir, path):
+    width, height = scenario["size"]
+    fps = scenario.get("fps", 25)
+    duration = max(shot["end"] for shot in scenario["shots"])
+    background = tuple(scenario.get("background", [48, 48, 48]))
+    shots = [(shot, [Layer(l, photos_dir, models_dir) for l in shot.get("layers", [])]) for shot in scenario["shots"]]
+    tmp = path + ".tmp.mp4"
+    encoder = subprocess.Popen(
+        ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+         "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", scenario.get("preset", "veryfast"),
+         "-crf", str(scenario.get("crf", 23)), "-g", str(scenario.get("gop", 250)), "-pix_fmt", "yuv420p",
+         "-movflags", "+faststart", tmp],
+        stdin=subprocess.PIPE)
+    for index in range(round(duration * fps)):
+        t = index / fps
+        canvas = Image.new("RGB", (width, height), background)
+        for shot, layers in shots:
+            if shot["start"] <= t < shot["end"]:
+                progress = (t - shot["start"]) / (shot["end"] - shot["start"])
+                for layer in layers:
+                    layer.render(canvas, progress)
+        encoder.stdin.write(canvas.tobytes())
+    encoder.stdin.close()
+    if encoder.wait() != 0:
+        sys.exit(f"synth: ffmpeg failed for {path}")
+    os.replace(tmp, path)
+
+
+def digest(*parts):
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode())
+    return h.hexdigest()
+
+
+def build_galleries(testdata, photos_dir, out):
+    with open(os.path.join(testdata, "galleries.json")) as f:
+        galleries = json.load(f)
+    root = os.path.join(out, "galleries")
+    shutil.rmtree(root, ignore_errors=True)
+    for gallery, people in galleries.items():
+        for person, photos in people.items():
+            folder = os.path.join(root, gallery, person)
+            os.makedirs(folder)
+            for photo in photos:
+                shutil.copy(os.path.join(photos_dir, photo), folder)
+
+
+def main():
+    photos_dir, out, testdata = sys.argv[1:4]
+    models_dir = os.path.join(os.path.dirname(os.path.abspath(photos_dir)), "models")
+    names = sys.argv[4:] or sorted(f[:-5] for f in os.listdir(os.path.join(testdata, "scenarios")) if f.endswith(".json"))
+    os.makedirs(out, exist_ok=True)
+    build_galleries(testdata, photos_dir, out)
+    with open(__file__, "rb") as f:
+        script = f.read()
+    with open(os.path.join(HERE, "photos.sha256"), "rb") as f:
+        photos = f.read()
+    for name in names:
+        with open(os.path.join(testdata, "scenarios", name + ".json"), "rb") as f:
+            raw = f.read()
+        scenario = json.loads(raw)
+        video = os.path.join(out, name + ".mp4")
+        stamp = os.path.join(out, name + ".stamp")
+        key = digest(raw, script, photos)
+        if os.path.exists(video) and os.path.exists(stamp) and open(stamp).read() == key:
+            continue
+        print(f"synth: rendering {name}", file=sys.stderr)
+        render(scenario, photos_dir, models_dir, video)
+        duration = max(shot["end"] for shot in scenario["shots"])
+        with open(os.path.join(out, name + ".truth.json"), "w") as f:
+            json.dump({"video": name + ".mp4", "duration": duration, **truth(scenario)}, f, indent=2)
+        with open(stamp, "w") as f:
+            f.write(key)
+
+
+if __name__ == "__main__":
+    main()
