@@ -12,7 +12,7 @@ PYTHON := $(CAMEO_CACHE)/venv/bin/python
 DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
 OUT := out
 
-.PHONY: setup testdata demo test lint bench schema
+.PHONY: setup testdata demo test lint bench schema crds
 
 ## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
 setup:
@@ -34,13 +34,16 @@ demo: setup
 	@$(PYTHON) hack/show_truth.py $(CAMEO_TESTDATA)/demo.truth.json
 	@echo "Wrote $(OUT)/demo.json (results) and $(OUT)/demo.png (timeline)"
 
-## test: lint, then every test (unit, integration against real models and videos)
+## test: lint, then every test: unit, the detector on real models and videos, and the
+## operator on a local Kubernetes control plane (built once, ~15 minutes on 2 cores)
 test: testdata lint
-	cargo test --release --locked --workspace
+	hack/with-cluster cargo test --release --locked --workspace
 
-lint:
+## lint: formatting, clippy, and the Helm chart (lint, schema validation, checkov)
+lint: setup
 	cargo fmt --all --check
 	cargo clippy --release --locked --workspace --all-targets -- -D warnings
+	hack/check-chart
 
 ## bench: detector throughput, per-stage cost and OpenCV side by side (Markdown on stdout)
 bench: testdata
@@ -49,3 +52,8 @@ bench: testdata
 ## schema: regenerate the committed JSON Schema of the results document
 schema:
 	cargo run --release --locked -p cameo-detector -- schema > detector/schema/results.v1.json
+
+## crds: regenerate the VideoJob CRD (crds/ and the chart's copy) from the Rust types
+crds:
+	cargo run --release --locked -p cameo-operator -- crd > crds/videojob.yaml
+	cp crds/videojob.yaml charts/cameo/files/videojob.crd.yaml

@@ -1,0 +1,226 @@
+//! The VideoJob controller. Reconcile is a pipeline of named steps:
+//! validate (pure) -> build the desired Job (pure) -> apply it -> compute the status
+//! (pure) -> write it, with an Event on every phase change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::Store;
+use kube::runtime::watcher;
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+
+use crate::config::OperatorConfig;
+use crate::crd::{Phase, VideoJob, VideoJobStatus};
+use crate::job::{desired_job, parallelism};
+use crate::metrics::SharedMetrics;
+use crate::status::desired_status;
+use crate::validate::validate;
+
+/// Field manager of the full Job and the status.
+const MANAGER: &str = "cameo-operator";
+/// Field manager of the Job fields that follow the spec after creation.
+const UPDATE_MANAGER: &str = "cameo-operator-update";
+/// Reconcile every VideoJob at least this often, in case a watch event was missed.
+const RESYNC: Duration = Duration::from_secs(600);
+/// Wait before retrying a reconcile that failed.
+const RETRY: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read the Job of {0}: {1}")]
+    GetJob(String, #[source] kube::Error),
+    #[error("cannot apply the Job of {0}: {1}")]
+    ApplyJob(String, #[source] kube::Error),
+    #[error("cannot write the status of {0}: {1}")]
+    WriteStatus(String, #[source] kube::Error),
+    #[error("cannot delete the expired VideoJob {0}: {1}")]
+    DeleteExpired(String, #[source] kube::Error),
+    #[error("VideoJob {0} has no namespace")]
+    NoNamespace(String),
+}
+
+impl Error {
+    /// The `error` label of the reconcile error metric.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::GetJob(..) => "get_job",
+            Error::ApplyJob(..) => "apply_job",
+            Error::WriteStatus(..) => "write_status",
+            Error::DeleteExpired(..) => "delete_expired",
+            Error::NoNamespace(..) => "no_namespace",
+        }
+    }
+}
+
+pub struct Context {
+    pub client: Client,
+    pub config: OperatorConfig,
+    pub metrics: SharedMetrics,
+    pub recorder: Recorder,
+}
+
+impl Context {
+    pub fn new(client: Client, config: OperatorConfig, metrics: SharedMetrics, identity: &str) -> Self {
+        let reporter = Reporter { controller: MANAGER.into(), instance: Some(identity.into()) };
+        Context { recorder: Recorder::new(client.clone(), reporter), client, config, metrics }
+    }
+}
+
+/// The reconciler's cache of VideoJobs in one namespace (or all), for /metrics.
+pub type VideoJobStore = Store<VideoJob>;
+
+/// Runs one controller for `namespace` (`None`: all namespaces) until `shutdown` resolves.
+pub async fn run(
+    context: Arc<Context>,
+    namespace: Option<String>,
+    store_ready: impl FnOnce(VideoJobStore),
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let client = context.client.clone();
+    let (videojobs, jobs): (Api<VideoJob>, Api<Job>) = match &namespace {
+        Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client, ns)),
+        None => (Api::all(client.clone()), Api::all(client)),
+    };
+    // Status writes trigger one more reconcile each, which finds nothing to change.
+    let controller = Controller::new(videojobs, watcher::Config::default().any_semantic());
+    store_ready(controller.store());
+    controller
+        .owns(jobs, watcher::Config::default().labels(crate::job::VIDEOJOB_LABEL))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!("reconcile: {e}");
+            }
+        })
+        .await;
+}
+
+pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Action, Error> {
+    let _timer = context.metrics.reconcile_started();
+    let name = vj.name_any();
+    let namespace = vj.namespace().ok_or_else(|| Error::NoNamespace(name.clone()))?;
+    if vj.meta().deletion_timestamp.is_some() {
+        // Owner references let the garbage collector remove the Job and its pods.
+        return Ok(Action::await_change());
+    }
+    let videojobs: Api<VideoJob> = Api::namespaced(context.client.clone(), &namespace);
+    if let Some(action) = expire_if_finished(&vj, &videojobs).await? {
+        return Ok(action);
+    }
+
+    // 1. Validate.
+    let invalid = validate(&vj.spec, &context.config).err();
+
+    // 2. Build and apply the Job.
+    let jobs: Api<Job> = Api::namespaced(context.client.clone(), &namespace);
+    let job = match &invalid {
+        Some(_) => None,
+        None => Some(apply_job(&vj, &jobs, &context.config).await?),
+    };
+
+    // 3. Compute and write the status.
+    let now = Time(jiff::Timestamp::now());
+    let status = desired_status(&vj, invalid.as_ref(), job.as_ref(), &now);
+    let previous = vj.status.clone().unwrap_or_default();
+    if status != previous {
+        write_status(&vj, &videojobs, &status).await?;
+    }
+    if status.phase != previous.phase || vj.status.is_none() {
+        publish_transition(&vj, &status, &context.recorder).await;
+    }
+
+    Ok(match (status.phase.is_finished(), vj.spec.ttl_seconds_after_finished) {
+        (true, Some(ttl)) => Action::requeue(Duration::from_secs(ttl.max(0) as u64)),
+        _ => Action::requeue(RESYNC),
+    })
+}
+
+pub fn error_policy(vj: Arc<VideoJob>, error: &Error, context: Arc<Context>) -> Action {
+    tracing::warn!(videojob = %vj.name_any(), "reconcile failed: {error}");
+    context.metrics.reconcile_failed(error);
+    Action::requeue(RETRY)
+}
+
+/// Creates the Job, or brings the fields that may change (suspend, parallelism,
+/// deadline) up to date on an existing one: its pod template is immutable.
+async fn apply_job(vj: &VideoJob, jobs: &Api<Job>, config: &OperatorConfig) -> Result<Job, Error> {
+    let desired = desired_job(vj, config);
+    let name = desired.metadata.name.clone().unwrap_or_default();
+    let apply_error = |e| Error::ApplyJob(vj.name_any(), e);
+    let existing = jobs.get_opt(&name).await.map_err(|e| Error::GetJob(vj.name_any(), e))?;
+    let Some(existing) = existing else {
+        let params = PatchParams::apply(MANAGER).force();
+        return jobs.patch(&name, &params, &Patch::Apply(&desired)).await.map_err(apply_error);
+    };
+    let spec = existing.spec.as_ref();
+    let wanted = (Some(vj.spec.suspend), Some(parallelism(vj)), vj.spec.active_deadline_seconds);
+    let current =
+        (spec.and_then(|s| s.suspend), spec.and_then(|s| s.parallelism), spec.and_then(|s| s.active_deadline_seconds));
+    if wanted == current {
+        return Ok(existing);
+    }
+    let update = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "spec": { "suspend": wanted.0, "parallelism": wanted.1, "activeDeadlineSeconds": wanted.2 },
+    });
+    let params = PatchParams::apply(UPDATE_MANAGER).force();
+    jobs.patch(&name, &params, &Patch::Apply(&update)).await.map_err(apply_error)
+}
+
+async fn write_status(vj: &VideoJob, api: &Api<VideoJob>, status: &VideoJobStatus) -> Result<(), Error> {
+    let patch = json!({ "apiVersion": "cameo.dev/v1alpha1", "kind": "VideoJob", "status": status });
+    let params = PatchParams::apply(MANAGER).force();
+    api.patch_status(&vj.name_any(), &params, &Patch::Apply(&patch))
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::WriteStatus(vj.name_any(), e))
+}
+
+async fn publish_transition(vj: &VideoJob, status: &VideoJobStatus, recorder: &Recorder) {
+    let failed = matches!(status.phase, Phase::Failed | Phase::Invalid);
+    let explanation = status
+        .conditions
+        .iter()
+        .find(|c| (c.type_ == "Failed" && c.status == "True") || (c.type_ == "Accepted" && c.status == "False"))
+        .map(|c| c.message.clone());
+    let note = explanation.unwrap_or_else(|| format!("Shards {}", status.progress.clone().unwrap_or_default()));
+    let event = Event {
+        type_: if failed { EventType::Warning } else { EventType::Normal },
+        reason: status.phase.as_str().into(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    if let Err(e) = recorder.publish(&event, &vj.object_ref(&())).await {
+        tracing::warn!(videojob = %vj.name_any(), "cannot publish an event: {e}");
+    }
+}
+
+/// Deletes a finished VideoJob whose `ttlSecondsAfterFinished` has passed; `None` when
+/// reconciling should go on.
+async fn expire_if_finished(vj: &VideoJob, api: &Api<VideoJob>) -> Result<Option<Action>, Error> {
+    let (Some(ttl), Some(status)) = (vj.spec.ttl_seconds_after_finished, vj.status.as_ref()) else { return Ok(None) };
+    let Some(finished) = status.completion_time.as_ref().filter(|_| status.phase.is_finished()) else {
+        return Ok(None);
+    };
+    let expires = finished.0 + jiff::SignedDuration::from_secs(i64::from(ttl));
+    let remaining = expires.duration_since(jiff::Timestamp::now());
+    if remaining.is_positive() {
+        return Ok(Some(Action::requeue(Duration::try_from(remaining).unwrap_or(RESYNC))));
+    }
+    tracing::info!(videojob = %vj.name_any(), "ttlSecondsAfterFinished passed: deleting");
+    match api.delete(&vj.name_any(), &DeleteParams::background()).await {
+        Ok(_) => Ok(Some(Action::await_change())),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Some(Action::await_change())),
+        Err(e) => Err(Error::DeleteExpired(vj.name_any(), e)),
+    }
+}

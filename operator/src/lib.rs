@@ -1,0 +1,19 @@
+//! cameo's Kubernetes operator: runs `VideoJob`s as Indexed batch/v1 Jobs of detector pods.
+//!
+//! Reconcile is a pipeline of named steps, most of them pure functions tested without
+//! a cluster: [`validate`] -> [`job`] (desired Job) -> apply -> [`status`] -> write, in
+//! [`controller`]. Around it: the CRD types ([`crd`]), leader election ([`leader`]),
+//! metrics and health endpoints ([`metrics`], [`server`]).
+
+pub mod config;
+pub mod controller;
+pub mod crd;
+pub mod job;
+pub mod leader;
+pub mod metrics;
+pub mod server;
+pub mod status;
+pub mod validate;
+
+#[cfg(test)]
+mod fixtures;

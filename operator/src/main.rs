@@ -1,0 +1,143 @@
+//! `cameo-operator`: reconciles VideoJobs (`run`), or prints the CRD (`crd`).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cameo_operator::config::{LeaderConfig, OperatorConfig, ServerConfig};
+use cameo_operator::controller::{self, Context};
+use cameo_operator::crd::VideoJob;
+use cameo_operator::leader::LeaderElector;
+use cameo_operator::metrics::Metrics;
+use cameo_operator::server::{self, State};
+use clap::{Parser, Subcommand};
+use kube::{Client, CustomResourceExt};
+use tokio::sync::watch;
+
+#[derive(Parser)]
+#[command(name = "cameo-operator", version, about = "Runs cameo VideoJobs as Kubernetes Jobs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reconcile VideoJobs (the operator's normal mode).
+    Run(Box<RunArgs>),
+    /// Print the VideoJob CustomResourceDefinition as YAML.
+    Crd,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    operator: OperatorConfig,
+    #[command(flatten)]
+    leader: LeaderConfig,
+    #[command(flatten)]
+    server: ServerConfig,
+    /// Log format: json for log collectors, text for terminals; auto picks by terminal.
+    #[arg(long, env = "CAMEO_LOG_FORMAT", default_value = "auto", value_parser = ["auto", "json", "text"])]
+    log_format: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Crd => match serde_yaml::to_string(&VideoJob::crd()) {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run(args) => {
+            let RunArgs { operator, leader, server, log_format } = *args;
+            init_logging(&log_format);
+            match run(operator, leader, server).await {
+                Ok(code) => code,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let json = format == "json" || (format == "auto" && !std::io::stderr().is_terminal());
+    if json { builder.json().init() } else { builder.init() }
+}
+
+async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfig) -> anyhow::Result<ExitCode> {
+    let client = Client::try_default().await?;
+    let metrics = Arc::new(Metrics::default());
+    let state = Arc::new(State::default());
+    server::serve(server.http_address, state.clone(), metrics.clone()).await?;
+    let version = client.apiserver_version().await?;
+    tracing::info!(kubernetes = %version.git_version, "connected to the API server");
+    state.set_ready();
+
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    let wait_for_stop = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
+    let identity = leader.identity.clone().unwrap_or_else(|| format!("cameo-operator-{}", std::process::id()));
+    let elector = LeaderElector::new(client.clone(), &leader, identity.clone());
+    tokio::select! {
+        () = elector.acquire() => {}
+        () = wait_for_stop(stopped.clone()) => return Ok(ExitCode::SUCCESS),
+    }
+    tracing::info!(%identity, "leading: reconciling VideoJobs");
+    metrics.is_leader.set(1);
+
+    let context = Arc::new(Context::new(client, operator.clone(), metrics.clone(), &identity));
+    let namespaces: Vec<Option<String>> = match operator.namespaces.iter().filter(|n| !n.is_empty()).count() {
+        0 => vec![None],
+        _ => operator.namespaces.iter().filter(|n| !n.is_empty()).cloned().map(Some).collect(),
+    };
+    let controllers = futures::future::join_all(namespaces.into_iter().map(|namespace| {
+        let state = state.clone();
+        controller::run(context.clone(), namespace, move |store| state.add_store(store), wait_for_stop(stopped.clone()))
+    }));
+    tokio::select! {
+        _ = controllers => {
+            elector.release().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        () = elector.hold() => {
+            // Another replica may already lead: stop at once rather than act beside it.
+            tracing::error!("lost leadership; exiting so this replica restarts as a follower");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}

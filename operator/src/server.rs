@@ -1,0 +1,77 @@
+//! HTTP endpoints: `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (able to
+//! lead or take over: connected to the API server).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::controller::VideoJobStore;
+use crate::metrics::SharedMetrics;
+
+/// What the endpoints report, shared with the rest of the operator.
+#[derive(Default)]
+pub struct State {
+    pub ready: AtomicBool,
+    pub stores: Mutex<Vec<VideoJobStore>>,
+}
+
+impl State {
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Relaxed);
+    }
+
+    pub fn add_store(&self, store: VideoJobStore) {
+        if let Ok(mut stores) = self.stores.lock() {
+            stores.push(store);
+        }
+    }
+}
+
+/// Binds `address` and serves until the process ends.
+pub async fn serve(address: SocketAddr, state: Arc<State>, metrics: SharedMetrics) -> std::io::Result<()> {
+    let listener = TcpListener::bind(address).await?;
+    tracing::info!(%address, "serving /metrics, /healthz and /readyz");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let (state, metrics) = (state.clone(), metrics.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |request| respond(request, state.clone(), metrics.clone()));
+                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    Ok(())
+}
+
+async fn respond(
+    request: Request<Incoming>,
+    state: Arc<State>,
+    metrics: SharedMetrics,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (status, content_type, body) = match request.uri().path() {
+        "/metrics" => {
+            let stores = state.stores.lock().map(|s| s.clone()).unwrap_or_default();
+            (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics.render(&stores))
+        }
+        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+        "/readyz" if state.ready.load(Ordering::Relaxed) => (StatusCode::OK, "text/plain", "ready\n".to_string()),
+        "/readyz" => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "not ready\n".to_string()),
+        _ => (StatusCode::NOT_FOUND, "text/plain", "not found\n".to_string()),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    if let Ok(value) = content_type.parse() {
+        response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
+    }
+    Ok(response)
+}
