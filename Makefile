@@ -45,9 +45,10 @@ lint: setup
 	cargo clippy --release --locked --workspace --all-targets -- -D warnings
 	hack/check-chart
 
-## bench: detector throughput, per-stage cost and OpenCV side by side (Markdown on stdout)
+## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs (Markdown)
 bench: testdata
 	cargo bench --locked -p cameo-detector --bench pipeline
+	hack/with-cluster cargo bench --locked -p cameo-operator --bench scale
 
 ## schema: regenerate the committed JSON Schema of the results document
 schema:

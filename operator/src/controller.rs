@@ -11,14 +11,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::reflector::Store;
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, predicates, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 
 use crate::config::OperatorConfig;
 use crate::crd::{Phase, VideoJob, VideoJobStatus};
-use crate::job::{desired_job, parallelism};
+use crate::job::{desired_job, job_name, parallelism};
 use crate::metrics::SharedMetrics;
 use crate::status::desired_status;
 use crate::validate::validate;
@@ -34,8 +35,6 @@ const RETRY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read the Job of {0}: {1}")]
-    GetJob(String, #[source] kube::Error),
     #[error("cannot apply the Job of {0}: {1}")]
     ApplyJob(String, #[source] kube::Error),
     #[error("cannot write the status of {0}: {1}")]
@@ -50,7 +49,6 @@ impl Error {
     /// The `error` label of the reconcile error metric.
     pub fn metric_label(&self) -> &'static str {
         match self {
-            Error::GetJob(..) => "get_job",
             Error::ApplyJob(..) => "apply_job",
             Error::WriteStatus(..) => "write_status",
             Error::DeleteExpired(..) => "delete_expired",
@@ -59,18 +57,26 @@ impl Error {
     }
 }
 
-pub struct Context {
+/// What every controller of this process shares.
+pub struct Shared {
     pub client: Client,
     pub config: OperatorConfig,
     pub metrics: SharedMetrics,
     pub recorder: Recorder,
 }
 
-impl Context {
+impl Shared {
     pub fn new(client: Client, config: OperatorConfig, metrics: SharedMetrics, identity: &str) -> Self {
         let reporter = Reporter { controller: MANAGER.into(), instance: Some(identity.into()) };
-        Context { recorder: Recorder::new(client.clone(), reporter), client, config, metrics }
+        Shared { recorder: Recorder::new(client.clone(), reporter), client, config, metrics }
     }
+}
+
+/// One controller's context: the shared parts and its cache of the Jobs it owns, so a
+/// reconcile reads no Job from the API server.
+pub struct Context {
+    pub shared: Arc<Shared>,
+    pub jobs: Store<Job>,
 }
 
 /// The reconciler's cache of VideoJobs in one namespace (or all), for /metrics.
@@ -78,21 +84,32 @@ pub type VideoJobStore = Store<VideoJob>;
 
 /// Runs one controller for `namespace` (`None`: all namespaces) until `shutdown` resolves.
 pub async fn run(
-    context: Arc<Context>,
+    shared: Arc<Shared>,
     namespace: Option<String>,
     store_ready: impl FnOnce(VideoJobStore),
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let client = context.client.clone();
+    let client = shared.client.clone();
     let (videojobs, jobs): (Api<VideoJob>, Api<Job>) = match &namespace {
         Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client, ns)),
         None => (Api::all(client.clone()), Api::all(client)),
     };
-    // Status writes trigger one more reconcile each, which finds nothing to change.
-    let controller = Controller::new(videojobs, watcher::Config::default().any_semantic());
-    store_ready(controller.store());
-    controller
-        .owns(jobs, watcher::Config::default().labels(crate::job::VIDEOJOB_LABEL))
+    let (videojob_cache, videojob_writer) = reflector::store();
+    store_ready(videojob_cache.clone());
+    // Our own status writes leave the generation alone: they trigger no reconcile.
+    let videojob_events = watcher(videojobs, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(videojob_writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+    let (job_cache, job_writer) = reflector::store();
+    let job_events = watcher(jobs, watcher::Config::default().labels(crate::job::VIDEOJOB_LABEL))
+        .default_backoff()
+        .reflect(job_writer)
+        .touched_objects();
+    let context = Arc::new(Context { shared, jobs: job_cache });
+    Controller::for_stream(videojob_events, videojob_cache)
+        .owns_stream(job_events)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, context)
         .for_each(|result| async move {
@@ -104,26 +121,28 @@ pub async fn run(
 }
 
 pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Action, Error> {
-    let _timer = context.metrics.reconcile_started();
+    let shared = &context.shared;
+    let _timer = shared.metrics.reconcile_started();
     let name = vj.name_any();
     let namespace = vj.namespace().ok_or_else(|| Error::NoNamespace(name.clone()))?;
     if vj.meta().deletion_timestamp.is_some() {
         // Owner references let the garbage collector remove the Job and its pods.
         return Ok(Action::await_change());
     }
-    let videojobs: Api<VideoJob> = Api::namespaced(context.client.clone(), &namespace);
+    let videojobs: Api<VideoJob> = Api::namespaced(shared.client.clone(), &namespace);
     if let Some(action) = expire_if_finished(&vj, &videojobs).await? {
         return Ok(action);
     }
 
     // 1. Validate.
-    let invalid = validate(&vj.spec, &context.config).err();
+    let invalid = validate(&vj.spec, &shared.config).err();
 
     // 2. Build and apply the Job.
-    let jobs: Api<Job> = Api::namespaced(context.client.clone(), &namespace);
+    let jobs: Api<Job> = Api::namespaced(shared.client.clone(), &namespace);
+    let cached = context.jobs.get(&ObjectRef::new(&job_name(&name)).within(&namespace));
     let job = match &invalid {
         Some(_) => None,
-        None => Some(apply_job(&vj, &jobs, &context.config).await?),
+        None => Some(apply_job(&vj, &jobs, cached.as_deref(), &shared.config).await?),
     };
 
     // 3. Compute and write the status.
@@ -134,7 +153,7 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
         write_status(&vj, &videojobs, &status).await?;
     }
     if status.phase != previous.phase || vj.status.is_none() {
-        publish_transition(&vj, &status, &context.recorder).await;
+        publish_transition(&vj, &status, &shared.recorder).await;
     }
 
     Ok(match (status.phase.is_finished(), vj.spec.ttl_seconds_after_finished) {
@@ -145,18 +164,23 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
 
 pub fn error_policy(vj: Arc<VideoJob>, error: &Error, context: Arc<Context>) -> Action {
     tracing::warn!(videojob = %vj.name_any(), "reconcile failed: {error}");
-    context.metrics.reconcile_failed(error);
+    context.shared.metrics.reconcile_failed(error);
     Action::requeue(RETRY)
 }
 
 /// Creates the Job, or brings the fields that may change (suspend, parallelism,
 /// deadline) up to date on an existing one: its pod template is immutable.
-async fn apply_job(vj: &VideoJob, jobs: &Api<Job>, config: &OperatorConfig) -> Result<Job, Error> {
+async fn apply_job(
+    vj: &VideoJob,
+    jobs: &Api<Job>,
+    existing: Option<&Job>,
+    config: &OperatorConfig,
+) -> Result<Job, Error> {
     let desired = desired_job(vj, config);
     let name = desired.metadata.name.clone().unwrap_or_default();
     let apply_error = |e| Error::ApplyJob(vj.name_any(), e);
-    let existing = jobs.get_opt(&name).await.map_err(|e| Error::GetJob(vj.name_any(), e))?;
     let Some(existing) = existing else {
+        // Apply, not create: a Job the cache has not seen yet is simply re-applied.
         let params = PatchParams::apply(MANAGER).force();
         return jobs.patch(&name, &params, &Patch::Apply(&desired)).await.map_err(apply_error);
     };
@@ -165,7 +189,7 @@ async fn apply_job(vj: &VideoJob, jobs: &Api<Job>, config: &OperatorConfig) -> R
     let current =
         (spec.and_then(|s| s.suspend), spec.and_then(|s| s.parallelism), spec.and_then(|s| s.active_deadline_seconds));
     if wanted == current {
-        return Ok(existing);
+        return Ok(existing.clone());
     }
     let update = json!({
         "apiVersion": "batch/v1",

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cameo_operator::config::{LeaderConfig, OperatorConfig, ServerConfig};
-use cameo_operator::controller::{self, Context};
+use cameo_operator::controller::{self, Shared};
 use cameo_operator::crd::VideoJob;
 use cameo_operator::leader::LeaderElector;
 use cameo_operator::metrics::Metrics;
@@ -105,14 +105,14 @@ async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfi
     tracing::info!(%identity, "leading: reconciling VideoJobs");
     metrics.is_leader.set(1);
 
-    let context = Arc::new(Context::new(client, operator.clone(), metrics.clone(), &identity));
+    let shared = Arc::new(Shared::new(client, operator.clone(), metrics.clone(), &identity));
     let namespaces: Vec<Option<String>> = match operator.namespaces.iter().filter(|n| !n.is_empty()).count() {
         0 => vec![None],
         _ => operator.namespaces.iter().filter(|n| !n.is_empty()).cloned().map(Some).collect(),
     };
     let controllers = futures::future::join_all(namespaces.into_iter().map(|namespace| {
         let state = state.clone();
-        controller::run(context.clone(), namespace, move |store| state.add_store(store), wait_for_stop(stopped.clone()))
+        controller::run(shared.clone(), namespace, move |store| state.add_store(store), wait_for_stop(stopped.clone()))
     }));
     tokio::select! {
         _ = controllers => {

@@ -1,0 +1,263 @@
+//! `make bench-operator` (under hack/with-cluster): 500 VideoJobs applied at once, the
+//! time until every one has its Job and the operator's peak memory, beside a bare client
+//! creating the same 500 Jobs directly. Prints Markdown.
+//!
+//! The VideoJobs are suspended, so the measure is the operator's work (watch, reconcile,
+//! server-side apply, status), not the pods' start-up.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cameo_operator::config::OperatorConfig;
+use cameo_operator::crd::{VideoJob, VideoJobSpec};
+use cameo_operator::job::desired_job;
+use futures::{StreamExt, stream};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, CustomResourceExt};
+
+const COUNT: usize = 500;
+const ROUNDS: usize = 3;
+/// Requests in flight from the benchmark's own client, for both runs.
+const IN_FLIGHT: usize = 32;
+
+fn spec(i: usize) -> VideoJobSpec {
+    serde_json::from_value(serde_json::json!({
+        "source": format!("s3://cameo-raw/videos/{i}/film.mp4"),
+        "gallery": "s3://cameo-raw/gallery/",
+        "shards": 4,
+        "suspend": true,
+    }))
+    .expect("a valid spec")
+}
+
+fn config(namespace: &str) -> OperatorConfig {
+    OperatorConfig {
+        namespaces: vec![namespace.into()],
+        detector_image: "cameo-detector:bench".into(),
+        detector_service_account: "cameo-detector".into(),
+        gpu_node_selector: vec![("nvidia.com/gpu.present".into(), "true".into())],
+        gpu_taint_key: "nvidia.com/gpu".into(),
+        output_bucket: "cameo-bench".into(),
+        results_table: "MovieEntities".into(),
+        max_shards: 64,
+        detector_env: vec![],
+    }
+}
+
+async fn namespace(client: &Client, name: &str) {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: kube::api::ObjectMeta { name: Some(name.into()), ..Default::default() },
+        ..Default::default()
+    };
+    let _ = api.create(&PostParams::default(), &ns).await;
+}
+
+async fn count_jobs(api: &Api<Job>) -> usize {
+    api.list_metadata(&ListParams::default()).await.map_or(0, |l| l.items.len())
+}
+
+async fn wait_for_jobs(api: &Api<Job>, started: Instant) -> Duration {
+    loop {
+        if count_jobs(api).await >= COUNT {
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Peak and current resident memory of a process, in MB (Linux: /proc/<pid>/status).
+fn memory_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+async fn create_videojobs(api: &Api<VideoJob>) {
+    stream::iter(0..COUNT)
+        .for_each_concurrent(IN_FLIGHT, |i| {
+            let api = api.clone();
+            async move {
+                api.create(&PostParams::default(), &VideoJob::new(&format!("film-{i}"), spec(i)))
+                    .await
+                    .expect("created");
+            }
+        })
+        .await;
+}
+
+struct Operator(Child);
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// CPU seconds a process has used (Linux: /proc/<pid>/stat, 10 ms ticks).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+struct Round {
+    baseline: f64,
+    apply_floor: f64,
+    with_operator: f64,
+    applied: f64,
+    all_status: f64,
+    peak_mb: f64,
+    idle_mb: f64,
+    operator_cpu: f64,
+}
+
+async fn round(client: &Client, n: usize) -> Round {
+    // 1. A bare client creates the 500 Jobs the operator would create.
+    let baseline_ns = format!("bench-{n}-baseline");
+    namespace(client, &baseline_ns).await;
+    let baseline_jobs: Api<Job> = Api::namespaced(client.clone(), &baseline_ns);
+    let base_config = config(&baseline_ns);
+    let jobs: Vec<Job> = (0..COUNT)
+        .map(|i| {
+            let mut vj = VideoJob::new(&format!("film-{i}"), spec(i));
+            vj.metadata.namespace = Some(baseline_ns.clone());
+            let mut job = desired_job(&vj, &base_config);
+            job.metadata.owner_references = None;
+            job
+        })
+        .collect();
+    let started = Instant::now();
+    stream::iter(jobs)
+        .for_each_concurrent(IN_FLIGHT, |job| {
+            let api = baseline_jobs.clone();
+            async move {
+                api.create(&PostParams::default(), &job).await.expect("the Job is created");
+            }
+        })
+        .await;
+    let baseline = wait_for_jobs(&baseline_jobs, started).await;
+
+    // 2. The floor: applying 500 VideoJobs with no operator running.
+    let floor_ns = format!("bench-{n}-apply-only");
+    namespace(client, &floor_ns).await;
+    let started = Instant::now();
+    create_videojobs(&Api::namespaced(client.clone(), &floor_ns)).await;
+    let apply_floor = started.elapsed();
+
+    // 3. The operator, as its own process, and 500 VideoJobs applied at once.
+    let operator_ns = format!("bench-{n}-operator");
+    namespace(client, &operator_ns).await;
+    let operator = Operator(
+        Command::new(env!("CARGO_BIN_EXE_cameo-operator"))
+            .args(["run", &format!("--namespaces={operator_ns}"), "--detector-image=cameo-detector:bench"])
+            .args(["--output-bucket=cameo-bench", "--http-address=127.0.0.1:0", "--log-format=json"])
+            .env("POD_NAMESPACE", &operator_ns)
+            .env("POD_NAME", "bench")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the operator starts"),
+    );
+    let pid = operator.0.id();
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client.clone(), &operator_ns);
+    while leases.get_opt("cameo-operator").await.ok().flatten().is_none() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, idle_mb) = memory_mb(pid);
+    let cpu_before = cpu_seconds(pid);
+
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), &operator_ns);
+    let operator_jobs: Api<Job> = Api::namespaced(client.clone(), &operator_ns);
+    let started = Instant::now();
+    create_videojobs(&videojobs).await;
+    let applied = started.elapsed();
+    let with_operator = wait_for_jobs(&operator_jobs, started).await;
+    loop {
+        let list = videojobs.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
+        let written = list.iter().filter(|vj| vj.status.as_ref().is_some_and(|s| s.job_name.is_some())).count();
+        if written >= COUNT || started.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let all_status = started.elapsed();
+    let (peak_mb, _) = memory_mb(pid);
+    let operator_cpu = cpu_seconds(pid) - cpu_before;
+    drop(operator);
+    Round {
+        baseline: baseline.as_secs_f64(),
+        apply_floor: apply_floor.as_secs_f64(),
+        with_operator: with_operator.as_secs_f64(),
+        applied: applied.as_secs_f64(),
+        all_status: all_status.as_secs_f64(),
+        peak_mb,
+        idle_mb,
+        operator_cpu,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    assert!(std::env::var_os("KUBECONFIG").is_some(), "run under hack/with-cluster (make bench)");
+    let client = Client::try_default().await.expect("a client from KUBECONFIG");
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.patch("videojobs.cameo.dev", &PatchParams::apply("cameo-bench").force(), &Patch::Apply(VideoJob::crd()))
+        .await
+        .expect("the CRD applies");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let mut rounds = Vec::new();
+    for n in 0..ROUNDS {
+        rounds.push(round(&client, n).await);
+    }
+    let of = |f: fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+    let (baseline, floor, with_operator) = (of(|r| r.baseline), of(|r| r.apply_floor), of(|r| r.with_operator));
+    let ratios: Vec<String> = rounds.iter().map(|r| format!("{:.2}x", r.with_operator / r.baseline)).collect();
+
+    println!("# cameo-operator benchmark: {COUNT} VideoJobs at once\n");
+    println!(
+        "Local control plane (etcd, kube-apiserver v1.37.2) sharing this machine's cores with the operator and the"
+    );
+    println!("client; {IN_FLIGHT} requests in flight from the client; median of {ROUNDS} rounds.\n");
+    println!("| | time | ratio to the bare client |");
+    println!("|---|---|---|");
+    println!("| bare client creating the {COUNT} Jobs | {baseline:.2} s | 1.00x |");
+    println!("| applying {COUNT} VideoJobs, no operator (the floor) | {floor:.2} s | {:.2}x |", floor / baseline);
+    println!(
+        "| applying {COUNT} VideoJobs until the operator has created every Job | {with_operator:.2} s (applying: {:.2} s) | **{:.2}x** (rounds: {}) |",
+        of(|r| r.applied),
+        with_operator / baseline,
+        ratios.join(", ")
+    );
+    println!(
+        "| ... until every VideoJob status is written | {:.2} s | {:.2}x |\n",
+        of(|r| r.all_status),
+        of(|r| r.all_status) / baseline
+    );
+    println!(
+        "Operator: **{:.1} MB peak memory** (VmHWM, worst round {:.1} MB), {:.1} MB idle; {:.2} CPU seconds for {COUNT} VideoJobs.",
+        of(|r| r.peak_mb),
+        rounds.iter().map(|r| r.peak_mb).fold(0.0, f64::max),
+        of(|r| r.idle_mb),
+        of(|r| r.operator_cpu)
+    );
+}
