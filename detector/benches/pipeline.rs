@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 
 use cameo_detector::align::align_face;
 use cameo_detector::detect::{DetectorInput, default_min_face_px, detection_size};
-use cameo_detector::gallery::{GalleryFolder, enroll};
+use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
 use cameo_detector::identify::{EnrolledPerson, match_embedding, similarity_to};
 use cameo_detector::models::{Models, large_enough};
 use cameo_detector::pipeline::{PipelineConfig, StageTimings, analyse};
 use cameo_detector::results::ResultsDocument;
 use cameo_detector::runtime::{DeviceRequest, Runtime};
-use cameo_detector::video::VideoReader;
+use cameo_detector::video::{VideoReader, VideoSource};
 
 fn env_path(name: &str) -> PathBuf {
     PathBuf::from(std::env::var_os(name).unwrap_or_else(|| panic!("{name} is not set: run `make bench`")))
@@ -52,12 +52,12 @@ struct StageCpu {
 /// One thread, one stage after the other: the CPU cost of each stage alone.
 fn sequential_stage_costs(video: &Path, models: &mut Models, config: &PipelineConfig) -> StageCpu {
     let mut cost = StageCpu::default();
-    let reader = VideoReader::open(video, 1).unwrap();
+    let reader = VideoReader::open(&VideoSource::File(video.to_path_buf()), 1).unwrap();
     let min_face = default_min_face_px(reader.info().height);
     let start = thread_cpu();
     let mut in_sink = Duration::ZERO;
     reader
-        .sample(config.fps, min_face, |frame| {
+        .sample(config.fps, min_face, None, |frame| {
             let t0 = thread_cpu();
             let faces: Vec<_> = models
                 .detector
@@ -104,7 +104,7 @@ fn main() {
     let runtime = Runtime::new(&env_path("ORT_DYLIB_PATH"), DeviceRequest::Cpu, 1).unwrap();
     let mut models = Models::load(&runtime, &models_dir, config.detector).unwrap();
     let folder = GalleryFolder::scan(&gallery_dir).unwrap();
-    let gallery = enroll(&folder, &mut models, None, || {}).unwrap();
+    let gallery = enroll(folder.photos(), &mut models, &mut NoCache, || {}).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     println!("# cameo-detector benchmark\n");
@@ -119,9 +119,9 @@ fn main() {
     for _ in 0..2 {
         let cpu_before = process_cpu();
         let started = Instant::now();
+        let source = VideoSource::File(video.clone());
         let analysis =
-            analyse(&video, "bench_1080p", &mut models, &gallery, &config, "cpu", &indicatif::ProgressBar::hidden())
-                .unwrap();
+            analyse(&source, &mut models, &gallery, &config, "cpu", &indicatif::ProgressBar::hidden()).unwrap();
         let wall = started.elapsed();
         let cpu = process_cpu() - cpu_before;
         if best.as_ref().is_none_or(|b| wall < b.0) {

@@ -2,7 +2,7 @@
 //! tracks that match nobody are grouped into anonymous clusters.
 
 use crate::embed::Embedding;
-use crate::identify::{EnrolledPerson, IdentifiedTrack};
+use crate::identify::{IdentifiedTrack, Sighting};
 use crate::results::{Appearance, PersonAppearances, SampleFace};
 
 #[derive(Debug, Clone, Copy)]
@@ -15,27 +15,17 @@ pub struct AppearanceConfig {
     pub duration_seconds: f64,
 }
 
-/// A sighting of one face, with its similarity to whoever it is attributed to.
-#[derive(Debug, Clone, Copy)]
-struct Sighting {
-    seconds: f64,
-    similarity: f32,
-    score: f32,
-    bbox: crate::geometry::BBox,
-}
-
 /// Enrolled people with at least one identified track, by first appearance.
-pub fn known_people(
-    tracks: &[IdentifiedTrack],
-    gallery: &[EnrolledPerson],
-    config: &AppearanceConfig,
-) -> Vec<PersonAppearances> {
-    let mut people: Vec<PersonAppearances> = gallery
-        .iter()
-        .enumerate()
-        .filter_map(|(index, person)| {
-            let sightings = sightings(tracks.iter().filter(|t| t.person == Some(index)), |t, i| t.similarities[i]);
-            summarize(person.name.clone(), sightings, config)
+pub fn known_people(tracks: &[IdentifiedTrack], config: &AppearanceConfig) -> Vec<PersonAppearances> {
+    let mut names: Vec<&str> = tracks.iter().filter_map(|t| t.person.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut people: Vec<PersonAppearances> = names
+        .into_iter()
+        .filter_map(|name| {
+            let sightings =
+                sorted(tracks.iter().filter(|t| t.person.as_deref() == Some(name)).flat_map(|t| t.sightings.clone()));
+            summarize(name.to_string(), sightings, config)
         })
         .collect();
     people.sort_by(|a, b| a.first_seen_seconds.total_cmp(&b.first_seen_seconds));
@@ -43,20 +33,23 @@ pub fn known_people(
 }
 
 /// Unidentified tracks grouped by likeness into `unknown-1..N`, numbered by first appearance.
+/// A face's confidence is its track's similarity to the cluster's mean.
 pub fn unknown_people(
     tracks: &[IdentifiedTrack],
     cluster_similarity: f32,
     config: &AppearanceConfig,
 ) -> Vec<PersonAppearances> {
     let unknown: Vec<&IdentifiedTrack> = tracks.iter().filter(|t| t.person.is_none()).collect();
-    let templates: Vec<Embedding> = unknown.iter().map(|t| t.track.template()).collect();
+    let templates: Vec<Embedding> = unknown.iter().map(|t| t.template.clone()).collect();
     let clusters = cluster(&templates, cluster_similarity);
     let mut people: Vec<PersonAppearances> = clusters
         .iter()
         .filter_map(|members| {
             let centroid = Embedding::mean(members.iter().map(|&m| &templates[m]));
-            let member_tracks = members.iter().map(|&m| unknown[m]);
-            let sightings = sightings(member_tracks, |t, i| t.track.observations[i].embedding.cosine(&centroid));
+            let sightings = sorted(members.iter().flat_map(|&m| {
+                let similarity = templates[m].cosine(&centroid);
+                unknown[m].sightings.iter().map(move |s| Sighting { similarity, ..*s })
+            }));
             summarize(String::new(), sightings, config)
         })
         .collect();
@@ -93,21 +86,8 @@ fn cluster(templates: &[Embedding], min_similarity: f32) -> Vec<Vec<usize>> {
     }
 }
 
-fn sightings<'a>(
-    tracks: impl Iterator<Item = &'a IdentifiedTrack>,
-    similarity: impl Fn(&IdentifiedTrack, usize) -> f32,
-) -> Vec<Sighting> {
-    let mut all: Vec<Sighting> = tracks
-        .flat_map(|t| {
-            let similarity = &similarity;
-            t.track.observations.iter().enumerate().map(move |(i, o)| Sighting {
-                seconds: o.seconds,
-                similarity: similarity(t, i),
-                score: o.score,
-                bbox: o.bbox,
-            })
-        })
-        .collect();
+fn sorted(sightings: impl Iterator<Item = Sighting>) -> Vec<Sighting> {
+    let mut all: Vec<Sighting> = sightings.collect();
     all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
     all
 }
@@ -159,7 +139,6 @@ fn mean(values: impl Iterator<Item = f32>) -> f32 {
 mod tests {
     use super::*;
     use crate::geometry::BBox;
-    use crate::track::{FaceObservation, Track};
 
     fn unit(angle_degrees: f32) -> Embedding {
         let mut v = vec![0.0; 128];
@@ -168,16 +147,14 @@ mod tests {
         Embedding::normalized(v)
     }
 
-    fn track(person: Option<usize>, seconds: &[f64], angle: f32) -> IdentifiedTrack {
+    fn track(person: Option<&str>, seconds: &[f64], angle: f32) -> IdentifiedTrack {
         IdentifiedTrack {
-            track: Track {
-                observations: seconds
-                    .iter()
-                    .map(|&s| FaceObservation { seconds: s, bbox: BBox::default(), score: 0.9, embedding: unit(angle) })
-                    .collect(),
-            },
-            person,
-            similarities: vec![0.8; seconds.len()],
+            person: person.map(str::to_string),
+            template: unit(angle),
+            sightings: seconds
+                .iter()
+                .map(|&s| Sighting { seconds: s, bbox: BBox::default(), score: 0.9, similarity: 0.8 })
+                .collect(),
         }
     }
 
@@ -186,10 +163,12 @@ mod tests {
 
     #[test]
     fn close_tracks_merge_and_distant_ones_make_separate_appearances() {
-        let gallery = vec![EnrolledPerson { name: "Ada".into(), embeddings: vec![unit(0.0)] }];
-        let tracks =
-            vec![track(Some(0), &[1.0, 1.5, 2.0], 0.0), track(Some(0), &[3.5, 4.0], 0.0), track(Some(0), &[9.0], 0.0)];
-        let people = known_people(&tracks, &gallery, &CONFIG);
+        let tracks = vec![
+            track(Some("Ada"), &[1.0, 1.5, 2.0], 0.0),
+            track(Some("Ada"), &[3.5, 4.0], 0.0),
+            track(Some("Ada"), &[9.0], 0.0),
+        ];
+        let people = known_people(&tracks, &CONFIG);
         assert_eq!(people.len(), 1);
         let spans: Vec<(f64, f64)> = people[0].appearances.iter().map(|a| (a.start_seconds, a.end_seconds)).collect();
         assert_eq!(spans, vec![(1.0, 4.5), (9.0, 9.5)]);
@@ -198,13 +177,9 @@ mod tests {
     }
 
     #[test]
-    fn enrolled_people_never_seen_are_not_reported() {
-        let gallery = vec![
-            EnrolledPerson { name: "Ada".into(), embeddings: vec![unit(0.0)] },
-            EnrolledPerson { name: "Bea".into(), embeddings: vec![unit(90.0)] },
-        ];
-        let people = known_people(&[track(Some(1), &[2.0], 90.0)], &gallery, &CONFIG);
-        assert_eq!(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["Bea"]);
+    fn people_are_reported_by_first_appearance_and_only_when_seen() {
+        let people = known_people(&[track(Some("Bea"), &[2.0], 90.0), track(Some("Ada"), &[5.0], 0.0)], &CONFIG);
+        assert_eq!(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["Bea", "Ada"]);
     }
 
     #[test]
@@ -213,7 +188,7 @@ mod tests {
             track(None, &[8.0], 90.0),
             track(None, &[1.0], 0.0),
             track(None, &[5.0], 5.0),
-            track(Some(0), &[3.0], 45.0),
+            track(Some("Ada"), &[3.0], 45.0),
         ];
         let unknown = unknown_people(&tracks, 0.4, &CONFIG);
         assert_eq!(unknown.len(), 2);

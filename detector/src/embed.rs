@@ -15,7 +15,8 @@ const CPU_BATCH: usize = 4;
 const GPU_BATCH: usize = 32;
 
 /// A unit-length face embedding; faces of the same person have a high cosine similarity.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Embedding(pub Vec<f32>);
 
 impl Embedding {

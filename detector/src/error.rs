@@ -20,11 +20,11 @@ pub enum ExitCode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read video {path}: {reason}")]
-    BadVideo { path: PathBuf, reason: String },
+    #[error("cannot read video {video}: {reason}")]
+    BadVideo { video: String, reason: String },
 
-    #[error("gallery {path}: {reason}")]
-    BadGallery { path: PathBuf, reason: String },
+    #[error("gallery {location}: {reason}")]
+    BadGallery { location: String, reason: String },
 
     #[error("model {path}: {reason}")]
     Model { path: PathBuf, reason: String },
@@ -52,12 +52,12 @@ impl Error {
         }
     }
 
-    pub fn bad_video(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
-        Error::BadVideo { path: path.into(), reason: reason.to_string() }
+    pub fn bad_video(video: impl std::fmt::Display, reason: impl std::fmt::Display) -> Self {
+        Error::BadVideo { video: video.to_string(), reason: reason.to_string() }
     }
 
-    pub fn bad_gallery(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
-        Error::BadGallery { path: path.into(), reason: reason.to_string() }
+    pub fn bad_gallery(location: impl std::fmt::Display, reason: impl std::fmt::Display) -> Self {
+        Error::BadGallery { location: location.to_string(), reason: reason.to_string() }
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {

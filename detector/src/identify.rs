@@ -5,7 +5,10 @@
 //! more of its individual frames. Everything else stays unknown: a stranger must
 //! never be given an enrolled name.
 
+use serde::{Deserialize, Serialize};
+
 use crate::embed::Embedding;
+use crate::geometry::BBox;
 use crate::track::Track;
 
 /// One enrolled person: a name and the embeddings of their gallery photos.
@@ -24,14 +27,27 @@ pub struct MatchConfig {
     pub margin: f32,
 }
 
-/// A track and who it is.
-#[derive(Debug, Clone)]
+/// A track and who it is: the plain data later stages (and other shards' merge) need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct IdentifiedTrack {
-    pub track: Track,
-    /// Index into the gallery, or `None` for an unknown face.
-    pub person: Option<usize>,
-    /// Per observation: similarity to the identified person (0 for unknown tracks).
-    pub similarities: Vec<f32>,
+    /// The enrolled person's name, or `None` for an unknown face.
+    pub person: Option<String>,
+    /// The mean embedding of the whole track, for grouping unknown faces.
+    pub template: Embedding,
+    pub sightings: Vec<Sighting>,
+}
+
+/// One face of a track in one sampled frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sighting {
+    pub seconds: f64,
+    pub bbox: BBox,
+    /// Detection score.
+    pub score: f32,
+    /// Similarity to the identified person's gallery (0 for unknown faces).
+    pub similarity: f32,
 }
 
 /// The best and second-best person for an embedding, by similarity to each person's closest photo.
@@ -69,12 +85,18 @@ pub fn identify_tracks(tracks: Vec<Track>, gallery: &[EnrolledPerson], config: &
     tracks
         .into_iter()
         .map(|track| {
-            let person = identify_track(&track, gallery, config);
-            let similarities = match person {
-                Some(p) => track.observations.iter().map(|o| similarity_to(&o.embedding, &gallery[p])).collect(),
-                None => vec![0.0; track.observations.len()],
-            };
-            IdentifiedTrack { track, person, similarities }
+            let person = identify_track(&track, gallery, config).map(|p| &gallery[p]);
+            let sightings = track
+                .observations
+                .iter()
+                .map(|o| Sighting {
+                    seconds: o.seconds,
+                    bbox: o.bbox,
+                    score: o.score,
+                    similarity: person.map_or(0.0, |p| similarity_to(&o.embedding, p)),
+                })
+                .collect();
+            IdentifiedTrack { person: person.map(|p| p.name.clone()), template: track.template(), sightings }
         })
         .collect()
 }
@@ -94,7 +116,6 @@ fn identify_track(track: &Track, gallery: &[EnrolledPerson], config: &MatchConfi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::BBox;
     use crate::track::FaceObservation;
 
     fn unit(angle_degrees: f32) -> Embedding {
@@ -140,8 +161,8 @@ mod tests {
     #[test]
     fn a_close_track_is_named_and_a_distant_one_stays_unknown() {
         let found = identify_tracks(vec![track(&[10.0, 20.0]), track(&[75.0, 80.0])], &gallery(), &CONFIG);
-        assert_eq!(found[0].person, Some(0));
-        assert!(found[0].similarities.iter().all(|&s| s > 0.9));
+        assert_eq!(found[0].person.as_deref(), Some("Ada"));
+        assert!(found[0].sightings.iter().all(|s| s.similarity > 0.9));
         assert_eq!(found[1].person, None);
     }
 

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, RuntimeArgs, cache_root};
 use cameo_detector::detect::DetectorConfig;
 use cameo_detector::error::{self, Error, Result};
-use cameo_detector::gallery::{GalleryFolder, enroll};
+use cameo_detector::gallery::{DirCache, EmbeddingCache, GalleryFolder, NoCache, enroll};
 use cameo_detector::identify::MatchConfig;
 use cameo_detector::models::Models;
 use cameo_detector::output::write_atomically;
 use cameo_detector::pipeline::{PipelineConfig, analyse};
 use cameo_detector::runtime::{Device, Runtime};
-use cameo_detector::video::VideoReader;
+use cameo_detector::video::{VideoReader, VideoSource};
 use cameo_detector::{report, results, timeline};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,7 +77,8 @@ fn detect(args: DetectArgs) -> Result<()> {
     };
     config.validate()?;
     // A bad video fails here, before any model or gallery work.
-    VideoReader::open(&args.video, 1)?;
+    let video = VideoSource::File(args.video.clone());
+    VideoReader::open(&video, 1)?;
     let (runtime, mut models) = load_models(&args.runtime, config.detector)?;
     // With inference on the GPU, decoding is the CPU's only work: let FFmpeg use every core.
     config.decoder_threads =
@@ -86,13 +87,16 @@ fn detect(args: DetectArgs) -> Result<()> {
     let folder = GalleryFolder::scan(&args.gallery)?;
     let progress = progress_bar("enrolling", folder.photo_count() as u64);
     let cache_dir = args.runtime.cache_dir.clone().or_else(|| cache_root().map(|d| d.join("embeddings")));
-    let gallery = enroll(&folder, &mut models, cache_dir.as_deref(), || progress.inc(1))?;
+    let mut cache: Box<dyn EmbeddingCache> = match cache_dir {
+        Some(dir) => Box::new(DirCache(dir)),
+        None => Box::new(NoCache),
+    };
+    let gallery = enroll(folder.photos(), &mut models, cache.as_mut(), || progress.inc(1))?;
     progress.finish_and_clear();
     tracing::info!(people = gallery.len(), photos = folder.photo_count(), "gallery enrolled");
 
     let progress = progress_bar("analysing", 0);
-    let source = args.video.display().to_string();
-    let analysis = analyse(&args.video, &source, &mut models, &gallery, &config, runtime.device().name(), &progress)?;
+    let analysis = analyse(&video, &mut models, &gallery, &config, runtime.device().name(), &progress)?;
     let t = analysis.timings;
     tracing::info!(
         wall_s = t.wall.as_secs_f64(),

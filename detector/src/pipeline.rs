@@ -4,7 +4,6 @@
 //! Decoding runs on its own thread and hands sampled frames over a short queue, so
 //! that decode and inference overlap; crops are embedded in batches.
 
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -16,11 +15,11 @@ use crate::appearances::{AppearanceConfig, known_people, unknown_people};
 use crate::detect::{Detection, DetectorConfig, FaceDetector, default_min_face_px};
 use crate::embed::FaceEmbedder;
 use crate::error::{Error, Result};
-use crate::identify::{EnrolledPerson, MatchConfig, identify_tracks};
+use crate::identify::{EnrolledPerson, IdentifiedTrack, MatchConfig, identify_tracks};
 use crate::models::{Models, large_enough};
-use crate::results::{ModelsUsed, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
+use crate::results::{ModelsUsed, Movie, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
 use crate::track::{FaceObservation, TrackerConfig, build_tracks};
-use crate::video::{DecodeStats, SampledFrame, VideoInfo, VideoReader};
+use crate::video::{DecodeStats, SampledFrame, TimeRange, VideoInfo, VideoReader, VideoSource};
 
 /// Sampled frames decoded ahead of inference: enough to smooth out bursts, few enough
 /// to bound memory (a 4K RGB frame is 25 MB).
@@ -101,6 +100,15 @@ pub struct Analysis {
     pub timings: StageTimings,
 }
 
+/// What the stages up to identification found in a video, or in a range of it.
+pub struct TrackAnalysis {
+    pub video: VideoSummary,
+    pub models: ModelsUsed,
+    pub parameters: Parameters,
+    pub tracks: Vec<IdentifiedTrack>,
+    pub timings: StageTimings,
+}
+
 enum Decoded {
     Info(VideoInfo),
     Frame(SampledFrame),
@@ -113,16 +121,35 @@ struct DetectedFrame {
     crops: Vec<RgbImage>,
 }
 
-/// Analyses `video` against `gallery`. `source` names the video in the results document.
+/// Analyses a whole video against `gallery`: who appears when.
 pub fn analyse(
-    video: &Path,
-    source: &str,
+    source: &VideoSource,
     models: &mut Models,
     gallery: &[EnrolledPerson],
     config: &PipelineConfig,
     execution_provider: &str,
     progress: &ProgressBar,
 ) -> Result<Analysis> {
+    let analysis = analyse_tracks(source, None, models, gallery, config, execution_provider, progress)?;
+    let started = Instant::now();
+    let document = results_document(analysis.video, analysis.models, analysis.parameters, None, &analysis.tracks);
+    let mut timings = analysis.timings;
+    timings.track += started.elapsed();
+    timings.wall += started.elapsed();
+    Ok(Analysis { document, timings })
+}
+
+/// Decodes, detects, aligns, embeds, tracks and identifies: everything before the
+/// appearances stage, for the whole video or `range` of it.
+pub fn analyse_tracks(
+    source: &VideoSource,
+    range: Option<TimeRange>,
+    models: &mut Models,
+    gallery: &[EnrolledPerson],
+    config: &PipelineConfig,
+    execution_provider: &str,
+    progress: &ProgressBar,
+) -> Result<TrackAnalysis> {
     config.validate()?;
     let started = Instant::now();
     let mut timings = StageTimings::default();
@@ -131,7 +158,7 @@ pub fn analyse(
     let Models { detector, embedder, .. } = models;
     // Three stages on three threads, so every core has work whichever stage is the slowest.
     let (info, stats, detected, embedded) = std::thread::scope(|scope| {
-        let decoding = scope.spawn(move || decode(video, config, frames_in));
+        let decoding = scope.spawn(move || decode(source, range, config, frames_in));
         let detecting = scope.spawn(move || detect_stage(frames_out, detector, config, faces_in, progress));
         let embedded = embed_stage(faces_out, embedder);
         let panicked = |_| Error::Inference("a pipeline thread panicked".into());
@@ -154,23 +181,20 @@ pub fn analyse(
         observations,
         &TrackerConfig { link_similarity: config.link_similarity, max_gap_seconds: config.gap_tolerance_seconds },
     );
-    let identified = identify_tracks(tracks, gallery, &config.matching);
-    let frame_seconds = if info.frame_rate > 0.0 { 1.0 / info.frame_rate } else { 0.0 };
-    let duration_seconds = stats.last_seconds + frame_seconds;
-    let appearance_config = AppearanceConfig {
-        sample_period_seconds: 1.0 / config.fps,
-        gap_tolerance_seconds: config.gap_tolerance_seconds,
-        duration_seconds,
-    };
-    let people = known_people(&identified, gallery, &appearance_config);
-    let unknown = unknown_people(&identified, config.link_similarity, &appearance_config);
+    let tracks = identify_tracks(tracks, gallery, &config.matching);
     timings.track = track_started.elapsed();
     timings.wall = started.elapsed();
 
-    let document = ResultsDocument {
-        schema_version: SCHEMA_VERSION.to_string(),
+    let frame_seconds = if info.frame_rate > 0.0 { 1.0 / info.frame_rate } else { 0.0 };
+    let decoded_end = stats.last_seconds + frame_seconds;
+    // A range sees only part of the video: its declared length stands for the whole.
+    let duration_seconds = match range {
+        Some(_) => info.duration_seconds.unwrap_or(decoded_end),
+        None => decoded_end,
+    };
+    Ok(TrackAnalysis {
         video: VideoSummary {
-            source: source.to_string(),
+            source: source.name(),
             duration_seconds,
             width: info.width,
             height: info.height,
@@ -192,25 +216,51 @@ pub fn analyse(
             min_face_size_px: min_face_px,
             detection_score_threshold: config.detector.score_threshold,
             gap_tolerance_seconds: config.gap_tolerance_seconds,
+            link_similarity: config.link_similarity,
         },
-        people,
-        unknown,
+        tracks,
+        timings,
+    })
+}
+
+/// The appearances stage: who appears when, from identified tracks (of one run, or of
+/// every shard of a video).
+pub fn results_document(
+    video: VideoSummary,
+    models: ModelsUsed,
+    parameters: Parameters,
+    movie: Option<Movie>,
+    tracks: &[IdentifiedTrack],
+) -> ResultsDocument {
+    let appearance_config = AppearanceConfig {
+        sample_period_seconds: 1.0 / video.sampled_fps,
+        gap_tolerance_seconds: parameters.gap_tolerance_seconds,
+        duration_seconds: video.duration_seconds,
     };
-    Ok(Analysis { document, timings })
+    ResultsDocument {
+        schema_version: SCHEMA_VERSION.to_string(),
+        people: known_people(tracks, &appearance_config),
+        unknown: unknown_people(tracks, parameters.link_similarity, &appearance_config),
+        video,
+        movie,
+        models,
+        parameters,
+    }
 }
 
 /// Decode stage: opens the video, announces it, then streams sampled frames.
 fn decode(
-    video: &Path,
+    source: &VideoSource,
+    range: Option<TimeRange>,
     config: &PipelineConfig,
     frames: mpsc::SyncSender<Decoded>,
 ) -> Result<(VideoInfo, DecodeStats)> {
-    let reader = VideoReader::open(video, config.decoder_threads)?;
+    let reader = VideoReader::open(source, config.decoder_threads)?;
     let info = reader.info().clone();
     let min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.height));
     frames.send(Decoded::Info(info.clone())).map_err(|_| stopped())?;
-    let stats =
-        reader.sample(config.fps, min_face_px, |frame| frames.send(Decoded::Frame(frame)).map_err(|_| stopped()))?;
+    let stats = reader
+        .sample(config.fps, min_face_px, range, |frame| frames.send(Decoded::Frame(frame)).map_err(|_| stopped()))?;
     Ok((info, stats))
 }
 

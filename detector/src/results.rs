@@ -17,6 +17,9 @@ pub struct ResultsDocument {
     /// Always `cameo.dev/results/v1` for this schema.
     pub schema_version: String,
     pub video: VideoSummary,
+    /// What the video is, when known (VideoJobs may say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub movie: Option<Movie>,
     pub models: ModelsUsed,
     pub parameters: Parameters,
     /// Enrolled people found in the video, by first appearance.
@@ -70,6 +73,21 @@ pub struct Parameters {
     pub detection_score_threshold: f32,
     /// Sightings of a person closer than this are one appearance.
     pub gap_tolerance_seconds: f64,
+    /// Faces at least this similar are linked into one track, and unknown tracks into one cluster.
+    pub link_similarity: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Movie {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genre: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub director: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

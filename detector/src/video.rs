@@ -5,7 +5,7 @@
 //! once, scaled, to the detector's input size.
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ffmpeg::codec::discard::Discard;
@@ -34,6 +34,41 @@ pub struct VideoInfo {
     pub codec: String,
 }
 
+/// Where a video is read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VideoSource {
+    File(PathBuf),
+    /// A URL FFmpeg reads with ranged requests, such as a presigned S3 URL; messages show
+    /// `name` instead, as the URL carries a signature.
+    Url {
+        url: String,
+        name: String,
+    },
+}
+
+impl VideoSource {
+    /// The video as messages and results name it.
+    pub fn name(&self) -> String {
+        match self {
+            VideoSource::File(path) => path.display().to_string(),
+            VideoSource::Url { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// A stretch of the video, in seconds from its start: `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeRange {
+    pub start: f64,
+    pub end: f64,
+}
+
+impl TimeRange {
+    pub fn contains(&self, seconds: f64) -> bool {
+        seconds >= self.start && seconds < self.end
+    }
+}
+
 /// A frame chosen by sampling.
 pub struct SampledFrame {
     /// Seconds from the start of the video stream, from the frame's PTS.
@@ -53,7 +88,7 @@ pub struct DecodeStats {
 }
 
 pub struct VideoReader {
-    path: PathBuf,
+    name: String,
     input: ffmpeg::format::context::Input,
     decoder: ffmpeg::decoder::Video,
     stream_index: usize,
@@ -64,18 +99,33 @@ pub struct VideoReader {
 
 impl VideoReader {
     /// Opens a video; a missing, empty or non-video file is [`Error::BadVideo`].
-    pub fn open(path: &Path, decoder_threads: usize) -> Result<Self> {
+    pub fn open(source: &VideoSource, decoder_threads: usize) -> Result<Self> {
         ffmpeg::init().map_err(|e| Error::Config(format!("cannot initialise FFmpeg: {e}")))?;
         ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
-        let metadata = std::fs::metadata(path).map_err(|e| Error::bad_video(path, e))?;
-        if !metadata.is_file() {
-            return Err(Error::bad_video(path, "not a regular file"));
-        }
-        if metadata.len() == 0 {
-            return Err(Error::bad_video(path, "the file is empty"));
-        }
-        let input = ffmpeg::format::input(path)
-            .map_err(|e| Error::bad_video(path, format!("not a readable video container ({e})")))?;
+        let name = source.name();
+        let path = name.as_str();
+        let opened = match source {
+            VideoSource::File(file) => {
+                let metadata = std::fs::metadata(file).map_err(|e| Error::bad_video(path, e))?;
+                if !metadata.is_file() {
+                    return Err(Error::bad_video(path, "not a regular file"));
+                }
+                if metadata.len() == 0 {
+                    return Err(Error::bad_video(path, "the file is empty"));
+                }
+                ffmpeg::format::input(file)
+            }
+            VideoSource::Url { url, .. } => {
+                // Ride out dropped connections on long reads.
+                let mut options = ffmpeg::Dictionary::new();
+                options.set("reconnect", "1");
+                options.set("reconnect_on_network_error", "1");
+                options.set("reconnect_delay_max", "10");
+                options.set("rw_timeout", "60000000");
+                ffmpeg::format::input_with_dictionary(url, options)
+            }
+        };
+        let input = opened.map_err(|e| Error::bad_video(path, format!("not a readable video container ({e})")))?;
         let stream = input
             .streams()
             .best(ffmpeg::media::Type::Video)
@@ -108,26 +158,35 @@ impl VideoReader {
             frame_rate: if frame_rate.is_finite() && frame_rate > 0.0 { frame_rate } else { 0.0 },
             codec: decoder.codec().map(|c| c.name().to_string()).unwrap_or_default(),
         };
-        Ok(VideoReader { path: path.to_path_buf(), input, decoder, stream_index, time_base, start_pts, info })
+        Ok(VideoReader { name, input, decoder, stream_index, time_base, start_pts, info })
     }
 
     pub fn info(&self) -> &VideoInfo {
         &self.info
     }
 
-    /// Decodes the whole video, handing the frame nearest each multiple of `1/fps`
-    /// seconds to `sink`. `min_face_px` sets the detector input size.
+    /// Decodes the video (or `range` of it), handing the frame nearest each multiple of
+    /// `1/fps` seconds to `sink`. `min_face_px` sets the detector input size.
     pub fn sample(
         mut self,
         fps: f64,
         min_face_px: f32,
+        range: Option<TimeRange>,
         mut sink: impl FnMut(SampledFrame) -> Result<()>,
     ) -> Result<DecodeStats> {
         let started = Instant::now();
         let period = 1.0 / fps;
         // Pick the first frame at or after each sample time, within half a frame.
         let half_frame = if self.info.frame_rate > 0.0 { 0.5 / self.info.frame_rate } else { 0.0 };
-        let mut next_sample = 0.0;
+        // Samples sit on the same grid (multiples of the period) whatever the range.
+        let mut next_sample = range.map_or(0.0, |r| (r.start * fps).ceil() / fps);
+        let end = range.map_or(f64::INFINITY, |r| r.end);
+        if let Some(range) = range.filter(|r| r.start > 0.0) {
+            // Once per range, to the keyframe at or before its start.
+            let target = (range.start * f64::from(ffmpeg::ffi::AV_TIME_BASE)) as i64;
+            self.input.seek(target, ..target).map_err(|e| Error::bad_video(&self.name, format!("cannot seek: {e}")))?;
+            self.start_pts.get_or_insert(0);
+        }
         let mut stats = DecodeStats::default();
         let mut converter: Option<Converter> = None;
         let mut corrupt_packets = 0;
@@ -146,7 +205,7 @@ impl VideoReader {
                 start_pts.set(Some(start));
                 let seconds = (pts - start) as f64 * self.time_base;
                 stats.last_seconds = stats.last_seconds.max(seconds);
-                if seconds + half_frame < next_sample {
+                if seconds + half_frame < next_sample || seconds >= end {
                     continue;
                 }
                 while next_sample <= seconds + half_frame {
@@ -155,10 +214,10 @@ impl VideoReader {
                 let converter = match converter.as_mut() {
                     Some(c) if c.accepts(&decoded) => c,
                     _ => converter
-                        .insert(Converter::new(&decoded, min_face_px).map_err(|e| Error::bad_video(&self.path, e))?),
+                        .insert(Converter::new(&decoded, min_face_px).map_err(|e| Error::bad_video(&self.name, e))?),
                 };
                 let (image, detector_input) =
-                    converter.convert(&decoded).map_err(|e| Error::bad_video(&self.path, e))?;
+                    converter.convert(&decoded).map_err(|e| Error::bad_video(&self.name, e))?;
                 stats.frames_sampled += 1;
                 let handed_over = Instant::now();
                 sink(SampledFrame { seconds: seconds.max(0.0), image, detector_input })?;
@@ -175,11 +234,11 @@ impl VideoReader {
                 Err(ffmpeg::Error::InvalidData) => {
                     corrupt_packets += 1;
                     if corrupt_packets > MAX_CORRUPT_PACKETS {
-                        return Err(Error::bad_video(&self.path, "too many corrupt packets; the file is damaged"));
+                        return Err(Error::bad_video(&self.name, "too many corrupt packets; the file is damaged"));
                     }
                     continue;
                 }
-                Err(e) => return Err(Error::bad_video(&self.path, format!("read failed: {e}"))),
+                Err(e) => return Err(Error::bad_video(&self.name, format!("read failed: {e}"))),
             }
             if packet.stream() != self.stream_index {
                 continue;
@@ -194,22 +253,25 @@ impl VideoReader {
             if self.decoder.send_packet(&packet).is_err() {
                 corrupt_packets += 1;
                 if corrupt_packets > MAX_CORRUPT_PACKETS {
-                    return Err(Error::bad_video(&self.path, "too many undecodable packets; the file is damaged"));
+                    return Err(Error::bad_video(&self.name, "too many undecodable packets; the file is damaged"));
                 }
             }
             drain(&mut self.decoder, &mut stats)?;
+            if stats.last_seconds >= end {
+                break;
+            }
         }
         let _ = self.decoder.send_eof();
         drain(&mut self.decoder, &mut stats)?;
 
         if stats.frames_decoded == 0 {
-            return Err(Error::bad_video(&self.path, "no frame could be decoded; the file is damaged or not a video"));
+            return Err(Error::bad_video(&self.name, "no frame could be decoded; the file is damaged or not a video"));
         }
-        if let Some(duration) = self.info.duration_seconds {
+        if let Some(duration) = self.info.duration_seconds.map(|d| d.min(end)) {
             let last_frame_end = stats.last_seconds + 2.0 * half_frame;
             if last_frame_end + TRUNCATION_TOLERANCE_SECONDS < duration {
                 return Err(Error::bad_video(
-                    &self.path,
+                    &self.name,
                     format!("truncated: frames end at {last_frame_end:.1} s of a declared {duration:.1} s"),
                 ));
             }

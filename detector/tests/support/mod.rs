@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cameo_detector::gallery::{GalleryFolder, enroll};
+use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
 use cameo_detector::identify::EnrolledPerson;
 use cameo_detector::models::Models;
 use cameo_detector::pipeline::{PipelineConfig, analyse};
@@ -87,10 +87,11 @@ pub fn run_scenario(scenario: &str, gallery: &str) -> ScenarioRun {
             .expect("truth parses");
     let (runtime, mut models) = load_models();
     let folder = GalleryFolder::scan(&dir.join("galleries").join(gallery)).expect("gallery scans");
-    let gallery = enroll(&folder, &mut models, None, || {}).expect("gallery enrolls");
+    let gallery = enroll(folder.photos(), &mut models, &mut NoCache, || {}).expect("gallery enrolls");
     let config = PipelineConfig::default();
     let progress = indicatif::ProgressBar::hidden();
-    let analysis = analyse(&video, scenario, &mut models, &gallery, &config, runtime.device().name(), &progress)
+    let source = cameo_detector::video::VideoSource::File(video);
+    let analysis = analyse(&source, &mut models, &gallery, &config, runtime.device().name(), &progress)
         .expect("analysis succeeds");
     ScenarioRun { document: analysis.document, truth, gallery, config }
 }
