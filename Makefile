@@ -35,14 +35,16 @@ demo: setup
 	@echo "Wrote $(OUT)/demo.json (results) and $(OUT)/demo.png (timeline)"
 
 ## test: lint, then every test: unit, the detector on real models and videos, and the
-## operator on a local Kubernetes control plane (built once, ~15 minutes on 2 cores)
+## operator and the cloud data path on a local Kubernetes control plane (built once,
+## ~15 minutes on 2 cores) with moto for S3 and DynamoDB
 test: testdata lint
-	hack/with-cluster cargo test --release --locked --workspace
+	hack/with-cluster cargo test --release --locked --workspace --features cameo-detector/cloud
 
 ## lint: formatting, clippy, and the Helm chart (lint, schema validation, checkov)
 lint: setup
 	cargo fmt --all --check
-	cargo clippy --release --locked --workspace --all-targets -- -D warnings
+	cargo clippy --release --locked --workspace --all-targets --features cameo-detector/cloud -- -D warnings
+	cargo clippy --release --locked -p cameo-detector --all-targets -- -D warnings
 	hack/check-chart
 
 ## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs (Markdown)

@@ -30,8 +30,87 @@ pub enum LogFormat {
 pub enum Command {
     /// Analyse a local video file against a gallery folder.
     Detect(Box<DetectArgs>),
+    /// Analyse one shard of a video in S3 (what a VideoJob's shard pods run).
+    #[cfg(feature = "cloud")]
+    Run(Box<RunArgs>),
+    /// Join a VideoJob's shards; write the results to S3 and DynamoDB.
+    #[cfg(feature = "cloud")]
+    Merge(Box<MergeArgs>),
     /// Print the JSON Schema of the results document.
     Schema,
+}
+
+/// Where a VideoJob's outputs go.
+#[cfg(feature = "cloud")]
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Bucket for results, logs and the embedding cache.
+    #[arg(long)]
+    pub output_bucket: String,
+    /// Key prefix inside the bucket.
+    #[arg(long, default_value = "")]
+    pub output_prefix: String,
+    /// The VideoJob, `<namespace>/<name>`: outputs go under `results/<job>/`.
+    #[arg(long)]
+    pub job: String,
+}
+
+#[cfg(feature = "cloud")]
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The video, `s3://bucket/key`.
+    #[arg(long)]
+    pub source: String,
+    /// The gallery, `s3://bucket/prefix/` holding `<Person Name>/<photo>`.
+    #[arg(long)]
+    pub gallery: String,
+    /// How many shards the video is split into.
+    #[arg(long, default_value_t = 1)]
+    pub shards: usize,
+    /// This shard, from 0 (Indexed Jobs set JOB_COMPLETION_INDEX).
+    #[arg(long, env = "JOB_COMPLETION_INDEX")]
+    pub shard: usize,
+    #[arg(long, default_value_t = PipelineConfig::DEFAULT_FPS)]
+    pub fps: f64,
+    #[arg(long, default_value_t = PipelineConfig::DEFAULT_THRESHOLD)]
+    pub threshold: f32,
+    #[arg(long, default_value_t = PipelineConfig::DEFAULT_MARGIN)]
+    pub margin: f32,
+    #[arg(long)]
+    pub min_face_size: Option<f32>,
+    /// Videos larger than this many bytes are refused as bad input.
+    #[arg(long, default_value_t = 100 << 30)]
+    pub max_video_bytes: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+#[cfg(feature = "cloud")]
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The video, `s3://bucket/key` (it names the movie in the table).
+    #[arg(long)]
+    pub source: String,
+    #[arg(long)]
+    pub shards: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The MovieEntities DynamoDB table.
+    #[arg(long, env = "CAMEO_RESULTS_TABLE", default_value = "MovieEntities")]
+    pub table: String,
+    /// When the VideoJob was submitted (RFC 3339): reruns of it write the same items.
+    #[arg(long)]
+    pub processed_at: String,
+    #[arg(long)]
+    pub movie_title: Option<String>,
+    #[arg(long)]
+    pub movie_genre: Option<String>,
+    #[arg(long)]
+    pub movie_director: Option<String>,
+    #[arg(long)]
+    pub movie_year: Option<i32>,
 }
 
 #[derive(Debug, Args)]

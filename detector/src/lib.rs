@@ -8,9 +8,12 @@
 pub mod align;
 pub mod appearances;
 pub mod cli;
+#[cfg(feature = "cloud")]
+pub mod cloud;
 pub mod detect;
 pub mod embed;
 pub mod error;
+pub mod evaluate;
 pub mod gallery;
 pub mod geometry;
 pub mod identify;

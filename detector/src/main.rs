@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, RuntimeArgs, cache_root};
+use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, cache_root};
 use cameo_detector::detect::DetectorConfig;
 use cameo_detector::error::{self, Error, Result};
 use cameo_detector::gallery::{DirCache, EmbeddingCache, GalleryFolder, NoCache, enroll};
@@ -12,7 +12,7 @@ use cameo_detector::identify::MatchConfig;
 use cameo_detector::models::Models;
 use cameo_detector::output::write_atomically;
 use cameo_detector::pipeline::{PipelineConfig, analyse};
-use cameo_detector::runtime::{Device, Runtime};
+use cameo_detector::runtime::Device;
 use cameo_detector::video::{VideoReader, VideoSource};
 use cameo_detector::{report, results, timeline};
 use clap::Parser;
@@ -27,8 +27,31 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(error::ExitCode::Config as u8) } else { ExitCode::SUCCESS };
         }
     };
-    init_logging(cli.log_format);
-    match run(cli.command) {
+    let format = cli.log_format;
+    let outcome = match cli.command {
+        Command::Schema => {
+            init_logging(format, std::io::stderr);
+            println!("{}", serde_json::to_string_pretty(&results::json_schema()).unwrap_or_default());
+            Ok(())
+        }
+        Command::Detect(args) => {
+            init_logging(format, std::io::stderr);
+            detect(*args)
+        }
+        #[cfg(feature = "cloud")]
+        Command::Run(args) => {
+            let log = cameo_detector::cloud::LogCopy::default();
+            init_logging(format, log.clone());
+            cameo_detector::cloud::commands::run(*args, &log)
+        }
+        #[cfg(feature = "cloud")]
+        Command::Merge(args) => {
+            let log = cameo_detector::cloud::LogCopy::default();
+            init_logging(format, log.clone());
+            cameo_detector::cloud::commands::merge(*args, &log)
+        }
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(exit_code = e.exit_code() as u8, "{e}");
@@ -41,7 +64,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging<W>(format: LogFormat, writer: W)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let json = match format {
@@ -49,19 +75,8 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     if json { builder.json().init() } else { builder.with_target(false).init() }
-}
-
-fn run(command: Command) -> Result<()> {
-    match command {
-        Command::Schema => {
-            let schema = serde_json::to_string_pretty(&results::json_schema()).unwrap_or_default();
-            println!("{schema}");
-            Ok(())
-        }
-        Command::Detect(args) => detect(*args),
-    }
 }
 
 fn detect(args: DetectArgs) -> Result<()> {
@@ -79,7 +94,7 @@ fn detect(args: DetectArgs) -> Result<()> {
     // A bad video fails here, before any model or gallery work.
     let video = VideoSource::File(args.video.clone());
     VideoReader::open(&video, 1)?;
-    let (runtime, mut models) = load_models(&args.runtime, config.detector)?;
+    let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
     // With inference on the GPU, decoding is the CPU's only work: let FFmpeg use every core.
     config.decoder_threads =
         args.runtime.decoder_threads.unwrap_or(if runtime.device() == Device::Cuda { 0 } else { 1 });
@@ -125,17 +140,6 @@ fn detect(args: DetectArgs) -> Result<()> {
         print!("{}", report::table(document));
     }
     Ok(())
-}
-
-fn load_models(args: &RuntimeArgs, detector: DetectorConfig) -> Result<(Runtime, Models)> {
-    let runtime = Runtime::new(&args.onnxruntime, args.device, args.threads)?;
-    let dir = args
-        .models
-        .clone()
-        .or_else(|| cache_root().map(|d| d.join("models")))
-        .ok_or_else(|| Error::Config("no models folder: pass --models or set CAMEO_MODELS_DIR".into()))?;
-    let models = Models::load(&runtime, &dir, detector)?;
-    Ok((runtime, models))
 }
 
 fn check_output_dir(path: &Path) -> Result<()> {

@@ -5,9 +5,10 @@ use std::path::Path;
 use image::RgbImage;
 
 use crate::align::align_face;
+use crate::cli::{RuntimeArgs, cache_root};
 use crate::detect::{Detection, DetectorConfig, DetectorInput, FaceDetector, default_min_face_px};
 use crate::embed::{Embedding, FaceEmbedder};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::results::ModelInfo;
 use crate::runtime::{ModelFile, Runtime};
 
@@ -43,6 +44,18 @@ impl Models {
 
     pub fn recognizer_info(&self) -> ModelInfo {
         ModelInfo { name: "SFace 2021dec (OpenCV Zoo)".into(), sha256: self.recognizer_file.sha256.clone() }
+    }
+
+    /// Loads ONNX Runtime and both models as the command line says.
+    pub fn from_args(args: &RuntimeArgs, config: DetectorConfig) -> Result<(Runtime, Models)> {
+        let runtime = Runtime::new(&args.onnxruntime, args.device, args.threads)?;
+        let dir = args
+            .models
+            .clone()
+            .or_else(|| cache_root().map(|d| d.join("models")))
+            .ok_or_else(|| Error::Config("no models folder: pass --models or set CAMEO_MODELS_DIR".into()))?;
+        let models = Models::load(&runtime, &dir, config)?;
+        Ok((runtime, models))
     }
 
     /// Every face in a still image with its embedding, best detection first.

@@ -171,12 +171,11 @@ impl Agent {
             let mut probe_state = ProbeState::default();
             let exit = loop {
                 tokio::select! {
-                    exit = child.wait() => break Some(exit?),
+                    exit = child.wait() => break Ok(exit?),
                     changed = updates.changed() => {
                         if changed.is_err() || updates.borrow().metadata.deletion_timestamp.is_some() {
                             let seconds = grace(&updates.borrow());
-                            stop(&mut child, pid, seconds).await;
-                            break None;
+                            break Err(stop(&mut child, pid, seconds).await);
                         }
                     }
                     _ = probe.tick() => {
@@ -187,12 +186,19 @@ impl Agent {
                     }
                 }
             };
-            let Some(exit) = exit else {
-                let latest = updates.borrow().clone();
-                finalize_deletion(&self.client, &latest).await;
-                return Ok(());
+            let code = match exit {
+                Ok(exit) => exit.code().unwrap_or(128 + exit_signal(&exit)),
+                Err(code) => {
+                    // Deleted: report the container's end (the Job controller waits for a
+                    // terminal phase before it replaces the pod), then let the pod go.
+                    let message = termination_message(&container, &prepared.termination_log, &prepared.log, code);
+                    status.terminated(code, message, true);
+                    status.send(&api, &name).await;
+                    let latest = updates.borrow().clone();
+                    finalize_deletion(&self.client, &latest).await;
+                    return Ok(());
+                }
             };
-            let code = exit.code().unwrap_or(128 + exit_signal(&exit));
             let message = termination_message(&container, &prepared.termination_log, &prepared.log, code);
             tracing::info!(pod = %format!("{namespace}/{name}"), code, "exited");
             let restart = restart_policy == "Always" || (restart_policy == "OnFailure" && code != 0);
@@ -353,15 +359,21 @@ impl Prepared {
 }
 
 /// SIGTERM, then SIGKILL after the grace period.
-async fn stop(child: &mut tokio::process::Child, pid: u32, grace_seconds: i64) {
+/// SIGTERM, then SIGKILL after the grace period; the exit code (128 + signal when killed).
+async fn stop(child: &mut tokio::process::Child, pid: u32, grace_seconds: i64) -> i32 {
     // SAFETY: signalling a child we spawned and have not reaped.
     unsafe {
         libc::kill(pid as i32, libc::SIGTERM);
     }
     let grace = Duration::from_secs(grace_seconds.max(0) as u64);
-    if tokio::time::timeout(grace, child.wait()).await.is_err() {
-        let _ = child.kill().await;
-    }
+    let exit = match tokio::time::timeout(grace, child.wait()).await {
+        Ok(exit) => exit.ok(),
+        Err(_) => {
+            let _ = child.kill().await;
+            child.wait().await.ok()
+        }
+    };
+    exit.map_or(137, |e| e.code().unwrap_or(128 + exit_signal(&e)))
 }
 
 fn exit_signal(status: &std::process::ExitStatus) -> i32 {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cameo_operator::config::OperatorConfig;
 use cameo_operator::crd::{VideoJob, VideoJobSpec};
-use cameo_operator::job::desired_job;
+use cameo_operator::job::desired_detect_job;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Namespace;
@@ -39,6 +39,7 @@ fn config(namespace: &str) -> OperatorConfig {
         detector_image: "cameo-detector:bench".into(),
         detector_service_account: "cameo-detector".into(),
         gpu_node_selector: vec![("nvidia.com/gpu.present".into(), "true".into())],
+        gpu_device: "cuda".into(),
         gpu_taint_key: "nvidia.com/gpu".into(),
         output_bucket: "cameo-bench".into(),
         results_table: "MovieEntities".into(),
@@ -134,7 +135,7 @@ async fn round(client: &Client, n: usize) -> Round {
         .map(|i| {
             let mut vj = VideoJob::new(&format!("film-{i}"), spec(i));
             vj.metadata.namespace = Some(baseline_ns.clone());
-            let mut job = desired_job(&vj, &base_config);
+            let mut job = desired_detect_job(&vj, &base_config);
             job.metadata.owner_references = None;
             job
         })

@@ -25,6 +25,11 @@ pub struct OperatorConfig {
     #[arg(long, env = "CAMEO_GPU_NODE_SELECTOR", value_delimiter = ',', default_value = "nvidia.com/gpu.present=true", value_parser = parse_label)]
     pub gpu_node_selector: Vec<(String, String)>,
 
+    /// What GPU shards ask the detector for (`--device`): cuda fails loudly on a node
+    /// without a usable GPU; auto falls back to CPU; cpu where GPUs are only simulated.
+    #[arg(long, env = "CAMEO_GPU_DEVICE", default_value = "cuda", value_parser = ["cuda", "auto", "cpu"])]
+    pub gpu_device: String,
+
     /// Taint key of GPU nodes, tolerated by GPU shard pods (any value, effect NoSchedule).
     #[arg(long, env = "CAMEO_GPU_TAINT_KEY", default_value = "nvidia.com/gpu")]
     pub gpu_taint_key: String,

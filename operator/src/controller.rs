@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
@@ -18,10 +19,10 @@ use kube::{Client, Resource, ResourceExt};
 use serde_json::json;
 
 use crate::config::OperatorConfig;
-use crate::crd::{Phase, VideoJob, VideoJobStatus};
-use crate::job::{desired_job, job_name, parallelism};
+use crate::crd::{Phase, ResultSummary, VideoJob, VideoJobStatus};
+use crate::job::{Stage, desired_detect_job, desired_merge_job, job_name, parallelism};
 use crate::metrics::SharedMetrics;
-use crate::status::desired_status;
+use crate::status::{Observed, desired_status, failed, succeeded};
 use crate::validate::validate;
 
 /// Field manager of the full Job and the status.
@@ -133,22 +134,57 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
     if let Some(action) = expire_if_finished(&vj, &videojobs).await? {
         return Ok(action);
     }
+    if vj.status.as_ref().is_some_and(|s| s.phase.is_finished()) {
+        // Finished is final: Jobs deleted afterwards are not run again.
+        return Ok(Action::await_change());
+    }
 
     // 1. Validate.
     let invalid = validate(&vj.spec, &shared.config).err();
 
-    // 2. Build and apply the Job.
+    // 2. Build and apply the Jobs: the shards, then, once they all succeeded, the merge.
     let jobs: Api<Job> = Api::namespaced(shared.client.clone(), &namespace);
-    let cached = context.jobs.get(&ObjectRef::new(&job_name(&name)).within(&namespace));
-    let job = match &invalid {
-        Some(_) => None,
-        None => Some(apply_job(&vj, &jobs, cached.as_deref(), &shared.config).await?),
+    let cached = |stage| context.jobs.get(&ObjectRef::new(&job_name(&name, stage)).within(&namespace));
+    // A Job of that name left by a deleted VideoJob of the same name is not ours: wait
+    // for the garbage collector to remove it rather than adopt its outcome.
+    let foreign = |job: &Job| !job.owner_references().iter().any(|r| Some(&r.uid) == vj.meta().uid.as_ref());
+    if let Some(job) = [Stage::Detect, Stage::Merge].into_iter().filter_map(cached).find(|job| foreign(job)) {
+        tracing::info!(videojob = %name, job = %job.name_any(), "waiting for a previous VideoJob's Job to be deleted");
+        return Ok(Action::requeue(Duration::from_secs(2)));
+    }
+    let (detect, merge) = match &invalid {
+        Some(_) => (None, None),
+        None => {
+            let detect = apply_detect_job(&vj, &jobs, cached(Stage::Detect).as_deref(), &shared.config).await?;
+            let merge = match (succeeded(Some(&detect)), cached(Stage::Merge)) {
+                (None, _) => None,
+                (Some(_), Some(merge)) => Some((*merge).clone()),
+                (Some(_), None) => Some(apply(&jobs, &desired_merge_job(&vj, &shared.config), &vj).await?),
+            };
+            (Some(detect), merge)
+        }
     };
 
-    // 3. Compute and write the status.
-    let now = Time(jiff::Timestamp::now());
-    let status = desired_status(&vj, invalid.as_ref(), job.as_ref(), &now);
+    // 3. What the pods said, where the status needs it: why a Job failed, who was found.
     let previous = vj.status.clone().unwrap_or_default();
+    let pods: Api<Pod> = Api::namespaced(shared.client.clone(), &namespace);
+    let failed_job = [&detect, &merge].into_iter().flatten().find(|job| failed(Some(job)).is_some());
+    let failure_detail = match failed_job {
+        Some(job) if previous.phase != Phase::Failed => termination_message(&pods, job, false).await,
+        _ => None,
+    };
+    let result = match &merge {
+        Some(job) if succeeded(Some(job)).is_some() && previous.result.is_none() => {
+            termination_message(&pods, job, true).await.and_then(|m| serde_json::from_str::<ResultSummary>(&m).ok())
+        }
+        _ => None,
+    };
+
+    // 4. Compute and write the status.
+    let now = Time(jiff::Timestamp::now());
+    let observed =
+        Observed { invalid: invalid.as_ref(), detect: detect.as_ref(), merge: merge.as_ref(), failure_detail, result };
+    let status = desired_status(&vj, &observed, &now);
     if status != previous {
         write_status(&vj, &videojobs, &status).await?;
     }
@@ -168,22 +204,19 @@ pub fn error_policy(vj: Arc<VideoJob>, error: &Error, context: Arc<Context>) -> 
     Action::requeue(RETRY)
 }
 
-/// Creates the Job, or brings the fields that may change (suspend, parallelism,
+/// Creates the shards' Job, or brings the fields that may change (suspend, parallelism,
 /// deadline) up to date on an existing one: its pod template is immutable.
-async fn apply_job(
+async fn apply_detect_job(
     vj: &VideoJob,
     jobs: &Api<Job>,
     existing: Option<&Job>,
     config: &OperatorConfig,
 ) -> Result<Job, Error> {
-    let desired = desired_job(vj, config);
-    let name = desired.metadata.name.clone().unwrap_or_default();
-    let apply_error = |e| Error::ApplyJob(vj.name_any(), e);
     let Some(existing) = existing else {
-        // Apply, not create: a Job the cache has not seen yet is simply re-applied.
-        let params = PatchParams::apply(MANAGER).force();
-        return jobs.patch(&name, &params, &Patch::Apply(&desired)).await.map_err(apply_error);
+        return apply(jobs, &desired_detect_job(vj, config), vj).await;
     };
+    let name = existing.name_any();
+    let apply_error = |e| Error::ApplyJob(vj.name_any(), e);
     let spec = existing.spec.as_ref();
     let wanted = (Some(vj.spec.suspend), Some(parallelism(vj)), vj.spec.active_deadline_seconds);
     let current =
@@ -198,6 +231,33 @@ async fn apply_job(
     });
     let params = PatchParams::apply(UPDATE_MANAGER).force();
     jobs.patch(&name, &params, &Patch::Apply(&update)).await.map_err(apply_error)
+}
+
+/// Server-side applies a whole Job (creating it). A Job the cache has not seen yet is
+/// simply applied again.
+async fn apply(jobs: &Api<Job>, job: &Job, vj: &VideoJob) -> Result<Job, Error> {
+    let params = PatchParams::apply(MANAGER).force();
+    jobs.patch(&job.name_any(), &params, &Patch::Apply(job)).await.map_err(|e| Error::ApplyJob(vj.name_any(), e))
+}
+
+/// The termination message of a pod of `job` that succeeded (or failed, the latest):
+/// the detector's summary, or the error that stopped it.
+async fn termination_message(pods: &Api<Pod>, job: &Job, success: bool) -> Option<String> {
+    let selector = format!("batch.kubernetes.io/job-name={}", job.name_any());
+    let list = match pods.list(&ListParams::default().labels(&selector)).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::warn!(job = %job.name_any(), "cannot read the pods' termination messages: {e}");
+            return None;
+        }
+    };
+    list.items
+        .iter()
+        .flat_map(|pod| pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
+        .filter(|t| (t.exit_code == 0) == success && t.message.as_deref().is_some_and(|m| !m.trim().is_empty()))
+        .max_by_key(|t| t.finished_at.as_ref().map(|f| f.0))
+        .and_then(|t| t.message.clone())
 }
 
 async fn write_status(vj: &VideoJob, api: &Api<VideoJob>, status: &VideoJobStatus) -> Result<(), Error> {

@@ -9,6 +9,7 @@ pub fn config() -> OperatorConfig {
         detector_image: "registry.example/cameo-detector:1.0".into(),
         detector_service_account: "cameo-detector".into(),
         gpu_node_selector: vec![("nvidia.com/gpu.present".into(), "true".into())],
+        gpu_device: "cuda".into(),
         gpu_taint_key: "nvidia.com/gpu".into(),
         output_bucket: "cameo-processed".into(),
         results_table: "MovieEntities".into(),

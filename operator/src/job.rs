@@ -31,77 +31,221 @@ const MANAGED_BY: &str = "cameo-operator";
 /// Label on Jobs and pods naming their VideoJob.
 pub const VIDEOJOB_LABEL: &str = "cameo.dev/videojob";
 
-/// The Job's name: `<videojob>-detect`, or a truncated name and a hash when that would
-/// exceed the 63 characters a name used as a label value may have.
-pub fn job_name(videojob: &str) -> String {
-    const SUFFIX: &str = "-detect";
-    if videojob.len() + SUFFIX.len() <= 63 {
-        return format!("{videojob}{SUFFIX}");
-    }
-    let hash = format!("{:x}", Sha256::digest(videojob.as_bytes()));
-    let head: String = videojob.chars().take(63 - SUFFIX.len() - 9).collect();
-    format!("{}-{}{SUFFIX}", head.trim_end_matches(['-', '.']), &hash[..8])
+/// What a Job does for its VideoJob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The shards: one pod per piece of the video, on GPU nodes.
+    Detect,
+    /// Joins the shards' results once they all succeeded; one pod, on a CPU node.
+    Merge,
 }
 
-/// The desired Job for a (validated) VideoJob.
-pub fn desired_job(vj: &VideoJob, config: &OperatorConfig) -> Job {
+impl Stage {
+    fn suffix(self) -> &'static str {
+        match self {
+            Stage::Detect => "-detect",
+            Stage::Merge => "-merge",
+        }
+    }
+}
+
+/// A Job's name: `<videojob>-detect` or `-merge`, or a truncated name and a hash when
+/// that would exceed the 63 characters a name used as a label value may have.
+pub fn job_name(videojob: &str, stage: Stage) -> String {
+    let suffix = stage.suffix();
+    if videojob.len() + suffix.len() <= 63 {
+        return format!("{videojob}{suffix}");
+    }
+    let hash = format!("{:x}", Sha256::digest(videojob.as_bytes()));
+    let head: String = videojob.chars().take(63 - suffix.len() - 9).collect();
+    format!("{}-{}{suffix}", head.trim_end_matches(['-', '.']), &hash[..8])
+}
+
+/// The Indexed Job of a (validated) VideoJob's shards.
+pub fn desired_detect_job(vj: &VideoJob, config: &OperatorConfig) -> Job {
     let spec = &vj.spec;
-    let name = job_name(&vj.name_any());
-    let labels = BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), "cameo-detector".to_string()),
-        ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
-        (VIDEOJOB_LABEL.to_string(), vj.name_any()),
-    ]);
     let (node_selector, tolerations) = placement(vj, config);
-    Job {
-        metadata: ObjectMeta {
-            name: Some(name),
-            namespace: vj.namespace(),
-            labels: Some(labels.clone()),
-            owner_references: vj.controller_owner_ref(&()).map(|r| vec![r]),
-            ..ObjectMeta::default()
-        },
-        spec: Some(JobSpec {
+    let resources = &spec.resources;
+    let mut requests = BTreeMap::from([
+        ("cpu".to_string(), Quantity(resources.cpu.clone())),
+        ("memory".to_string(), Quantity(resources.memory.clone())),
+    ]);
+    let mut limits = BTreeMap::from([("memory".to_string(), Quantity(resources.memory.clone()))]);
+    if resources.gpu {
+        requests.insert("nvidia.com/gpu".into(), Quantity("1".into()));
+        limits.insert("nvidia.com/gpu".into(), Quantity("1".into()));
+    }
+    let mut args = vec![
+        "run".to_string(),
+        format!("--source={}", spec.source),
+        format!("--gallery={}", spec.gallery),
+        format!("--shards={}", spec.shards),
+        format!("--fps={}", spec.sampling.fps),
+        format!("--threshold={}", spec.match_threshold),
+        format!("--device={}", if resources.gpu { config.gpu_device.as_str() } else { "cpu" }),
+    ];
+    if let Some(px) = spec.min_face_size {
+        args.push(format!("--min-face-size={px}"));
+    }
+    args.extend(output_args(vj, config));
+    let pod = pod_template(
+        config,
+        args,
+        ResourceRequirements { requests: Some(requests), limits: Some(limits), ..Default::default() },
+    );
+    let pod = PodSpec {
+        node_selector: (!node_selector.is_empty()).then_some(node_selector),
+        tolerations: (!tolerations.is_empty()).then_some(tolerations),
+        ..pod
+    };
+    job(
+        vj,
+        Stage::Detect,
+        pod,
+        JobSpec {
             completion_mode: Some("Indexed".into()),
             completions: Some(spec.shards),
             parallelism: Some(parallelism(vj)),
             backoff_limit_per_index: Some(spec.backoff_limit_per_shard),
             // A Job with per-index backoff still needs an overall limit: one per retry of every shard.
             backoff_limit: Some(spec.shards.saturating_mul(spec.backoff_limit_per_shard + 1)),
-            pod_failure_policy: Some(pod_failure_policy()),
             active_deadline_seconds: spec.active_deadline_seconds,
             suspend: Some(spec.suspend),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
-                spec: Some(PodSpec {
-                    restart_policy: Some("Never".into()),
-                    service_account_name: Some(config.detector_service_account.clone()),
-                    // The detector needs no Kubernetes API access; its cloud identity
-                    // (IRSA / Pod Identity) is injected separately.
-                    automount_service_account_token: Some(false),
-                    node_selector: (!node_selector.is_empty()).then_some(node_selector),
-                    tolerations: (!tolerations.is_empty()).then_some(tolerations),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(65532),
-                        run_as_group: Some(65532),
-                        fs_group: Some(65532),
-                        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
-                        ..PodSecurityContext::default()
-                    }),
-                    containers: vec![detector_container(vj, config)],
-                    ..PodSpec::default()
-                }),
-            },
             ..JobSpec::default()
-        }),
-        status: None,
+        },
+    )
+}
+
+/// The Job that joins the shards' results: S3 and DynamoDB, no GPU.
+pub fn desired_merge_job(vj: &VideoJob, config: &OperatorConfig) -> Job {
+    let spec = &vj.spec;
+    let submitted = vj.metadata.creation_timestamp.as_ref().map_or_else(|| jiff::Timestamp::UNIX_EPOCH, |t| t.0);
+    let output = spec.output.clone().unwrap_or_default();
+    let mut args = vec![
+        "merge".to_string(),
+        format!("--source={}", spec.source),
+        format!("--shards={}", spec.shards),
+        format!("--table={}", output.table.unwrap_or_else(|| config.results_table.clone())),
+        // Reruns of one VideoJob write the same table items.
+        format!("--processed-at={submitted}"),
+    ];
+    if let Some(movie) = &spec.movie {
+        for (flag, value) in [("title", &movie.title), ("genre", &movie.genre), ("director", &movie.director)] {
+            if let Some(value) = value {
+                args.push(format!("--movie-{flag}={value}"));
+            }
+        }
+        if let Some(year) = movie.year {
+            args.push(format!("--movie-year={year}"));
+        }
     }
+    args.extend(output_args(vj, config));
+    let resources = ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), Quantity("250m".into())),
+            ("memory".to_string(), Quantity("512Mi".into())),
+        ])),
+        limits: Some(BTreeMap::from([("memory".to_string(), Quantity("1Gi".into()))])),
+        ..Default::default()
+    };
+    job(
+        vj,
+        Stage::Merge,
+        pod_template(config, args, resources),
+        JobSpec {
+            completions: Some(1),
+            parallelism: Some(1),
+            backoff_limit: Some(2),
+            active_deadline_seconds: spec.active_deadline_seconds,
+            ..JobSpec::default()
+        },
+    )
 }
 
 /// The Job fields that may change after creation (its pod template is immutable).
 pub fn parallelism(vj: &VideoJob) -> i32 {
     vj.spec.max_parallel_shards.unwrap_or(vj.spec.shards).min(vj.spec.shards)
+}
+
+fn labels(vj: &VideoJob) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), "cameo-detector".to_string()),
+        ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
+        (VIDEOJOB_LABEL.to_string(), vj.name_any()),
+    ])
+}
+
+fn job(vj: &VideoJob, stage: Stage, pod: PodSpec, spec: JobSpec) -> Job {
+    Job {
+        metadata: ObjectMeta {
+            name: Some(job_name(&vj.name_any(), stage)),
+            namespace: vj.namespace(),
+            labels: Some(labels(vj)),
+            owner_references: vj.controller_owner_ref(&()).map(|r| vec![r]),
+            ..ObjectMeta::default()
+        },
+        spec: Some(JobSpec {
+            pod_failure_policy: Some(pod_failure_policy()),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(labels(vj)), ..ObjectMeta::default() }),
+                spec: Some(pod),
+            },
+            ..spec
+        }),
+        status: None,
+    }
+}
+
+fn output_args(vj: &VideoJob, config: &OperatorConfig) -> Vec<String> {
+    let output = vj.spec.output.clone().unwrap_or_default();
+    vec![
+        format!("--output-bucket={}", output_bucket(&vj.spec, config).unwrap_or_default()),
+        format!("--output-prefix={}", output.prefix.unwrap_or_default()),
+        format!("--job={}/{}", vj.namespace().unwrap_or_default(), vj.name_any()),
+    ]
+}
+
+/// The pod both stages run: the detector image, non-root, no Kubernetes credentials.
+fn pod_template(config: &OperatorConfig, args: Vec<String>, resources: ResourceRequirements) -> PodSpec {
+    let env = config
+        .detector_env
+        .iter()
+        .filter(|(name, _)| !name.is_empty())
+        .map(|(name, value)| EnvVar { name: name.clone(), value: Some(value.clone()), value_from: None })
+        .collect::<Vec<_>>();
+    PodSpec {
+        restart_policy: Some("Never".into()),
+        service_account_name: Some(config.detector_service_account.clone()),
+        // The detector needs no Kubernetes API access; its cloud identity
+        // (IRSA / Pod Identity) is injected separately.
+        automount_service_account_token: Some(false),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(65532),
+            run_as_group: Some(65532),
+            fs_group: Some(65532),
+            seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+            ..PodSecurityContext::default()
+        }),
+        containers: vec![Container {
+            name: CONTAINER_NAME.into(),
+            image: Some(config.detector_image.clone()),
+            args: Some(args),
+            env: (!env.is_empty()).then_some(env),
+            resources: Some(resources),
+            // The detector writes a one-line summary there; on a crash the log tail stands in.
+            termination_message_policy: Some("FallbackToLogsOnError".into()),
+            security_context: Some(SecurityContext {
+                allow_privilege_escalation: Some(false),
+                read_only_root_filesystem: Some(true),
+                run_as_non_root: Some(true),
+                capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+                ..SecurityContext::default()
+            }),
+            ..Container::default()
+        }],
+        ..PodSpec::default()
+    }
 }
 
 fn pod_failure_policy() -> PodFailurePolicy {
@@ -148,71 +292,6 @@ fn placement(vj: &VideoJob, config: &OperatorConfig) -> (BTreeMap<String, String
     (selector, tolerations)
 }
 
-fn detector_container(vj: &VideoJob, config: &OperatorConfig) -> Container {
-    let spec = &vj.spec;
-    let resources = &spec.resources;
-    let mut requests = BTreeMap::from([
-        ("cpu".to_string(), Quantity(resources.cpu.clone())),
-        ("memory".to_string(), Quantity(resources.memory.clone())),
-    ]);
-    let mut limits = BTreeMap::from([("memory".to_string(), Quantity(resources.memory.clone()))]);
-    if resources.gpu {
-        requests.insert("nvidia.com/gpu".into(), Quantity("1".into()));
-        limits.insert("nvidia.com/gpu".into(), Quantity("1".into()));
-    }
-    let output = spec.output.clone().unwrap_or_default();
-    let mut args = vec![
-        "run".to_string(),
-        format!("--source={}", spec.source),
-        format!("--gallery={}", spec.gallery),
-        format!("--shards={}", spec.shards),
-        format!("--fps={}", spec.sampling.fps),
-        format!("--threshold={}", spec.match_threshold),
-        format!("--output-bucket={}", output_bucket(spec, config).unwrap_or_default()),
-        format!("--output-prefix={}", output.prefix.unwrap_or_default()),
-        format!("--table={}", output.table.unwrap_or_else(|| config.results_table.clone())),
-        format!("--job={}/{}", vj.namespace().unwrap_or_default(), vj.name_any()),
-    ];
-    if let Some(px) = spec.min_face_size {
-        args.push(format!("--min-face-size={px}"));
-    }
-    if let Some(movie) = &spec.movie {
-        for (flag, value) in [("title", &movie.title), ("genre", &movie.genre), ("director", &movie.director)] {
-            if let Some(value) = value {
-                args.push(format!("--movie-{flag}={value}"));
-            }
-        }
-        if let Some(year) = movie.year {
-            args.push(format!("--movie-year={year}"));
-        }
-    }
-    let device = if resources.gpu { "cuda" } else { "cpu" };
-    args.push(format!("--device={device}"));
-    let env = config
-        .detector_env
-        .iter()
-        .filter(|(name, _)| !name.is_empty())
-        .map(|(name, value)| EnvVar { name: name.clone(), value: Some(value.clone()), value_from: None })
-        .collect::<Vec<_>>();
-    Container {
-        name: CONTAINER_NAME.into(),
-        image: Some(config.detector_image.clone()),
-        args: Some(args),
-        env: (!env.is_empty()).then_some(env),
-        resources: Some(ResourceRequirements { requests: Some(requests), limits: Some(limits), ..Default::default() }),
-        // The detector writes a one-line summary there; on a crash the log tail stands in.
-        termination_message_policy: Some("FallbackToLogsOnError".into()),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            run_as_non_root: Some(true),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
-            ..SecurityContext::default()
-        }),
-        ..Container::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,7 +305,7 @@ mod tests {
     #[test]
     fn a_gpu_videojob_becomes_an_indexed_job_on_gpu_nodes_owned_by_the_videojob() {
         let vj = videojob("casablanca", VideoJobSpec { max_parallel_shards: Some(2), ..spec() });
-        let job = desired_job(&vj, &config());
+        let job = desired_detect_job(&vj, &config());
         let job_spec = job.spec.as_ref().unwrap();
         assert_eq!(job.metadata.name.as_deref(), Some("casablanca-detect"));
         assert_eq!(job_spec.completion_mode.as_deref(), Some("Indexed"));
@@ -254,7 +333,7 @@ mod tests {
 
     #[test]
     fn exit_code_2_fails_the_job_and_disruptions_are_ignored() {
-        let job = desired_job(&videojob("x", spec()), &config());
+        let job = desired_detect_job(&videojob("x", spec()), &config());
         let rules = &job.spec.unwrap().pod_failure_policy.unwrap().rules;
         assert_eq!(rules[0].action, "FailJob");
         assert_eq!(rules[0].on_exit_codes.as_ref().unwrap().values, vec![EXIT_BAD_INPUT]);
@@ -266,7 +345,7 @@ mod tests {
     fn a_cpu_videojob_runs_without_gpu_resources_selector_or_toleration() {
         let mut cpu = spec();
         cpu.resources.gpu = false;
-        let job = desired_job(&videojob("x", cpu), &config());
+        let job = desired_detect_job(&videojob("x", cpu), &config());
         let pod = pod_spec(&job);
         assert!(pod.node_selector.is_none() && pod.tolerations.is_none());
         assert!(!pod.containers[0].resources.as_ref().unwrap().limits.as_ref().unwrap().contains_key("nvidia.com/gpu"));
@@ -279,7 +358,7 @@ mod tests {
             tolerations: Some(vec![]),
             ..spec()
         };
-        let job = desired_job(&videojob("x", custom), &config());
+        let job = desired_detect_job(&videojob("x", custom), &config());
         let pod = pod_spec(&job);
         assert_eq!(pod.node_selector.as_ref().unwrap().len(), 1);
         assert!(pod.tolerations.is_none());
@@ -287,7 +366,7 @@ mod tests {
 
     #[test]
     fn containers_run_as_non_root_with_a_read_only_root_and_no_capabilities() {
-        let job = desired_job(&videojob("x", spec()), &config());
+        let job = desired_detect_job(&videojob("x", spec()), &config());
         let security = pod_spec(&job).containers[0].security_context.clone().unwrap();
         assert_eq!(security.read_only_root_filesystem, Some(true));
         assert_eq!(security.allow_privilege_escalation, Some(false));
@@ -295,12 +374,48 @@ mod tests {
     }
 
     #[test]
+    fn the_merge_job_runs_once_on_a_cpu_node_with_the_movie_and_submission_time() {
+        let mut vj = videojob(
+            "casablanca",
+            VideoJobSpec {
+                movie: Some(crate::crd::Movie {
+                    title: Some("Casablanca".into()),
+                    year: Some(1942),
+                    ..Default::default()
+                }),
+                ..spec()
+            },
+        );
+        vj.metadata.creation_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time("2026-11-28T10:00:00Z".parse().unwrap()));
+        let job = desired_merge_job(&vj, &config());
+        assert_eq!(job.metadata.name.as_deref(), Some("casablanca-merge"));
+        let spec = job.spec.as_ref().unwrap();
+        assert_eq!((spec.completions, spec.completion_mode.as_deref()), (Some(1), None));
+        let pod = pod_spec(&job);
+        assert!(pod.node_selector.is_none() && pod.tolerations.is_none());
+        let args = pod.containers[0].args.clone().unwrap();
+        assert_eq!(args[0], "merge");
+        for expected in [
+            "--shards=4",
+            "--movie-title=Casablanca",
+            "--movie-year=1942",
+            "--processed-at=2026-11-28T10:00:00Z",
+            "--job=media/casablanca",
+        ] {
+            assert!(args.contains(&expected.to_string()), "{expected} in {args:?}");
+        }
+        assert!(!pod.containers[0].resources.as_ref().unwrap().limits.as_ref().unwrap().contains_key("nvidia.com/gpu"));
+    }
+
+    #[test]
     fn long_names_are_shortened_deterministically_within_63_characters() {
         let long = "a".repeat(80);
-        let name = job_name(&long);
+        let name = job_name(&long, Stage::Detect);
         assert!(name.len() <= 63, "{name}");
-        assert_eq!(name, job_name(&long));
-        assert_ne!(name, job_name(&"a".repeat(81)));
-        assert_eq!(job_name("short"), "short-detect");
+        assert_eq!(name, job_name(&long, Stage::Detect));
+        assert_ne!(name, job_name(&"a".repeat(81), Stage::Detect));
+        assert_eq!(job_name("short", Stage::Detect), "short-detect");
+        assert_eq!(job_name("short", Stage::Merge), "short-merge");
     }
 }

@@ -1,11 +1,12 @@
-//! Status step: what a VideoJob's status should say, from its validation and its Job,
-//! as a pure function. Conditions keep their transition time while their status holds.
+//! Status step: what a VideoJob's status should say, from its validation, its Jobs and
+//! what their pods said, as a pure function. Conditions keep their transition time while
+//! their status holds.
 
 use k8s_openapi::api::batch::v1::{Job, JobCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-use crate::crd::{Phase, ShardCounts, VideoJob, VideoJobStatus};
-use crate::job::job_name;
+use crate::crd::{Phase, ResultSummary, ShardCounts, VideoJob, VideoJobStatus};
+use crate::job::{Stage, job_name};
 use crate::validate::Invalid;
 use kube::ResourceExt;
 
@@ -14,55 +15,96 @@ pub const SUSPENDED: &str = "Suspended";
 pub const COMPLETE: &str = "Complete";
 pub const FAILED: &str = "Failed";
 
-/// The status `vj` should have, given why it is invalid (if it is) and its Job (if any).
-pub fn desired_status(vj: &VideoJob, invalid: Option<&Invalid>, job: Option<&Job>, now: &Time) -> VideoJobStatus {
+/// What the status step looks at.
+#[derive(Default)]
+pub struct Observed<'a> {
+    /// Why the spec cannot run, if it cannot.
+    pub invalid: Option<&'a Invalid>,
+    /// The shards' Job.
+    pub detect: Option<&'a Job>,
+    /// The merge Job.
+    pub merge: Option<&'a Job>,
+    /// What a failed pod said (its termination message), naming the cause of a failure.
+    pub failure_detail: Option<String>,
+    /// Who appears in the video, from the merge pod, once it succeeded.
+    pub result: Option<ResultSummary>,
+}
+
+/// A Job's `True` condition of one of these types.
+fn job_condition<'a>(job: Option<&'a Job>, types: &[&str]) -> Option<&'a JobCondition> {
+    job.and_then(|j| j.status.as_ref())
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| types.contains(&c.type_.as_str()) && c.status == "True"))
+}
+
+pub fn failed(job: Option<&Job>) -> Option<&JobCondition> {
+    job_condition(job, &["Failed", "FailureTarget"])
+}
+
+pub fn succeeded(job: Option<&Job>) -> Option<&JobCondition> {
+    job_condition(job, &["Complete", "SuccessCriteriaMet"])
+}
+
+/// The status `vj` should have, given what was observed.
+pub fn desired_status(vj: &VideoJob, observed: &Observed, now: &Time) -> VideoJobStatus {
     let current = vj.status.clone().unwrap_or_default();
-    let job_status = job.and_then(|j| j.status.as_ref());
-    let job_condition = |types: &[&str]| {
-        job_status
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| cs.iter().find(|c| types.contains(&c.type_.as_str()) && c.status == "True"))
-    };
-    let failure = job_condition(&["Failed", "FailureTarget"]);
-    let success = job_condition(&["Complete", "SuccessCriteriaMet"]);
+    let detect_status = observed.detect.and_then(|j| j.status.as_ref());
     let shards = ShardCounts {
         total: vj.spec.shards,
-        succeeded: job_status.and_then(|s| s.completed_indexes.as_deref()).map_or(0, count_indexes),
-        failed: job_status.and_then(|s| s.failed_indexes.as_deref()).map_or(0, count_indexes),
-        active: job_status.and_then(|s| s.active).unwrap_or(0),
+        succeeded: detect_status.and_then(|s| s.completed_indexes.as_deref()).map_or(0, count_indexes),
+        failed: detect_status.and_then(|s| s.failed_indexes.as_deref()).map_or(0, count_indexes),
+        active: detect_status.and_then(|s| s.active).unwrap_or(0),
     };
-    let phase = match (invalid, failure, success) {
-        (Some(_), _, _) => Phase::Invalid,
-        (None, Some(_), _) => Phase::Failed,
-        (None, None, Some(_)) => Phase::Succeeded,
-        _ if vj.spec.suspend => Phase::Suspended,
-        _ if shards.active > 0 || shards.succeeded > 0 || shards.failed > 0 => Phase::Detecting,
-        _ => Phase::Pending,
+    let detect_failure = failed(observed.detect);
+    let merge_failure = failed(observed.merge);
+    let merged = succeeded(observed.merge);
+    let phase = if observed.invalid.is_some() {
+        Phase::Invalid
+    } else if detect_failure.is_some() || merge_failure.is_some() {
+        Phase::Failed
+    } else if merged.is_some() {
+        Phase::Succeeded
+    } else if succeeded(observed.detect).is_some() {
+        Phase::Merging
+    } else if vj.spec.suspend {
+        Phase::Suspended
+    } else if shards.active > 0 || shards.succeeded > 0 || shards.failed > 0 {
+        Phase::Detecting
+    } else {
+        Phase::Pending
     };
 
-    let (accepted_reason, accepted_message) = match invalid {
+    let (accepted_reason, accepted_message) = match observed.invalid {
         Some(i) => (i.reason.to_string(), i.message.clone()),
         None => ("Valid".to_string(), "The spec is valid and its shards are scheduled".to_string()),
     };
-    let (failed_reason, failed_message) = match failure {
-        Some(c) => failure_explanation(c),
-        None => ("NotFailed".to_string(), String::new()),
+    let (failed_reason, failed_message) = match (detect_failure, merge_failure) {
+        (Some(c), _) => failure_explanation(c, Stage::Detect, observed.failure_detail.as_deref()),
+        (None, Some(c)) => failure_explanation(c, Stage::Merge, observed.failure_detail.as_deref()),
+        (None, None) => ("NotFailed".to_string(), String::new()),
+    };
+    // A failure explained once stays explained: pods may be gone by the next reconcile.
+    let failed_message = match current.conditions.iter().find(|c| c.type_ == FAILED && c.status == "True") {
+        Some(known) if observed.failure_detail.is_none() && phase == Phase::Failed => known.message.clone(),
+        _ => failed_message,
     };
     let generation = vj.metadata.generation;
     let mut conditions = Vec::new();
     let mut set = |type_: &str, holds: bool, reason: String, message: String| {
         conditions.push(condition(&current.conditions, type_, holds, reason, message, generation, now));
     };
-    set(ACCEPTED, invalid.is_none(), accepted_reason, accepted_message);
+    set(ACCEPTED, observed.invalid.is_none(), accepted_reason, accepted_message);
     set(SUSPENDED, phase == Phase::Suspended, "SpecSuspend".into(), String::new());
-    set(COMPLETE, phase == Phase::Succeeded, "AllShardsSucceeded".into(), String::new());
+    set(COMPLETE, phase == Phase::Succeeded, "ResultsWritten".into(), String::new());
     set(FAILED, phase == Phase::Failed, failed_reason, failed_message);
 
     let completion_time = match phase {
-        Phase::Succeeded => job_status
+        Phase::Succeeded => observed
+            .merge
+            .and_then(|j| j.status.as_ref())
             .and_then(|s| s.completion_time.clone())
-            .or_else(|| success.and_then(|c| c.last_transition_time.clone())),
-        Phase::Failed => failure.and_then(|c| c.last_transition_time.clone()),
+            .or_else(|| merged.and_then(|c| c.last_transition_time.clone())),
+        Phase::Failed => detect_failure.or(merge_failure).and_then(|c| c.last_transition_time.clone()),
         _ => None,
     };
     VideoJobStatus {
@@ -71,28 +113,34 @@ pub fn desired_status(vj: &VideoJob, invalid: Option<&Invalid>, job: Option<&Job
         conditions,
         progress: Some(format!("{}/{}", shards.succeeded, shards.total)),
         shards,
-        job_name: job.map(|_| job_name(&vj.name_any())),
-        start_time: job_status.and_then(|s| s.start_time.clone()),
+        job_name: observed.detect.map(|_| job_name(&vj.name_any(), Stage::Detect)),
+        start_time: detect_status.and_then(|s| s.start_time.clone()),
         completion_time,
-        result: current.result,
+        result: observed.result.clone().or(current.result),
     }
 }
 
-/// A condition reason and message that say what failed, e.g. the exit code rule.
-fn failure_explanation(condition: &JobCondition) -> (String, String) {
+/// A condition reason and message that say what failed and why: the Job's reason, and
+/// what the failed pod said.
+fn failure_explanation(condition: &JobCondition, stage: Stage, detail: Option<&str>) -> (String, String) {
     let reason = condition.reason.clone().unwrap_or_else(|| "JobFailed".into());
     let message = condition.message.clone().unwrap_or_default();
-    let explained = match reason.as_str() {
-        "PodFailurePolicy" => {
-            format!("A shard's input cannot be analysed (detector exit code 2), so no retry was made: {message}")
-        }
-        "BackoffLimitExceeded" | "FailedIndexes" => {
-            format!("A shard failed more often than spec.backoffLimitPerShard allows: {message}")
-        }
-        "DeadlineExceeded" => format!("The analysis ran longer than spec.activeDeadlineSeconds: {message}"),
-        _ => message,
+    let what = match stage {
+        Stage::Detect => "A shard",
+        Stage::Merge => "The merge",
     };
-    (reason, explained)
+    let explained = match reason.as_str() {
+        "PodFailurePolicy" => format!("{what}'s input cannot be analysed (exit code 2), so no retry was made"),
+        "BackoffLimitExceeded" | "FailedIndexes" => format!("{what} failed more often than its retries allow"),
+        "DeadlineExceeded" => "The analysis ran longer than spec.activeDeadlineSeconds".to_string(),
+        _ => format!("{what} failed"),
+    };
+    let reason = match stage {
+        Stage::Detect => reason,
+        Stage::Merge => format!("Merge{reason}"),
+    };
+    let detail = detail.map(|d| format!(": {}", d.trim())).unwrap_or_default();
+    (reason, format!("{explained}{detail} ({message})"))
 }
 
 fn condition(
@@ -161,11 +209,20 @@ mod tests {
         status.conditions.iter().find(|c| c.type_ == type_).unwrap()
     }
 
+    fn complete() -> Job {
+        job(JobStatus {
+            completed_indexes: Some("0-3".into()),
+            conditions: Some(vec![job_condition("Complete", "CompletionsReached")]),
+            completion_time: Some(now()),
+            ..JobStatus::default()
+        })
+    }
+
     #[test]
     fn running_shards_are_detecting_with_progress() {
         let vj = videojob("x", spec());
         let running = job(JobStatus { active: Some(2), completed_indexes: Some("0,2".into()), ..JobStatus::default() });
-        let status = desired_status(&vj, None, Some(&running), &now());
+        let status = desired_status(&vj, &Observed { detect: Some(&running), ..Observed::default() }, &now());
         assert_eq!(status.phase, Phase::Detecting);
         assert_eq!(status.progress.as_deref(), Some("2/4"));
         assert_eq!(status.shards, ShardCounts { total: 4, succeeded: 2, failed: 0, active: 2 });
@@ -174,33 +231,70 @@ mod tests {
     }
 
     #[test]
-    fn a_complete_job_succeeds_and_a_bad_input_failure_says_why() {
+    fn shards_done_is_merging_and_a_merged_result_succeeds_with_the_summary() {
         let vj = videojob("x", spec());
-        let done = job(JobStatus {
-            completed_indexes: Some("0-3".into()),
-            conditions: Some(vec![job_condition("Complete", "CompletionsReached")]),
-            ..JobStatus::default()
-        });
-        let status = desired_status(&vj, None, Some(&done), &now());
-        assert_eq!((status.phase, get(&status, COMPLETE).status.as_str()), (Phase::Succeeded, "True"));
-        assert_eq!(status.completion_time, Some(now()));
+        let detect = complete();
+        let status = desired_status(&vj, &Observed { detect: Some(&detect), ..Observed::default() }, &now());
+        assert_eq!(status.phase, Phase::Merging);
 
+        let merge = complete();
+        let result = ResultSummary { uri: "s3://p/r.json".into(), actors_found: 1, actors: vec![] };
+        let observed = Observed {
+            detect: Some(&detect),
+            merge: Some(&merge),
+            result: Some(result.clone()),
+            ..Observed::default()
+        };
+        let status = desired_status(&vj, &observed, &now());
+        assert_eq!((status.phase, get(&status, COMPLETE).status.as_str()), (Phase::Succeeded, "True"));
+        assert_eq!((status.completion_time, status.result), (Some(now()), Some(result)));
+    }
+
+    #[test]
+    fn a_bad_input_failure_names_the_object_and_the_reason() {
+        let vj = videojob("x", spec());
         let failed = job(JobStatus {
             conditions: Some(vec![job_condition("Failed", "PodFailurePolicy")]),
             ..JobStatus::default()
         });
-        let status = desired_status(&vj, None, Some(&failed), &now());
+        let detail = "error (exit code 2): cannot read video s3://raw/missing.mp4: the object does not exist";
+        let observed = Observed { detect: Some(&failed), failure_detail: Some(detail.into()), ..Observed::default() };
+        let status = desired_status(&vj, &observed, &now());
         assert_eq!(status.phase, Phase::Failed);
         let condition = get(&status, FAILED);
         assert_eq!((condition.status.as_str(), condition.reason.as_str()), ("True", "PodFailurePolicy"));
-        assert!(condition.message.contains("exit code 2"), "{}", condition.message);
+        assert!(condition.message.contains("s3://raw/missing.mp4: the object does not exist"), "{}", condition.message);
+
+        // The explanation survives a later reconcile that no longer finds the pod.
+        let mut later = vj.clone();
+        later.status = Some(status);
+        let again = desired_status(&later, &Observed { detect: Some(&failed), ..Observed::default() }, &now());
+        assert!(get(&again, FAILED).message.contains("the object does not exist"));
+    }
+
+    #[test]
+    fn a_failed_merge_fails_the_videojob_with_a_merge_reason() {
+        let vj = videojob("x", spec());
+        let (detect, merge) = (
+            complete(),
+            job(JobStatus {
+                conditions: Some(vec![job_condition("Failed", "BackoffLimitExceeded")]),
+                ..JobStatus::default()
+            }),
+        );
+        let status = desired_status(
+            &vj,
+            &Observed { detect: Some(&detect), merge: Some(&merge), ..Observed::default() },
+            &now(),
+        );
+        assert_eq!((status.phase, get(&status, FAILED).reason.as_str()), (Phase::Failed, "MergeBackoffLimitExceeded"));
     }
 
     #[test]
     fn an_invalid_spec_is_a_false_accepted_condition() {
         let vj = videojob("x", spec());
         let invalid = Invalid { reason: "TooManyShards", message: "too many".into() };
-        let status = desired_status(&vj, Some(&invalid), None, &now());
+        let status = desired_status(&vj, &Observed { invalid: Some(&invalid), ..Observed::default() }, &now());
         assert_eq!(status.phase, Phase::Invalid);
         let accepted = get(&status, ACCEPTED);
         assert_eq!((accepted.status.as_str(), accepted.reason.as_str()), ("False", "TooManyShards"));
@@ -209,7 +303,8 @@ mod tests {
     #[test]
     fn a_suspended_videojob_is_suspended() {
         let vj = videojob("x", VideoJobSpec { suspend: true, ..spec() });
-        let status = desired_status(&vj, None, Some(&job(JobStatus::default())), &now());
+        let idle = job(JobStatus::default());
+        let status = desired_status(&vj, &Observed { detect: Some(&idle), ..Observed::default() }, &now());
         assert_eq!(status.phase, Phase::Suspended);
         assert_eq!(get(&status, SUSPENDED).status, "True");
     }
@@ -218,8 +313,8 @@ mod tests {
     fn conditions_keep_their_transition_time_while_their_status_holds() {
         let mut vj = videojob("x", spec());
         let earlier = Time("2026-11-28T09:00:00Z".parse().unwrap());
-        vj.status = Some(desired_status(&vj, None, None, &earlier));
-        let later = desired_status(&vj, None, None, &now());
+        vj.status = Some(desired_status(&vj, &Observed::default(), &earlier));
+        let later = desired_status(&vj, &Observed::default(), &now());
         assert_eq!(get(&later, ACCEPTED).last_transition_time, earlier);
     }
 

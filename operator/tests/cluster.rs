@@ -1,16 +1,25 @@
-//! The operator on a real control plane (etcd, kube-apiserver with RBAC, the controller
-//! manager's Job controller and garbage collector, kube-scheduler), installed with the
-//! Helm chart and run as pods by the node agent: run these with `hack/with-cluster`
-//! (`make test` does).
+//! cameo end to end on the local stack (run with `hack/with-cluster`; `make test` does):
+//! a real control plane (etcd, kube-apiserver with RBAC, the controller manager's Job
+//! controller and garbage collector, kube-scheduler), the operator installed with the
+//! Helm chart and run as pods by the node agent, the real detector in the shard and
+//! merge pods, and moto standing in for S3 and DynamoDB.
 //!
-//! Shard pods run `operator/tests/fixtures/fake-detector.sh`, a stand-in that follows
-//! the detector's contract (exit codes, termination message) without analysing video.
+//! The GPU node is simulated (no GPU here), so the chart is installed with
+//! `detector.gpuDevice=cpu`: shards land on the GPU node and run on its CPU.
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use cameo_detector::cloud::aws::Aws;
+use cameo_detector::cloud::s3::S3Uri;
+use cameo_detector::cloud::table::{TableDefinition, movie_id};
+use cameo_detector::evaluate::{Truth, mismatches};
+use cameo_detector::results::ResultsDocument;
 use cameo_operator::crd::{Phase, VideoJob};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -22,10 +31,13 @@ use serde_json::json;
 const OPERATOR_NAMESPACE: &str = "cameo-system";
 const RELEASE: &str = "cameo";
 /// Each test has a namespace of its own, all watched by the one operator installed.
-const NAMESPACES: [&str; 7] =
-    ["vj-run", "vj-bad", "vj-invalid", "vj-suspend", "vj-failover", "vj-delete", "vj-admission"];
+const NAMESPACES: [&str; 8] =
+    ["vj-run", "vj-bad", "vj-invalid", "vj-suspend", "vj-failover", "vj-delete", "vj-admission", "vj-rerun"];
 const GPU_NODE: &str = "cameo-gpu-0";
-const TIMEOUT: Duration = Duration::from_secs(120);
+const RAW: &str = "cameo-raw";
+const PROCESSED: &str = "cameo-processed";
+const TABLE: &str = "MovieEntities";
+const TIMEOUT: Duration = Duration::from_secs(240);
 
 fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(program)
@@ -50,19 +62,59 @@ fn ok(output: Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+fn testdata() -> PathBuf {
+    PathBuf::from(std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by make test (hack/with-cluster)"))
+}
+
+/// The AWS helpers block on their own runtime, so they run on a thread of their own.
+fn with_aws<T: Send + 'static>(work: impl FnOnce(&Aws) -> T + Send + 'static) -> T {
+    std::thread::spawn(move || work(&Aws::from_env().expect("AWS clients for moto"))).join().expect("AWS work")
+}
+
+/// Buckets, the table, the videos and the gallery in moto.
+fn seed_aws() {
+    with_aws(|aws| {
+        for bucket in [RAW, PROCESSED] {
+            aws.create_bucket(bucket).expect("bucket created");
+        }
+        aws.create_table(&TableDefinition::load(), TABLE).expect("table created");
+        let dir = testdata();
+        for video in ["demo.mp4", "cuts.mp4", "bench_1080p.mp4"] {
+            let bytes = std::fs::read(dir.join(video)).expect("make testdata made the video");
+            aws.put(&S3Uri::new(RAW, format!("videos/{video}")), bytes, "video/mp4").unwrap();
+        }
+        aws.put(&S3Uri::new(RAW, "videos/notes.txt"), b"minutes of the meeting\n".repeat(100), "text/plain").unwrap();
+        for gallery in ["demo", "cuts"] {
+            let root = dir.join("galleries").join(gallery);
+            for person in std::fs::read_dir(&root).unwrap().flatten() {
+                for photo in std::fs::read_dir(person.path()).unwrap().flatten() {
+                    let key = format!(
+                        "gallery/{gallery}/{}/{}",
+                        person.file_name().to_string_lossy(),
+                        photo.file_name().to_string_lossy()
+                    );
+                    aws.put(&S3Uri::new(RAW, key), std::fs::read(photo.path()).unwrap(), "image/jpeg").unwrap();
+                }
+            }
+        }
+    });
+}
+
 /// Installs the chart once for all tests, as a user would.
 fn installed() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         assert!(
-            std::env::var_os("KUBECONFIG").is_some(),
-            "KUBECONFIG is not set: run these tests with hack/with-cluster (make test does)"
+            std::env::var_os("KUBECONFIG").is_some() && std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            "KUBECONFIG or AWS_ENDPOINT_URL is not set: run these tests with hack/with-cluster (make test does)"
         );
+        seed_aws();
         for namespace in NAMESPACES.iter().chain([&OPERATOR_NAMESPACE]) {
             ok(kubectl(&["create", "namespace", namespace], None));
         }
         let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../charts/cameo");
         let namespaces = format!("watchNamespaces={{{}}}", NAMESPACES.join(","));
+        let bucket = format!("operator.outputBucket={PROCESSED}");
         ok(run(
             "helm",
             &[
@@ -83,13 +135,15 @@ fn installed() {
                 "--set",
                 &namespaces,
                 "--set",
-                "operator.outputBucket=cameo-test-results",
+                &bucket,
                 "--set",
                 "operator.maxShards=8",
                 "--set",
                 "operator.leaderElection.leaseDuration=6s",
                 "--set",
                 "operator.leaderElection.renewInterval=2s",
+                "--set",
+                "detector.gpuDevice=cpu",
             ],
             None,
         ));
@@ -102,7 +156,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// A client for a test that holds the cluster to itself while the guard lives.
 async fn client() -> (Client, tokio::sync::MutexGuard<'static, ()>) {
     let guard = SERIAL.lock().await;
-    installed();
+    tokio::task::spawn_blocking(installed).await.expect("the stack is set up");
     (Client::try_default().await.expect("a client from KUBECONFIG"), guard)
 }
 
@@ -128,15 +182,41 @@ fn apply_videojob(namespace: &str, name: &str, spec: serde_json::Value) {
     ok(kubectl(&["apply", "-n", namespace, "-f", "-"], Some(&manifest.to_string())));
 }
 
-fn spec(source: &str, shards: i32) -> serde_json::Value {
-    json!({"source": source, "gallery": "s3://cameo-raw/gallery/", "shards": shards})
+fn spec(video: &str, gallery: &str, shards: i32) -> serde_json::Value {
+    json!({
+        "source": format!("s3://{RAW}/videos/{video}"),
+        "gallery": format!("s3://{RAW}/gallery/{gallery}/"),
+        "shards": shards,
+    })
 }
 
 async fn wait_for_phase(api: &Api<VideoJob>, name: &str, phase: Phase) -> VideoJob {
-    eventually(&format!("{name} to reach {phase:?}"), || async {
-        api.get_opt(name).await.ok().flatten().filter(|vj| vj.status.as_ref().is_some_and(|s| s.phase == phase))
-    })
-    .await
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let found = api.get_opt(name).await.ok().flatten();
+        let current = found.as_ref().and_then(|vj| vj.status.as_ref()).map(|s| s.phase);
+        if let (Some(vj), Some(now)) = (&found, current)
+            && (now == phase || now.is_finished())
+        {
+            let status = vj.status.clone().unwrap_or_default();
+            assert_eq!(now, phase, "{name} ended {now:?}: {:#?}", status.conditions);
+            return vj.clone();
+        }
+        if Instant::now() > deadline {
+            let jobs = kubectl(&["get", "jobs,pods", "-n", &api_namespace(api), "-o", "wide"], None);
+            panic!(
+                "timed out waiting for {name} to reach {phase:?}; it is {:?}\n{}",
+                found.map(|vj| vj.status),
+                String::from_utf8_lossy(&jobs.stdout)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The namespace an Api is scoped to (the tests use namespaced Apis only).
+fn api_namespace(api: &Api<VideoJob>) -> String {
+    api.resource_url().split('/').skip_while(|p| *p != "namespaces").nth(1).unwrap_or_default().to_string()
 }
 
 fn condition<'a>(vj: &'a VideoJob, type_: &str) -> &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
@@ -176,6 +256,49 @@ async fn leader_metrics(client: &Client) -> String {
     http_get(&format!("{ip}:8080"), "/metrics")
 }
 
+fn result_document(namespace: &str, name: &str) -> ResultsDocument {
+    let key = format!("results/{namespace}/{name}/result.json");
+    let bytes = with_aws(move |aws| aws.get(&S3Uri::new(PROCESSED, key)).unwrap()).expect("result.json exists");
+    serde_json::from_slice(&bytes).expect("result.json is a results document")
+}
+
+fn truth(video: &str) -> Truth {
+    serde_json::from_slice(&std::fs::read(testdata().join(format!("{video}.truth.json"))).unwrap()).unwrap()
+}
+
+type Item = std::collections::HashMap<String, AttributeValue>;
+
+/// The table's items for one video.
+fn movie_items(video: &str) -> Vec<Item> {
+    let pk = format!("MOVIE#{}", movie_id(&format!("s3://{RAW}/videos/{video}")));
+    with_aws(move |aws| {
+        let query = aws.dynamodb.query().table_name(TABLE).key_condition_expression("pk = :pk");
+        let out = aws.block_on(query.expression_attribute_values(":pk", AttributeValue::S(pk)).send()).unwrap();
+        out.items().to_vec()
+    })
+}
+
+fn text(item: &Item, key: &str) -> String {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
+/// The titles of the movies a GSI query finds (entity items name their movie).
+fn query_index(index: &'static str, key: &'static str, value: &str) -> BTreeSet<String> {
+    let value = value.to_string();
+    with_aws(move |aws| {
+        let query = aws
+            .dynamodb
+            .query()
+            .table_name(TABLE)
+            .index_name(index)
+            .key_condition_expression("#k = :v")
+            .expression_attribute_names("#k", key)
+            .expression_attribute_values(":v", AttributeValue::S(value));
+        let out = aws.block_on(query.send()).unwrap();
+        out.items().iter().map(|i| text(i, "movieTitle").max(text(i, "title"))).collect()
+    })
+}
+
 #[tokio::test]
 async fn helm_installs_two_replicas_one_leading_under_least_privilege_rbac() {
     let (client, _serial) = client().await;
@@ -198,101 +321,105 @@ async fn helm_installs_two_replicas_one_leading_under_least_privilege_rbac() {
         String::from_utf8_lossy(&out.stdout).trim() == "yes"
     };
     assert!(can("create", "jobs.batch", "vj-run") && can("watch", "videojobs.cameo.dev", "vj-run"));
-    assert!(!can("patch", "videojobs.cameo.dev", "vj-run"), "the operator writes status, never a spec");
     let status = kubectl(
         &["auth", "can-i", "patch", "videojobs.cameo.dev", "--subresource=status", "-n", "vj-run", &account],
         None,
     );
     assert_eq!(String::from_utf8_lossy(&status.stdout).trim(), "yes");
+    assert!(!can("patch", "videojobs.cameo.dev", "vj-run"), "the operator writes status, never a spec");
     assert!(!can("create", "jobs.batch", "default"), "no rights outside the watched namespaces");
     assert!(
         !can("get", "secrets", "vj-run") && !can("create", "pods", "vj-run") && !can("delete", "jobs.batch", "vj-run")
     );
     assert!(!can("list", "nodes", "vj-run"));
 
-    let health =
-        http_get(&format!("{}:8080", pods.get(&names[0]).await.unwrap().status.unwrap().pod_ip.unwrap()), "/healthz");
+    let ip = pods.get(&names[0]).await.unwrap().status.unwrap().pod_ip.unwrap();
+    let health = http_get(&format!("{ip}:8080"), "/healthz");
     assert!(health.starts_with("HTTP/1.0 200") && health.ends_with("ok\n"), "{health}");
 }
 
 #[tokio::test]
-async fn a_videojob_runs_its_shards_on_the_gpu_node_and_succeeds() {
+async fn a_sharded_videojob_on_the_gpu_node_writes_results_that_match_the_ground_truth() {
     let (client, _serial) = client().await;
     let namespace = "vj-run";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
     let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
-    let mut spec = spec("s3://cameo-raw/videos/casablanca/film.mp4", 3);
-    spec["maxParallelShards"] = json!(2);
-    spec["movie"] = json!({"title": "Casablanca", "year": 1942});
-    apply_videojob(namespace, "casablanca", spec);
+    // Two shards of the 24 s demo split at 12 s, inside Obama's appearance from 9 to 14 s.
+    let mut demo = spec("demo.mp4", "demo", 2);
+    demo["movie"] = json!({"title": "Demo", "genre": "Documentary", "director": "A. Synth", "year": 2026});
+    apply_videojob(namespace, "demo", demo);
 
-    let job = eventually("the Job", || async { jobs.get_opt("casablanca-detect").await.ok().flatten() }).await;
-    let job_spec = job.spec.unwrap();
-    assert_eq!((job_spec.completions, job_spec.parallelism), (Some(3), Some(2)));
-    let pod_spec = job_spec.template.spec.unwrap();
-    let container = &pod_spec.containers[0];
-    assert_eq!(container.resources.as_ref().unwrap().limits.as_ref().unwrap()["nvidia.com/gpu"].0, "1");
+    let job = eventually("the shards' Job", || async { jobs.get_opt("demo-detect").await.ok().flatten() }).await;
+    let pod_spec = job.spec.unwrap().template.spec.unwrap();
+    assert_eq!(pod_spec.containers[0].resources.as_ref().unwrap().limits.as_ref().unwrap()["nvidia.com/gpu"].0, "1");
     assert_eq!(pod_spec.tolerations.unwrap()[0].key.as_deref(), Some("nvidia.com/gpu"));
-    assert_eq!(job.metadata.owner_references.unwrap()[0].kind, "VideoJob");
 
-    let vj = wait_for_phase(&videojobs, "casablanca", Phase::Succeeded).await;
+    let vj = wait_for_phase(&videojobs, "demo", Phase::Succeeded).await;
     let status = vj.status.clone().unwrap();
-    assert_eq!((status.shards.total, status.shards.succeeded, status.shards.failed), (3, 3, 0));
-    assert_eq!(status.observed_generation, Some(1));
-    assert!(status.start_time.is_some() && status.completion_time.is_some());
-    let complete = condition(&vj, "Complete");
-    assert_eq!((complete.status.as_str(), complete.observed_generation), ("True", Some(1)));
+    assert_eq!((status.shards.total, status.shards.succeeded), (2, 2));
+    assert_eq!(condition(&vj, "Complete").observed_generation, Some(1));
+    let summary = status.result.expect("the merge's summary");
+    assert_eq!(summary.uri, format!("s3://{PROCESSED}/results/{namespace}/demo/result.json"));
+    assert_eq!(summary.actors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), vec!["Barack Obama"]);
 
-    // The real scheduler put every shard on the GPU node, none on the CPU node.
+    // The real scheduler put every shard on the GPU node; the merge ran on the CPU node.
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let shard_pods = pods.list(&ListParams::default().labels("cameo.dev/videojob=casablanca")).await.unwrap();
-    assert_eq!(shard_pods.items.len(), 3);
-    for pod in &shard_pods.items {
-        assert_eq!(pod.spec.as_ref().and_then(|s| s.node_name.as_deref()), Some(GPU_NODE));
-    }
+    let all = pods.list(&ListParams::default().labels("cameo.dev/videojob=demo")).await.unwrap().items;
+    let node = |p: &Pod| p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
+    let shard_nodes: Vec<String> = all.iter().filter(|p| p.name_any().starts_with("demo-detect")).map(node).collect();
+    assert_eq!(shard_nodes, vec![GPU_NODE.to_string(); 2]);
+    assert!(all.iter().filter(|p| p.name_any().starts_with("demo-merge")).all(|p| node(p) != GPU_NODE));
 
-    // Printer columns and events, as `kubectl get` and `kubectl describe` show them.
-    let table = ok(kubectl(&["get", "vj", "casablanca", "-n", namespace], None));
-    assert!(
-        table.contains("PHASE") && table.contains("PROGRESS") && table.contains("Succeeded") && table.contains("3/3"),
-        "{table}"
-    );
+    // The results document in S3 matches the ground truth, the boundary included.
+    let document = result_document(namespace, "demo");
+    let problems = mismatches(&document, &truth("demo"), &["Barack Obama", "Eileen Collins", "Tom Hanks"]);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(document.people[0].appearances.iter().any(|a| a.start_seconds < 12.0 && a.end_seconds > 12.0));
+
+    // One table item for the movie and one per person found, no more.
+    let items = movie_items("demo.mp4");
+    let sks: BTreeSet<String> = items.iter().map(|i| text(i, "sk")).collect();
+    assert_eq!(sks.len(), items.len(), "no duplicate items");
+    assert_eq!(items.len(), 1 + document.people.len() + document.unknown.len());
+    assert!(sks.contains("MOVIE") && sks.contains("ACTOR#Barack Obama"));
+
+    let table = ok(kubectl(&["get", "vj", "demo", "-n", namespace], None));
+    assert!(table.contains("Succeeded") && table.contains("2/2"), "{table}");
     let events =
         ok(kubectl(&["get", "events.events.k8s.io", "-n", namespace, "-o", "jsonpath={.items[*].reason}"], None));
-    assert!(events.contains("Succeeded"), "events: {events}");
-
+    assert!(events.contains("Merging") && events.contains("Succeeded"), "events: {events}");
     let metrics = leader_metrics(&client).await;
-    assert!(metric(&metrics, "cameo_operator_reconciles_total") >= 2.0);
     assert!(metrics.contains("cameo_operator_videojobs{phase=\"Succeeded\"}"), "{metrics}");
+    let logs = with_aws(|aws| aws.get(&S3Uri::new(PROCESSED, "logs/vj-run/demo/shard-1.log")).unwrap());
+    assert!(logs.is_some_and(|l| !l.is_empty()), "each shard's log is uploaded");
 }
 
 #[tokio::test]
-async fn a_shard_exiting_2_fails_the_videojob_at_once_without_retries() {
+async fn a_non_video_and_a_missing_object_fail_at_once_naming_the_object() {
     let (client, _serial) = client().await;
     let namespace = "vj-bad";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
-    let mut spec = spec("s3://cameo-raw/videos/bad-input/notes.txt", 2);
-    spec["maxParallelShards"] = json!(1);
-    spec["backoffLimitPerShard"] = json!(3);
-    apply_videojob(namespace, "notes", spec);
+    for (name, video, reason) in [
+        ("notes", "notes.txt", "not a readable video container"),
+        ("missing", "missing.mp4", "the object does not exist"),
+    ] {
+        let mut bad = spec(video, "demo", 2);
+        bad["maxParallelShards"] = json!(1);
+        bad["backoffLimitPerShard"] = json!(3);
+        apply_videojob(namespace, name, bad);
+        let vj = wait_for_phase(&videojobs, name, Phase::Failed).await;
+        let failed = condition(&vj, "Failed");
+        assert_eq!(failed.reason, "PodFailurePolicy");
+        assert!(
+            failed.message.contains(&format!("s3://{RAW}/videos/{video}")) && failed.message.contains(reason),
+            "{}",
+            failed.message
+        );
 
-    let vj = wait_for_phase(&videojobs, "notes", Phase::Failed).await;
-    let failed = condition(&vj, "Failed");
-    assert_eq!((failed.status.as_str(), failed.reason.as_str()), ("True", "PodFailurePolicy"));
-    assert!(failed.message.contains("exit code 2"), "{}", failed.message);
-
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let shard_pods = pods.list(&ListParams::default().labels("cameo.dev/videojob=notes")).await.unwrap();
-    assert_eq!(shard_pods.items.len(), 1, "one pod ran, none was retried and the other shard never started");
-    let terminated = shard_pods.items[0].status.as_ref().unwrap().container_statuses.as_ref().unwrap()[0]
-        .state
-        .as_ref()
-        .unwrap()
-        .terminated
-        .clone()
-        .unwrap();
-    assert_eq!(terminated.exit_code, 2);
-    assert!(terminated.message.unwrap_or_default().contains("not a readable video container"));
+        let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+        let shard_pods = pods.list(&ListParams::default().labels(&format!("cameo.dev/videojob={name}"))).await.unwrap();
+        assert_eq!(shard_pods.items.len(), 1, "one pod ran, none was retried and the other shard never started");
+    }
 }
 
 #[tokio::test]
@@ -306,17 +433,22 @@ async fn invalid_videojobs_are_rejected_at_admission() {
         assert!(!out.status.success(), "{name} was admitted");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    assert!(rejected("http", spec("https://example.com/film.mp4", 1)).contains("spec.source"));
-    let mut too_parallel = spec("s3://cameo-raw/v.mp4", 2);
+    let mut http = spec("demo.mp4", "demo", 1);
+    http["source"] = json!("https://example.com/film.mp4");
+    assert!(rejected("http", http).contains("spec.source"));
+    let mut too_parallel = spec("demo.mp4", "demo", 2);
     too_parallel["maxParallelShards"] = json!(3);
     assert!(rejected("parallel", too_parallel).contains("spec.maxParallelShards cannot exceed spec.shards"));
-    let mut threshold = spec("s3://cameo-raw/v.mp4", 1);
+    let mut threshold = spec("demo.mp4", "demo", 1);
     threshold["matchThreshold"] = json!(1.5);
     assert!(rejected("threshold", threshold).contains("matchThreshold"));
 
     // The source is immutable once set.
-    apply_videojob(namespace, "fixed", spec("s3://cameo-raw/videos/slow/a.mp4", 1));
-    let message = rejected("fixed", spec("s3://cameo-raw/videos/slow/b.mp4", 1));
+    let mut fixed = spec("demo.mp4", "demo", 1);
+    fixed["suspend"] = json!(true);
+    apply_videojob(namespace, "fixed", fixed.clone());
+    fixed["source"] = json!(format!("s3://{RAW}/videos/cuts.mp4"));
+    let message = rejected("fixed", fixed);
     assert!(message.contains("spec.source is immutable"), "{message}");
 }
 
@@ -325,7 +457,7 @@ async fn a_spec_the_operator_cannot_run_waits_as_a_condition_until_fixed() {
     let (client, _serial) = client().await;
     let namespace = "vj-invalid";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
-    apply_videojob(namespace, "huge", spec("s3://cameo-raw/videos/huge/film.mp4", 20));
+    apply_videojob(namespace, "huge", spec("demo.mp4", "demo", 20));
 
     let vj = wait_for_phase(&videojobs, "huge", Phase::Invalid).await;
     let accepted = condition(&vj, "Accepted");
@@ -339,7 +471,7 @@ async fn a_spec_the_operator_cannot_run_waits_as_a_condition_until_fixed() {
     let after = metric(&leader_metrics(&client).await, "cameo_operator_reconciles_total");
     assert!(after - before < 3.0, "{} reconciles in 5 s while nothing changed", after - before);
 
-    apply_videojob(namespace, "huge", spec("s3://cameo-raw/videos/huge/film.mp4", 2));
+    apply_videojob(namespace, "huge", spec("demo.mp4", "demo", 2));
     let vj = wait_for_phase(&videojobs, "huge", Phase::Succeeded).await;
     assert_eq!(condition(&vj, "Accepted").status, "True");
     assert_eq!(vj.status.unwrap().observed_generation, Some(2));
@@ -350,11 +482,19 @@ async fn a_suspended_videojob_runs_nothing_until_resumed() {
     let (client, _serial) = client().await;
     let namespace = "vj-suspend";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
-    let mut suspended = spec("s3://cameo-raw/videos/later/film.mp4", 2);
+    let mut suspended = spec("demo.mp4", "demo", 2);
     suspended["suspend"] = json!(true);
     apply_videojob(namespace, "later", suspended);
 
-    wait_for_phase(&videojobs, "later", Phase::Suspended).await;
+    eventually("Suspended", || async {
+        videojobs
+            .get_opt("later")
+            .await
+            .ok()
+            .flatten()
+            .filter(|vj| vj.status.as_ref().is_some_and(|s| s.phase == Phase::Suspended))
+    })
+    .await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(pods.list(&ListParams::default()).await.unwrap().items.is_empty(), "a suspended VideoJob started pods");
@@ -383,26 +523,51 @@ async fn killing_the_leader_hands_over_to_the_other_replica_and_work_continues()
 
     let namespace = "vj-failover";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
-    apply_videojob(namespace, "after-failover", spec("s3://cameo-raw/videos/after/film.mp4", 1));
+    apply_videojob(namespace, "after-failover", spec("demo.mp4", "demo", 1));
     wait_for_phase(&videojobs, "after-failover", Phase::Succeeded).await;
 }
 
 #[tokio::test]
-async fn deleting_a_videojob_removes_its_jobs_and_pods() {
+async fn a_shard_killed_mid_run_is_retried_and_the_results_hold_no_duplicates() {
     let (client, _serial) = client().await;
     let namespace = "vj-delete";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
-    apply_videojob(namespace, "long", spec("s3://cameo-raw/videos/slow/film.mp4", 2));
+    let mut bench = spec("bench_1080p.mp4", "cuts", 2);
+    bench["movie"] = json!({"title": "Bench", "genre": "Drama", "director": "B. Editor"});
+    apply_videojob(namespace, "bench", bench);
+    let victim = eventually("a running shard", || async {
+        let list = pods.list(&ListParams::default().labels("cameo.dev/videojob=bench")).await.ok()?;
+        list.items.into_iter().find(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+    })
+    .await;
+    pods.delete(&victim.name_any(), &DeleteParams::default()).await.unwrap();
+
+    let vj = wait_for_phase(&videojobs, "bench", Phase::Succeeded).await;
+    let job = jobs.get("bench-detect").await.unwrap();
+    assert!(
+        job.status.and_then(|s| s.failed).unwrap_or(0) >= 1,
+        "the killed shard counted as a failure and was retried"
+    );
+    assert_eq!(vj.status.unwrap().shards.succeeded, 2);
+    let document = result_document(namespace, "bench");
+    let names: Vec<&str> = document.people.iter().map(|p| p.name.as_str()).collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(names.len(), unique.len(), "a person appears once: {names:?}");
+    assert!(mismatches(&document, &truth("bench_1080p"), &["Barack Obama", "Joe Biden"]).is_empty());
+    let items = movie_items("bench_1080p.mp4");
+    assert_eq!(items.len(), 1 + document.people.len() + document.unknown.len());
+
+    // Deleting a VideoJob removes its Jobs and pods (while they run, too).
+    apply_videojob(namespace, "long", spec("bench_1080p.mp4", "cuts", 2));
     eventually("running shard pods", || async {
         let list = pods.list(&ListParams::default().labels("cameo.dev/videojob=long")).await.ok()?;
         let running =
-            list.items.iter().filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")).count();
-        (running == 2).then_some(())
+            list.items.iter().filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"));
+        (running.count() == 2).then_some(())
     })
     .await;
-
     videojobs.delete("long", &DeleteParams::default()).await.unwrap();
     eventually("the Job and its pods to be gone", || async {
         let job = jobs.get_opt("long-detect").await.ok()?;
@@ -410,14 +575,68 @@ async fn deleting_a_videojob_removes_its_jobs_and_pods() {
         (job.is_none() && left == 0).then_some(())
     })
     .await;
+}
 
-    // ttlSecondsAfterFinished: a finished VideoJob deletes itself.
-    let mut short_lived = spec("s3://cameo-raw/videos/short/film.mp4", 1);
-    short_lived["ttlSecondsAfterFinished"] = json!(2);
-    apply_videojob(namespace, "short-lived", short_lived);
-    wait_for_phase(&videojobs, "short-lived", Phase::Succeeded).await;
+#[tokio::test]
+async fn rerunning_a_videojob_rewrites_the_same_items_and_every_index_answers() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-rerun";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    let mut cuts = spec("cuts.mp4", "cuts", 2);
+    cuts["movie"] = json!({"title": "Cuts", "genre": "Thriller", "director": "C. Cutter", "year": 2025});
+    cuts["ttlSecondsAfterFinished"] = json!(8);
+    apply_videojob(namespace, "cuts", cuts.clone());
+    wait_for_phase(&videojobs, "cuts", Phase::Succeeded).await;
+    let first = movie_items("cuts.mp4");
+    // ttlSecondsAfterFinished: the finished VideoJob deletes itself.
     eventually("the finished VideoJob to expire", || async {
-        videojobs.get_opt("short-lived").await.ok()?.is_none().then_some(())
+        videojobs.get_opt("cuts").await.ok()?.is_none().then_some(())
     })
     .await;
+
+    apply_videojob(namespace, "cuts", cuts);
+    wait_for_phase(&videojobs, "cuts", Phase::Succeeded).await;
+    let second = movie_items("cuts.mp4");
+    let without_time = |items: &[Item]| {
+        let mut items: Vec<Vec<(String, String)>> = items
+            .iter()
+            .map(|i| {
+                let mut fields: Vec<(String, String)> = i
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("processed"))
+                    .map(|(k, v)| (k.clone(), format!("{v:?}")))
+                    .collect();
+                fields.sort();
+                fields
+            })
+            .collect();
+        items.sort();
+        items
+    };
+    assert_eq!(without_time(&second), without_time(&first), "the rerun wrote the same items (but its submission time)");
+
+    // Every index answers its question across the movies these tests analysed.
+    let titles = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
+    assert_eq!(query_index("byGenre", "genre", "Thriller"), titles(&["Cuts"]));
+    assert_eq!(query_index("byDirector", "director", "C. Cutter"), titles(&["Cuts"]));
+    let today = jiff::Timestamp::now().to_string()[..10].to_string();
+    assert!(query_index("byProcessedDay", "processedDay", &today).contains("Cuts"));
+    assert!(query_index("byActor", "actorName", "Joe Biden").contains("Cuts"));
+    assert!(
+        !query_index("byActor", "actorName", "Joe Biden").contains("Demo"),
+        "Biden is not enrolled in Demo's gallery"
+    );
+    assert!(query_index("byActor", "actorName", "Barack Obama").is_superset(&titles(&["Cuts"])));
+    let actors = with_aws(|aws| {
+        let query = aws
+            .dynamodb
+            .query()
+            .table_name(TABLE)
+            .index_name("byEntityType")
+            .key_condition_expression("entityType = :t");
+        let out =
+            aws.block_on(query.expression_attribute_values(":t", AttributeValue::S("ACTOR".into())).send()).unwrap();
+        out.items().iter().map(|i| text(i, "name")).collect::<BTreeSet<String>>()
+    });
+    assert!(actors.contains("Barack Obama") && actors.contains("Joe Biden"), "{actors:?}");
 }

@@ -1,0 +1,97 @@
+//! The `run` and `merge` commands: arguments in, results in S3 and DynamoDB out, the log
+//! uploaded beside them and a summary (or the error) as the termination message.
+
+use super::aws::Aws;
+use super::merge::{MergeJob, run_merge};
+use super::s3::S3Uri;
+use super::shard::{JobOutput, ShardJob, run_shard};
+use super::{LogCopy, write_termination_message};
+use crate::cli::{MergeArgs, RunArgs};
+use crate::detect::DetectorConfig;
+use crate::error::{Error, Result};
+use crate::identify::MatchConfig;
+use crate::models::Models;
+use crate::pipeline::PipelineConfig;
+use crate::results::Movie;
+
+fn s3_uri(value: &str, what: &str) -> Result<S3Uri> {
+    S3Uri::parse(value).ok_or_else(|| Error::Config(format!("--{what} must be an s3://bucket/key URI, not {value:?}")))
+}
+
+/// Runs one shard; the outcome becomes the termination message either way.
+pub fn run(args: RunArgs, log: &LogCopy) -> Result<()> {
+    let output = JobOutput::new(&args.output.output_bucket, &args.output.output_prefix, &args.output.job);
+    let aws = Aws::from_env()?;
+    let outcome = (|| {
+        let source = s3_uri(&args.source, "source")?;
+        let gallery = s3_uri(&args.gallery, "gallery")?;
+        let config = PipelineConfig {
+            fps: args.fps,
+            min_face_px: args.min_face_size,
+            matching: MatchConfig { threshold: args.threshold, margin: args.margin },
+            detector: DetectorConfig::default(),
+            decoder_threads: 0,
+            ..PipelineConfig::default()
+        };
+        config.validate()?;
+        let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
+        let config =
+            PipelineConfig { decoder_threads: if runtime.device().name() == "cuda" { 0 } else { 1 }, ..config };
+        let job = ShardJob {
+            source: &source,
+            gallery: &gallery,
+            shard: args.shard,
+            shards: args.shards,
+            output: &output,
+            config,
+            execution_provider: runtime.device().name(),
+            max_video_bytes: args.max_video_bytes,
+        };
+        run_shard(&job, &aws, &mut models)
+    })();
+    finish(outcome, &aws, &output, &format!("shard-{}", args.shard), log)
+}
+
+/// Merges the shards; the summary (JSON, for the operator) becomes the termination message.
+pub fn merge(args: MergeArgs, log: &LogCopy) -> Result<()> {
+    let output = JobOutput::new(&args.output.output_bucket, &args.output.output_prefix, &args.output.job);
+    let aws = Aws::from_env()?;
+    let outcome = (|| {
+        let processed_at = args.processed_at.parse().map_err(|e| {
+            Error::Config(format!("--processed-at {:?} is not an RFC 3339 time: {e}", args.processed_at))
+        })?;
+        let movie = Movie {
+            title: args.movie_title.clone(),
+            genre: args.movie_genre.clone(),
+            director: args.movie_director.clone(),
+            year: args.movie_year,
+        };
+        let job = MergeJob {
+            source: &args.source,
+            shards: args.shards,
+            output: &output,
+            table: &args.table,
+            movie: (movie != Movie::default()).then_some(movie),
+            processed_at,
+        };
+        run_merge(&job, &aws)
+    })();
+    finish(outcome, &aws, &output, "merge", log)
+}
+
+/// Uploads the log to `logs/<job>/<name>.log` and writes the termination message.
+fn finish(outcome: Result<String>, aws: &Aws, output: &JobOutput, name: &str, log: &LogCopy) -> Result<()> {
+    let message = match &outcome {
+        Ok(summary) => summary.clone(),
+        Err(e) => format!("error (exit code {}): {e}", e.exit_code() as u8),
+    };
+    match &outcome {
+        Ok(_) => tracing::info!("{message}"),
+        Err(e) => tracing::error!(exit_code = e.exit_code() as u8, "{e}"),
+    }
+    if let Err(e) = aws.put(&output.log(name), log.contents(), "text/plain; charset=utf-8") {
+        tracing::warn!("cannot upload the log: {e}");
+    }
+    write_termination_message(&message);
+    outcome.map(|_| ())
+}

@@ -1,0 +1,187 @@
+//! S3 locations and the few operations the job mode needs.
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::aws::{Aws, describe};
+use crate::embed::Embedding;
+use crate::error::{Error, Result};
+use crate::gallery::{EmbeddingCache, GalleryPhoto, embedding_from_bytes, embedding_to_bytes, is_photo, person_name};
+
+/// How long a presigned URL for the video stays valid: a long shard must finish reading in it.
+const VIDEO_URL_VALIDITY: Duration = Duration::from_secs(12 * 3600);
+
+/// `s3://bucket/key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Uri {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Uri {
+    pub fn parse(uri: &str) -> Option<S3Uri> {
+        let rest = uri.strip_prefix("s3://")?;
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        let valid_bucket = (3..=63).contains(&bucket.len())
+            && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+        valid_bucket.then(|| S3Uri { bucket: bucket.into(), key: key.into() })
+    }
+
+    pub fn new(bucket: &str, key: impl Into<String>) -> Self {
+        S3Uri { bucket: bucket.into(), key: key.into() }
+    }
+}
+
+impl std::fmt::Display for S3Uri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+impl Aws {
+    /// The video's size, or a bad-input error naming the object when it is missing.
+    pub fn video_size(&self, uri: &S3Uri) -> Result<u64> {
+        let head = self.block_on(self.s3.head_object().bucket(&uri.bucket).key(&uri.key).send());
+        match head {
+            Ok(head) => Ok(head.content_length().unwrap_or(0).max(0) as u64),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                Err(Error::bad_video(uri, "the object does not exist"))
+            }
+            Err(e) => Err(Error::io(format!("cannot read {uri}"), std::io::Error::other(describe(&e)))),
+        }
+    }
+
+    /// A presigned GET URL, so FFmpeg reads the video with ranged requests.
+    pub fn presigned_get(&self, uri: &S3Uri) -> Result<String> {
+        let config = PresigningConfig::expires_in(VIDEO_URL_VALIDITY).map_err(|e| Error::Config(e.to_string()))?;
+        let request = self
+            .block_on(self.s3.get_object().bucket(&uri.bucket).key(&uri.key).presigned(config))
+            .map_err(|e| Error::io(format!("cannot presign {uri}"), std::io::Error::other(describe(&e))))?;
+        Ok(request.uri().to_string())
+    }
+
+    /// An object's bytes; `None` when it does not exist.
+    pub fn get(&self, uri: &S3Uri) -> Result<Option<Vec<u8>>> {
+        let response = self.block_on(self.s3.get_object().bucket(&uri.bucket).key(&uri.key).send());
+        match response {
+            Ok(object) => {
+                let bytes = self
+                    .block_on(object.body.collect())
+                    .map_err(|e| Error::io(format!("cannot read {uri}"), std::io::Error::other(e.to_string())))?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(Error::io(format!("cannot read {uri}"), std::io::Error::other(describe(&e)))),
+        }
+    }
+
+    /// Writes an object in one request: readers see the old object or the whole new one.
+    pub fn put(&self, uri: &S3Uri, bytes: Vec<u8>, content_type: &str) -> Result<()> {
+        self.block_on(
+            self.s3
+                .put_object()
+                .bucket(&uri.bucket)
+                .key(&uri.key)
+                .content_type(content_type)
+                .body(ByteStream::from(bytes))
+                .send(),
+        )
+        .map(|_| ())
+        .map_err(|e| Error::io(format!("cannot write {uri}"), std::io::Error::other(describe(&e))))
+    }
+
+    /// Creates a bucket in the client's region (tests and local stacks; Terraform in AWS).
+    pub fn create_bucket(&self, bucket: &str) -> Result<()> {
+        let mut request = self.s3.create_bucket().bucket(bucket);
+        // us-east-1 is the one region that takes no location constraint.
+        if let Some(region) = self.s3.config().region().map(|r| r.to_string()).filter(|r| r != "us-east-1") {
+            let constraint = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
+            let configuration =
+                aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build();
+            request = request.create_bucket_configuration(configuration);
+        }
+        self.block_on(request.send())
+            .map(|_| ())
+            .map_err(|e| Error::io(format!("cannot create bucket {bucket}"), std::io::Error::other(describe(&e))))
+    }
+
+    /// Every key under a prefix, in key order.
+    pub fn list(&self, prefix: &S3Uri) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut pages = self.s3.list_objects_v2().bucket(&prefix.bucket).prefix(&prefix.key).into_paginator().send();
+        while let Some(page) = self.block_on(pages.next()) {
+            let page = page.map_err(|e| match e.as_service_error() {
+                Some(s) if s.is_no_such_bucket() => Error::bad_gallery(prefix, "the bucket does not exist"),
+                _ => Error::io(format!("cannot list {prefix}"), std::io::Error::other(describe(&e))),
+            })?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// The gallery under an S3 prefix, `<prefix>/<Person Name>/<photo>`: each photo's
+    /// person and location, in key order.
+    pub fn gallery(&self, prefix: &S3Uri) -> Result<Vec<(String, S3Uri)>> {
+        let mut base = prefix.clone();
+        if !base.key.is_empty() && !base.key.ends_with('/') {
+            base.key.push('/');
+        }
+        let mut photos = Vec::new();
+        for key in self.list(&base)? {
+            let relative = &key[base.key.len()..];
+            let Some((folder, file)) = relative.split_once('/') else { continue };
+            if file.contains('/') || !is_photo(std::path::Path::new(file)) {
+                continue;
+            }
+            let uri = S3Uri::new(&base.bucket, key.clone());
+            photos.push((person_name(folder, &uri.to_string())?, uri));
+        }
+        if photos.is_empty() {
+            return Err(Error::bad_gallery(&base, "holds no photos (expected <prefix>/<Person Name>/<photo>.jpg)"));
+        }
+        Ok(photos)
+    }
+
+    /// A gallery photo's bytes.
+    pub fn gallery_photo(&self, person: &str, uri: &S3Uri) -> Result<GalleryPhoto> {
+        let bytes = self.get(uri)?.ok_or_else(|| Error::bad_gallery(uri, "the photo disappeared while reading"))?;
+        Ok(GalleryPhoto { person: person.to_string(), location: uri.to_string(), bytes })
+    }
+}
+
+/// Gallery embeddings cached in S3, shared by every shard of every job.
+pub struct S3Cache<'a> {
+    pub aws: &'a Aws,
+    pub prefix: S3Uri,
+}
+
+impl EmbeddingCache for S3Cache<'_> {
+    fn get(&mut self, key: &str) -> Option<Embedding> {
+        let uri = S3Uri::new(&self.prefix.bucket, format!("{}{key}", self.prefix.key));
+        self.aws.get(&uri).ok().flatten().and_then(|bytes| embedding_from_bytes(&bytes))
+    }
+
+    fn put(&mut self, key: &str, embedding: &Embedding) {
+        let uri = S3Uri::new(&self.prefix.bucket, format!("{}{key}", self.prefix.key));
+        if let Err(e) = self.aws.put(&uri, embedding_to_bytes(embedding), "application/octet-stream") {
+            tracing::warn!("cannot cache a gallery embedding: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_uris_parse_into_bucket_and_key() {
+        assert_eq!(S3Uri::parse("s3://raw-bucket/videos/1/a.mp4"), Some(S3Uri::new("raw-bucket", "videos/1/a.mp4")));
+        assert_eq!(S3Uri::parse("s3://raw-bucket"), Some(S3Uri::new("raw-bucket", "")));
+        assert_eq!(S3Uri::parse("https://raw-bucket/a"), None);
+        assert_eq!(S3Uri::parse("s3://Bad_Bucket/a"), None);
+        assert_eq!(S3Uri::new("b", "k/x").to_string(), "s3://b/k/x");
+    }
+}

@@ -1,0 +1,218 @@
+//! `cameo-detector run`: one shard of a VideoJob. Shard i of N analyses its part of the
+//! video, read from S3 with ranged requests, plus a little on either side so tracks
+//! crossing the boundary keep their context, and writes the tracks of its own part to
+//! `results/<job>/shards/<i>.json`.
+
+use serde::{Deserialize, Serialize};
+
+use super::aws::Aws;
+use super::s3::{S3Cache, S3Uri};
+use crate::error::{Error, Result};
+use crate::gallery::enroll;
+use crate::identify::IdentifiedTrack;
+use crate::models::Models;
+use crate::pipeline::{PipelineConfig, analyse_tracks};
+use crate::results::{ModelsUsed, Parameters, VideoSummary};
+use crate::video::{TimeRange, VideoReader, VideoSource};
+
+pub const SHARD_SCHEMA_VERSION: &str = "cameo.dev/shard/v1";
+
+/// Seconds decoded beyond each side of a shard's own part: more than the gap a track
+/// bridges, so a person crossing the boundary is one track on both sides.
+pub const OVERLAP_SECONDS: f64 = 3.0;
+
+/// Where a job's outputs go in the processed bucket.
+#[derive(Debug, Clone)]
+pub struct JobOutput {
+    pub bucket: String,
+    /// Key prefix, empty or ending in `/`.
+    pub prefix: String,
+    /// `<namespace>/<name>` of the VideoJob.
+    pub job: String,
+}
+
+impl JobOutput {
+    pub fn new(bucket: &str, prefix: &str, job: &str) -> Self {
+        let prefix = match prefix.trim_matches('/') {
+            "" => String::new(),
+            p => format!("{p}/"),
+        };
+        JobOutput { bucket: bucket.into(), prefix, job: job.trim_matches('/').into() }
+    }
+
+    pub fn shard(&self, index: usize) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}results/{}/shards/{index}.json", self.prefix, self.job))
+    }
+
+    pub fn result(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}results/{}/result.json", self.prefix, self.job))
+    }
+
+    pub fn log(&self, name: &str) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}logs/{}/{name}.log", self.prefix, self.job))
+    }
+
+    pub fn embedding_cache(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}cache/embeddings/", self.prefix))
+    }
+}
+
+/// What one shard found: its own part of the video and the tracks seen in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardDocument {
+    pub schema_version: String,
+    pub job: String,
+    pub shard: usize,
+    pub shards: usize,
+    pub start_seconds: f64,
+    /// `null` for the last shard, which runs to the end of the video.
+    pub end_seconds: Option<f64>,
+    pub video: VideoSummary,
+    pub models: ModelsUsed,
+    pub parameters: Parameters,
+    pub tracks: Vec<IdentifiedTrack>,
+}
+
+/// The part shard `index` of `shards` owns, and the part it decodes (with overlap).
+pub fn shard_ranges(duration: f64, index: usize, shards: usize) -> (TimeRange, TimeRange) {
+    let length = duration / shards as f64;
+    let start = length * index as f64;
+    // The last shard also takes anything past the declared duration.
+    let end = if index + 1 == shards { f64::INFINITY } else { length * (index + 1) as f64 };
+    let owned = TimeRange { start, end };
+    let decoded = TimeRange { start: (start - OVERLAP_SECONDS).max(0.0), end: end + OVERLAP_SECONDS };
+    (owned, decoded)
+}
+
+/// The tracks as this shard reports them: only sightings in its own part; tracks keep
+/// the identity (and template) they got from all their sightings.
+pub fn owned_tracks(tracks: Vec<IdentifiedTrack>, owned: TimeRange) -> Vec<IdentifiedTrack> {
+    tracks
+        .into_iter()
+        .filter_map(|mut track| {
+            track.sightings.retain(|s| owned.contains(s.seconds));
+            (!track.sightings.is_empty()).then_some(track)
+        })
+        .collect()
+}
+
+/// What a shard asks of the pipeline.
+pub struct ShardJob<'a> {
+    pub source: &'a S3Uri,
+    pub gallery: &'a S3Uri,
+    pub shard: usize,
+    pub shards: usize,
+    pub output: &'a JobOutput,
+    pub config: PipelineConfig,
+    pub execution_provider: &'a str,
+    /// Videos larger than this are refused (bad input), in bytes.
+    pub max_video_bytes: u64,
+}
+
+/// Runs one shard end to end; returns the one-line summary for the termination message.
+pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<String> {
+    if job.shards == 0 || job.shard >= job.shards {
+        return Err(Error::Config(format!("shard {} of {} does not exist", job.shard, job.shards)));
+    }
+    let size = aws.video_size(job.source)?;
+    if size == 0 {
+        return Err(Error::bad_video(job.source, "the object is empty"));
+    }
+    if size > job.max_video_bytes {
+        return Err(Error::bad_video(job.source, format!("{size} bytes is over the limit of {}", job.max_video_bytes)));
+    }
+    let video = VideoSource::Url { url: aws.presigned_get(job.source)?, name: job.source.to_string() };
+    let info = VideoReader::open(&video, 1)?.info().clone();
+    let (owned, decoded) = match (info.duration_seconds, job.shards) {
+        (_, 1) => (TimeRange { start: 0.0, end: f64::INFINITY }, None),
+        (Some(duration), _) => {
+            let (owned, decoded) = shard_ranges(duration, job.shard, job.shards);
+            (owned, Some(decoded))
+        }
+        (None, _) => {
+            return Err(Error::bad_video(job.source, "its duration is unknown, so it cannot be split into shards"));
+        }
+    };
+
+    let gallery_photos = aws.gallery(job.gallery)?;
+    let mut cache = S3Cache { aws, prefix: job.output.embedding_cache() };
+    let photos = gallery_photos.iter().map(|(person, uri)| aws.gallery_photo(person, uri));
+    let gallery = enroll(photos, models, &mut cache, || {})?;
+    tracing::info!(people = gallery.len(), photos = gallery_photos.len(), shard = job.shard, "gallery enrolled");
+
+    let progress = indicatif::ProgressBar::hidden();
+    let analysis = analyse_tracks(&video, decoded, models, &gallery, &job.config, job.execution_provider, &progress)?;
+    let tracks = owned_tracks(analysis.tracks, owned);
+    let document = ShardDocument {
+        schema_version: SHARD_SCHEMA_VERSION.into(),
+        job: job.output.job.clone(),
+        shard: job.shard,
+        shards: job.shards,
+        start_seconds: owned.start,
+        end_seconds: owned.end.is_finite().then_some(owned.end),
+        video: analysis.video,
+        models: analysis.models,
+        parameters: analysis.parameters,
+        tracks,
+    };
+    let json = serde_json::to_vec(&document).map_err(|e| Error::Inference(e.to_string()))?;
+    aws.put(&job.output.shard(job.shard), json, "application/json")?;
+
+    let mut names: Vec<&str> = document.tracks.iter().filter_map(|t| t.person.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let unknown = document.tracks.iter().filter(|t| t.person.is_none()).count();
+    Ok(format!(
+        "shard {}/{}: {:.0} s to {}, {} frames, {} tracks, {} unknown; found: {}",
+        job.shard + 1,
+        job.shards,
+        owned.start,
+        document.end_seconds.map_or("the end".to_string(), |e| format!("{e:.0} s")),
+        document.video.frames_analysed,
+        document.tracks.len(),
+        unknown,
+        if names.is_empty() { "nobody known".to_string() } else { names.join(", ") }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::Embedding;
+    use crate::geometry::BBox;
+    use crate::identify::Sighting;
+
+    #[test]
+    fn shards_split_the_video_evenly_with_overlap_and_the_last_runs_to_the_end() {
+        let (owned, decoded) = shard_ranges(120.0, 1, 4);
+        assert_eq!(owned, TimeRange { start: 30.0, end: 60.0 });
+        assert_eq!(decoded, TimeRange { start: 27.0, end: 63.0 });
+        let (first, first_decoded) = shard_ranges(120.0, 0, 4);
+        assert_eq!((first.start, first_decoded.start), (0.0, 0.0));
+        let (last, _) = shard_ranges(120.0, 3, 4);
+        assert_eq!((last.start, last.end), (90.0, f64::INFINITY));
+    }
+
+    #[test]
+    fn a_shard_reports_only_the_sightings_of_its_own_part() {
+        let sighting = |seconds| Sighting { seconds, bbox: BBox::default(), score: 0.9, similarity: 0.7 };
+        let track = |seconds: &[f64]| IdentifiedTrack {
+            person: Some("Ada".into()),
+            template: Embedding(vec![1.0]),
+            sightings: seconds.iter().map(|&s| sighting(s)).collect(),
+        };
+        let owned = TimeRange { start: 30.0, end: 60.0 };
+        let kept = owned_tracks(vec![track(&[28.0, 29.5, 30.0, 31.0]), track(&[61.0, 62.0])], owned);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].sightings.iter().map(|s| s.seconds).collect::<Vec<_>>(), vec![30.0, 31.0]);
+    }
+
+    #[test]
+    fn outputs_live_under_the_prefix_and_the_job() {
+        let output = JobOutput::new("processed", "/tenant-a/", "media/casablanca");
+        assert_eq!(output.shard(3).to_string(), "s3://processed/tenant-a/results/media/casablanca/shards/3.json");
+        assert_eq!(output.result().key, "tenant-a/results/media/casablanca/result.json");
+        assert_eq!(JobOutput::new("p", "", "ns/x").log("shard-0").key, "logs/ns/x/shard-0.log");
+    }
+}

@@ -1,0 +1,321 @@
+//! The `MovieEntities` DynamoDB table: one item per movie and one per person found in it,
+//! keyed so a rerun writes the same keys. Its key schema and GSIs are defined once, in
+//! `schemas/movie-entities.table.json`, which Terraform and the tests read too.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use jiff::Timestamp;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::aws::Aws;
+use crate::error::{Error, Result};
+use crate::results::{PersonAppearances, ResultsDocument};
+
+pub const DEFINITION_JSON: &str = include_str!("../../../schemas/movie-entities.table.json");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableDefinition {
+    pub table_name: String,
+    pub partition_key: String,
+    pub sort_key: String,
+    pub attributes: HashMap<String, String>,
+    pub global_secondary_indexes: Vec<IndexDefinition>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexDefinition {
+    pub name: String,
+    pub partition_key: String,
+    pub sort_key: String,
+}
+
+impl TableDefinition {
+    pub fn load() -> Self {
+        // The file is part of the binary and checked by a test.
+        serde_json::from_str(DEFINITION_JSON).expect("schemas/movie-entities.table.json is valid")
+    }
+}
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A movie's id: the same video is the same movie, however often it is analysed.
+pub fn movie_id(source: &str) -> String {
+    format!("{:x}", Sha256::digest(source.as_bytes()))[..20].to_string()
+}
+
+/// When and from what the items are written.
+pub struct Provenance<'a> {
+    pub source: &'a str,
+    pub job: &'a str,
+    pub result_uri: &'a str,
+    /// When the VideoJob was submitted: the same for every rerun of it.
+    pub processed_at: Timestamp,
+}
+
+/// The items for a result: the movie's, then one per person (known and unknown).
+pub fn items(result: &ResultsDocument, provenance: &Provenance) -> (Item, Vec<Item>) {
+    let pk = format!("MOVIE#{}", movie_id(provenance.source));
+    let movie = result.movie.clone().unwrap_or_default();
+    let title = movie
+        .title
+        .clone()
+        .unwrap_or_else(|| provenance.source.rsplit('/').next().unwrap_or(provenance.source).to_string());
+    let processed_at = provenance.processed_at.to_string();
+    let processed_day = processed_at.get(..10).unwrap_or_default().to_string();
+    let s = |v: &str| AttributeValue::S(v.to_string());
+    let n = |v: f64| AttributeValue::N(format!("{}", (v * 1000.0).round() / 1000.0));
+
+    let mut movie_item = Item::from([
+        ("pk".into(), s(&pk)),
+        ("sk".into(), s("MOVIE")),
+        ("entityType".into(), s("MOVIE")),
+        ("name".into(), s(&title)),
+        ("title".into(), s(&title)),
+        ("source".into(), s(provenance.source)),
+        ("job".into(), s(provenance.job)),
+        ("resultUri".into(), s(provenance.result_uri)),
+        ("processedAt".into(), s(&processed_at)),
+        ("processedDay".into(), s(&processed_day)),
+        ("durationSeconds".into(), n(result.video.duration_seconds)),
+        ("actorsFound".into(), n(result.people.len() as f64)),
+    ]);
+    // GSI keys only where known: the indexes are sparse.
+    for (key, value) in [("genre", &movie.genre), ("director", &movie.director)] {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            movie_item.insert(key.into(), s(value));
+        }
+    }
+    if let Some(year) = movie.year {
+        movie_item.insert("year".into(), AttributeValue::N(year.to_string()));
+    }
+
+    let person = |p: &PersonAppearances, kind: &str| {
+        let mut item = Item::from([
+            ("pk".into(), s(&pk)),
+            ("sk".into(), s(&format!("{kind}#{}", p.name))),
+            ("entityType".into(), s(kind)),
+            ("name".into(), s(&p.name)),
+            ("movieTitle".into(), s(&title)),
+            ("processedAt".into(), s(&processed_at)),
+            ("screenTimeSeconds".into(), n(p.screen_time_seconds)),
+            ("firstSeenSeconds".into(), n(p.first_seen_seconds)),
+            ("appearances".into(), n(p.appearances.len() as f64)),
+            ("confidence".into(), n(f64::from(p.confidence))),
+        ]);
+        if kind == "ACTOR" {
+            item.insert("actorName".into(), s(&p.name));
+        }
+        item
+    };
+    let entities =
+        result.people.iter().map(|p| person(p, "ACTOR")).chain(result.unknown.iter().map(|p| person(p, "UNKNOWN")));
+    (movie_item, entities.collect())
+}
+
+impl Aws {
+    /// Writes a result's items so that reruns converge: each put only replaces an item from
+    /// the same or an earlier submission, entities a rerun no longer finds are removed, and
+    /// the movie item comes last, so a reader who finds it finds its people too.
+    pub fn write_items(&self, table: &str, movie: Item, entities: Vec<Item>) -> Result<()> {
+        let processed_at = movie.get("processedAt").cloned().unwrap_or(AttributeValue::S(String::new()));
+        let pk = movie.get("pk").cloned().unwrap_or(AttributeValue::S(String::new()));
+        let keep: Vec<AttributeValue> = entities.iter().filter_map(|i| i.get("sk").cloned()).collect();
+        for item in entities {
+            self.put_if_not_newer(table, item, &processed_at)?;
+        }
+        let stale = self.block_on(
+            self.dynamodb
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", pk.clone())
+                .send(),
+        );
+        let stale = stale.map_err(|e| table_error(table, e))?;
+        for item in stale.items() {
+            let Some(sk) = item.get("sk").filter(|sk| !keep.contains(sk) && **sk != AttributeValue::S("MOVIE".into()))
+            else {
+                continue;
+            };
+            let deleted = self.block_on(
+                self.dynamodb
+                    .delete_item()
+                    .table_name(table)
+                    .key("pk", pk.clone())
+                    .key("sk", sk.clone())
+                    .condition_expression("processedAt <= :at")
+                    .expression_attribute_values(":at", processed_at.clone())
+                    .send(),
+            );
+            match deleted {
+                Ok(_) => {}
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(table_error(table, e)),
+            }
+        }
+        self.put_if_not_newer(table, movie, &processed_at)
+    }
+
+    fn put_if_not_newer(&self, table: &str, item: Item, processed_at: &AttributeValue) -> Result<()> {
+        let put = self.block_on(
+            self.dynamodb
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR processedAt <= :at")
+                .expression_attribute_values(":at", processed_at.clone())
+                .send(),
+        );
+        match put {
+            Ok(_) => Ok(()),
+            // A later submission already wrote this item: it wins.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(table_error(table, e)),
+        }
+    }
+
+    /// Creates the table as the definition says (tests and local stacks; Terraform in AWS).
+    pub fn create_table(&self, definition: &TableDefinition, name: &str) -> Result<()> {
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| Error::Config(e.to_string()))
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(|e| Error::Config(e.to_string()))
+        };
+        let mut used = vec![definition.partition_key.clone(), definition.sort_key.clone()];
+        let mut indexes = Vec::new();
+        for index in &definition.global_secondary_indexes {
+            used.extend([index.partition_key.clone(), index.sort_key.clone()]);
+            indexes.push(
+                GlobalSecondaryIndex::builder()
+                    .index_name(&index.name)
+                    .key_schema(key(&index.partition_key, KeyType::Hash)?)
+                    .key_schema(key(&index.sort_key, KeyType::Range)?)
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            );
+        }
+        used.sort();
+        used.dedup();
+        let mut request = self
+            .dynamodb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(&definition.partition_key, KeyType::Hash)?)
+            .key_schema(key(&definition.sort_key, KeyType::Range)?)
+            .set_global_secondary_indexes(Some(indexes));
+        for name in &used {
+            request = request.attribute_definitions(attribute(name)?);
+        }
+        self.block_on(request.send()).map(|_| ()).map_err(|e| table_error(name, e))
+    }
+}
+
+fn table_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    table: &str,
+    error: aws_sdk_dynamodb::error::SdkError<E, R>,
+) -> Error {
+    Error::io(format!("DynamoDB table {table}"), std::io::Error::other(super::aws::describe(&error)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{ModelInfo, ModelsUsed, Movie, Parameters, VideoSummary};
+
+    fn person(name: &str, screen: f64) -> PersonAppearances {
+        PersonAppearances {
+            name: name.into(),
+            screen_time_seconds: screen,
+            first_seen_seconds: 1.0,
+            confidence: 0.7,
+            appearances: vec![],
+        }
+    }
+
+    fn result() -> ResultsDocument {
+        let model = ModelInfo { name: "m".into(), sha256: "0".into() };
+        ResultsDocument {
+            schema_version: crate::results::SCHEMA_VERSION.into(),
+            video: VideoSummary {
+                source: "s3://raw/v/film.mp4".into(),
+                duration_seconds: 60.0,
+                width: 1920,
+                height: 1080,
+                frame_rate: 25.0,
+                codec: "h264".into(),
+                sampled_fps: 2.0,
+                frames_decoded: 1,
+                frames_analysed: 1,
+                faces_detected: 1,
+            },
+            movie: Some(Movie {
+                title: Some("Casablanca".into()),
+                genre: Some("Drama".into()),
+                director: None,
+                year: Some(1942),
+            }),
+            models: ModelsUsed { detector: model.clone(), recognizer: model, execution_provider: "cpu".into() },
+            parameters: Parameters {
+                match_threshold: 0.363,
+                match_margin: 0.05,
+                min_face_size_px: 40.0,
+                detection_score_threshold: 0.8,
+                gap_tolerance_seconds: 1.5,
+                link_similarity: 0.45,
+            },
+            people: vec![person("Ingrid Bergman", 30.0)],
+            unknown: vec![person("unknown-1", 4.0)],
+        }
+    }
+
+    #[test]
+    fn the_definition_file_parses_and_every_index_key_is_an_attribute() {
+        let definition = TableDefinition::load();
+        assert_eq!((definition.partition_key.as_str(), definition.sort_key.as_str()), ("pk", "sk"));
+        for index in &definition.global_secondary_indexes {
+            assert!(definition.attributes.contains_key(&index.partition_key), "{}", index.name);
+            assert!(definition.attributes.contains_key(&index.sort_key), "{}", index.name);
+        }
+    }
+
+    #[test]
+    fn a_result_becomes_a_movie_item_and_one_item_per_person_with_stable_keys() {
+        let provenance = Provenance {
+            source: "s3://raw/v/film.mp4",
+            job: "media/casablanca",
+            result_uri: "s3://processed/results/media/casablanca/result.json",
+            processed_at: "2026-11-28T10:00:00Z".parse().unwrap(),
+        };
+        let (movie, entities) = items(&result(), &provenance);
+        let text = |item: &Item, key: &str| item.get(key).and_then(|v| v.as_s().ok()).cloned();
+        assert_eq!(text(&movie, "sk").as_deref(), Some("MOVIE"));
+        assert_eq!(text(&movie, "genre").as_deref(), Some("Drama"));
+        assert_eq!(text(&movie, "processedDay").as_deref(), Some("2026-11-28"));
+        assert!(!movie.contains_key("director"), "sparse: no director, no index entry");
+        assert_eq!(entities.len(), 2);
+        assert_eq!(text(&entities[0], "sk").as_deref(), Some("ACTOR#Ingrid Bergman"));
+        assert_eq!(text(&entities[0], "actorName").as_deref(), Some("Ingrid Bergman"));
+        assert_eq!(text(&entities[1], "entityType").as_deref(), Some("UNKNOWN"));
+        assert!(!entities[1].contains_key("actorName"));
+        let (again, _) = items(&result(), &provenance);
+        assert_eq!(again, movie, "a rerun writes the same item");
+    }
+}

@@ -1,0 +1,159 @@
+//! Comparing a results document with a video's ground truth (`<video>.truth.json`, as
+//! `hack/synth.py` writes it beside each synthesised video): what the tests, local and
+//! in the cluster, hold cameo to.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::results::ResultsDocument;
+
+/// Who is on screen when.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Truth {
+    pub duration: f64,
+    /// Named people and the `[start, end)` seconds they are on screen.
+    pub people: BTreeMap<String, Vec<[f64; 2]>>,
+    /// Shots with faces of unnamed people.
+    pub strangers: Vec<StrangerShot>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StrangerShot {
+    pub start: f64,
+    pub end: f64,
+    pub faces: usize,
+}
+
+/// How `document` departs from `truth`, for a gallery of `enrolled` people, each interval
+/// end allowed one sample period of error. Empty when the results are right:
+/// - every enrolled person on screen is found in exactly their intervals;
+/// - no enrolled person is reported who is not on screen;
+/// - people on screen who are not enrolled, and unnamed faces, are unknown clusters then.
+pub fn mismatches(document: &ResultsDocument, truth: &Truth, enrolled: &[&str]) -> Vec<String> {
+    let tolerance = 1.0 / document.video.sampled_fps + 1e-6;
+    let mut problems = Vec::new();
+    for name in enrolled {
+        let expected = truth.people.get(*name);
+        let found = document.people.iter().find(|p| p.name == *name);
+        match (expected, found) {
+            (None, None) => {}
+            (None, Some(found)) => problems.push(format!("{name} is enrolled but absent, yet reported: {found:?}")),
+            (Some(expected), None) => problems.push(format!("{name} is on screen at {expected:?} but was not found")),
+            (Some(expected), Some(found)) => {
+                let spans: Vec<[f64; 2]> = found.appearances.iter().map(|a| [a.start_seconds, a.end_seconds]).collect();
+                let close = |a: f64, b: f64| (a - b).abs() <= tolerance;
+                let matches = spans.len() == expected.len()
+                    && spans.iter().zip(expected).all(|(s, t)| close(s[0], t[0]) && close(s[1], t[1]));
+                if !matches {
+                    problems.push(format!("{name}: found {spans:?}, truth {expected:?} (tolerance {tolerance} s)"));
+                }
+            }
+        }
+    }
+    for person in &document.people {
+        if !enrolled.contains(&person.name.as_str()) {
+            problems.push(format!("{} is reported but not enrolled", person.name));
+        }
+    }
+    let mut shots: Vec<(f64, f64, usize)> = truth.strangers.iter().map(|s| (s.start, s.end, s.faces)).collect();
+    for (name, spans) in &truth.people {
+        if !enrolled.contains(&name.as_str()) {
+            shots.extend(spans.iter().map(|s| (s[0], s[1], 1)));
+        }
+    }
+    for (start, end, faces) in shots {
+        let clusters = document
+            .unknown
+            .iter()
+            .filter(|u| u.appearances.iter().any(|a| a.start_seconds < end && a.end_seconds > start))
+            .count();
+        if clusters < faces {
+            problems.push(format!(
+                "{faces} unenrolled face(s) on screen in [{start}, {end}) but {clusters} unknown cluster(s)"
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Appearance, ModelInfo, ModelsUsed, Parameters, PersonAppearances, SampleFace, VideoSummary};
+
+    fn person(name: &str, spans: &[(f64, f64)]) -> PersonAppearances {
+        PersonAppearances {
+            name: name.into(),
+            screen_time_seconds: 0.0,
+            first_seen_seconds: spans[0].0,
+            confidence: 0.7,
+            appearances: spans
+                .iter()
+                .map(|&(start, end)| Appearance {
+                    start_seconds: start,
+                    end_seconds: end,
+                    confidence: 0.7,
+                    faces: 1,
+                    sample: SampleFace { seconds: start, bbox: Default::default() },
+                })
+                .collect(),
+        }
+    }
+
+    fn document(people: Vec<PersonAppearances>, unknown: Vec<PersonAppearances>) -> ResultsDocument {
+        let model = ModelInfo { name: "m".into(), sha256: "0".into() };
+        ResultsDocument {
+            schema_version: crate::results::SCHEMA_VERSION.into(),
+            video: VideoSummary {
+                source: "v.mp4".into(),
+                duration_seconds: 20.0,
+                width: 1,
+                height: 1,
+                frame_rate: 25.0,
+                codec: "h264".into(),
+                sampled_fps: 2.0,
+                frames_decoded: 1,
+                frames_analysed: 1,
+                faces_detected: 1,
+            },
+            movie: None,
+            models: ModelsUsed { detector: model.clone(), recognizer: model, execution_provider: "cpu".into() },
+            parameters: Parameters {
+                match_threshold: 0.363,
+                match_margin: 0.05,
+                min_face_size_px: 40.0,
+                detection_score_threshold: 0.8,
+                gap_tolerance_seconds: 1.5,
+                link_similarity: 0.45,
+            },
+            people,
+            unknown,
+        }
+    }
+
+    fn truth() -> Truth {
+        serde_json::from_value(serde_json::json!({
+            "duration": 20.0,
+            "people": {"Ada": [[0.0, 5.0], [10.0, 15.0]], "Bea": [[5.0, 8.0]]},
+            "strangers": [{"start": 15.0, "end": 20.0, "faces": 1}],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn results_within_a_sample_period_of_the_truth_match() {
+        let found = document(
+            vec![person("Ada", &[(0.0, 4.6), (10.4, 15.0)])],
+            vec![person("unknown-1", &[(5.0, 8.0)]), person("unknown-2", &[(15.0, 20.0)])],
+        );
+        assert_eq!(mismatches(&found, &truth(), &["Ada"]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_missed_interval_a_leaked_name_and_a_missing_stranger_are_reported() {
+        let found = document(vec![person("Ada", &[(0.0, 5.0)]), person("Cy", &[(1.0, 2.0)])], vec![]);
+        let problems = mismatches(&found, &truth(), &["Ada", "Cy"]);
+        assert_eq!(problems.len(), 4, "{problems:#?}"); // Ada's intervals, Cy absent, Bea and the stranger not unknown
+    }
+}
