@@ -51,6 +51,7 @@ lint: setup
 bench: testdata
 	cargo bench --locked -p cameo-detector --bench pipeline
 	hack/with-cluster cargo bench --locked -p cameo-operator --bench scale
+	hack/with-cluster cargo bench --locked -p cameo-operator --features cameo-detector/cloud --bench cloud
 
 ## schema: regenerate the committed JSON Schema of the results document
 schema:

@@ -138,14 +138,8 @@ fn mean(values: impl Iterator<Item = f32>) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::unit;
     use crate::geometry::BBox;
-
-    fn unit(angle_degrees: f32) -> Embedding {
-        let mut v = vec![0.0; 128];
-        v[0] = angle_degrees.to_radians().cos();
-        v[1] = angle_degrees.to_radians().sin();
-        Embedding::normalized(v)
-    }
 
     fn track(person: Option<&str>, seconds: &[f64], angle: f32) -> IdentifiedTrack {
         IdentifiedTrack {

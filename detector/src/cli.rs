@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::detect::DetectorConfig;
+use crate::identify::MatchConfig;
 use crate::pipeline::PipelineConfig;
 use crate::runtime::DeviceRequest;
 
@@ -70,14 +71,8 @@ pub struct RunArgs {
     /// This shard, from 0 (Indexed Jobs set JOB_COMPLETION_INDEX).
     #[arg(long, env = "JOB_COMPLETION_INDEX")]
     pub shard: usize,
-    #[arg(long, default_value_t = PipelineConfig::DEFAULT_FPS)]
-    pub fps: f64,
-    #[arg(long, default_value_t = PipelineConfig::DEFAULT_THRESHOLD)]
-    pub threshold: f32,
-    #[arg(long, default_value_t = PipelineConfig::DEFAULT_MARGIN)]
-    pub margin: f32,
-    #[arg(long)]
-    pub min_face_size: Option<f32>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
     /// Videos larger than this many bytes are refused as bad input.
     #[arg(long, default_value_t = 100 << 30)]
     pub max_video_bytes: u64,
@@ -123,6 +118,24 @@ pub struct DetectArgs {
     #[arg(long)]
     pub gallery: PathBuf,
 
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+
+    /// Write the results document (JSON) to this file, or to stdout with `-`.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Draw a PNG with one lane per person over time.
+    #[arg(long)]
+    pub timeline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+/// How a video is analysed.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
     /// Frames analysed per second of video.
     #[arg(long, default_value_t = PipelineConfig::DEFAULT_FPS)]
     pub fps: f64,
@@ -142,17 +155,21 @@ pub struct DetectArgs {
     /// Smallest face to find (box height in frame pixels) [default: 40 per 1080 lines].
     #[arg(long)]
     pub min_face_size: Option<f32>,
+}
 
-    /// Write the results document (JSON) to this file, or to stdout with `-`.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-
-    /// Draw a PNG with one lane per person over time.
-    #[arg(long)]
-    pub timeline: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub runtime: RuntimeArgs,
+impl AnalysisArgs {
+    /// The pipeline's configuration, checked.
+    pub fn pipeline_config(&self) -> crate::error::Result<PipelineConfig> {
+        let config = PipelineConfig {
+            fps: self.fps,
+            min_face_px: self.min_face_size,
+            matching: MatchConfig { threshold: self.threshold, margin: self.margin },
+            detector: DetectorConfig { score_threshold: self.detection_threshold, ..DetectorConfig::default() },
+            ..PipelineConfig::default()
+        };
+        config.validate()?;
+        Ok(config)
+    }
 }
 
 /// Where the models and ONNX Runtime are, and what to run them on.

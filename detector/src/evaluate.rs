@@ -80,57 +80,7 @@ pub fn mismatches(document: &ResultsDocument, truth: &Truth, enrolled: &[&str]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Appearance, ModelInfo, ModelsUsed, Parameters, PersonAppearances, SampleFace, VideoSummary};
-
-    fn person(name: &str, spans: &[(f64, f64)]) -> PersonAppearances {
-        PersonAppearances {
-            name: name.into(),
-            screen_time_seconds: 0.0,
-            first_seen_seconds: spans[0].0,
-            confidence: 0.7,
-            appearances: spans
-                .iter()
-                .map(|&(start, end)| Appearance {
-                    start_seconds: start,
-                    end_seconds: end,
-                    confidence: 0.7,
-                    faces: 1,
-                    sample: SampleFace { seconds: start, bbox: Default::default() },
-                })
-                .collect(),
-        }
-    }
-
-    fn document(people: Vec<PersonAppearances>, unknown: Vec<PersonAppearances>) -> ResultsDocument {
-        let model = ModelInfo { name: "m".into(), sha256: "0".into() };
-        ResultsDocument {
-            schema_version: crate::results::SCHEMA_VERSION.into(),
-            video: VideoSummary {
-                source: "v.mp4".into(),
-                duration_seconds: 20.0,
-                width: 1,
-                height: 1,
-                frame_rate: 25.0,
-                codec: "h264".into(),
-                sampled_fps: 2.0,
-                frames_decoded: 1,
-                frames_analysed: 1,
-                faces_detected: 1,
-            },
-            movie: None,
-            models: ModelsUsed { detector: model.clone(), recognizer: model, execution_provider: "cpu".into() },
-            parameters: Parameters {
-                match_threshold: 0.363,
-                match_margin: 0.05,
-                min_face_size_px: 40.0,
-                detection_score_threshold: 0.8,
-                gap_tolerance_seconds: 1.5,
-                link_similarity: 0.45,
-            },
-            people,
-            unknown,
-        }
-    }
+    use crate::fixtures::{person, results as document};
 
     fn truth() -> Truth {
         serde_json::from_value(serde_json::json!({

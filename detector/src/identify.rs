@@ -116,14 +116,8 @@ fn identify_track(track: &Track, gallery: &[EnrolledPerson], config: &MatchConfi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::unit;
     use crate::track::FaceObservation;
-
-    fn unit(angle_degrees: f32) -> Embedding {
-        let mut v = vec![0.0; 128];
-        v[0] = angle_degrees.to_radians().cos();
-        v[1] = angle_degrees.to_radians().sin();
-        Embedding::normalized(v)
-    }
 
     fn track(angles: &[f32]) -> Track {
         Track {

@@ -26,3 +26,6 @@ pub mod runtime;
 pub mod timeline;
 pub mod track;
 pub mod video;
+
+#[cfg(test)]
+mod fixtures;

@@ -5,14 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, cache_root};
-use cameo_detector::detect::DetectorConfig;
 use cameo_detector::error::{self, Error, Result};
 use cameo_detector::gallery::{DirCache, EmbeddingCache, GalleryFolder, NoCache, enroll};
-use cameo_detector::identify::MatchConfig;
 use cameo_detector::models::Models;
 use cameo_detector::output::write_atomically;
-use cameo_detector::pipeline::{PipelineConfig, analyse};
-use cameo_detector::runtime::Device;
+use cameo_detector::pipeline::analyse;
 use cameo_detector::video::{VideoReader, VideoSource};
 use cameo_detector::{report, results, timeline};
 use clap::Parser;
@@ -83,21 +80,12 @@ fn detect(args: DetectArgs) -> Result<()> {
     for output in [&args.json, &args.timeline].into_iter().flatten().filter(|p| p.as_os_str() != "-") {
         check_output_dir(output)?;
     }
-    let mut config = PipelineConfig {
-        fps: args.fps,
-        min_face_px: args.min_face_size,
-        matching: MatchConfig { threshold: args.threshold, margin: args.margin },
-        detector: DetectorConfig { score_threshold: args.detection_threshold, ..DetectorConfig::default() },
-        ..PipelineConfig::default()
-    };
-    config.validate()?;
+    let mut config = args.analysis.pipeline_config()?;
     // A bad video fails here, before any model or gallery work.
     let video = VideoSource::File(args.video.clone());
     VideoReader::open(&video, 1)?;
     let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
-    // With inference on the GPU, decoding is the CPU's only work: let FFmpeg use every core.
-    config.decoder_threads =
-        args.runtime.decoder_threads.unwrap_or(if runtime.device() == Device::Cuda { 0 } else { 1 });
+    config.decoder_threads = args.runtime.decoder_threads.unwrap_or(runtime.device().decoder_threads());
 
     let folder = GalleryFolder::scan(&args.gallery)?;
     let progress = progress_bar("enrolling", folder.photo_count() as u64);

@@ -37,8 +37,7 @@ pub struct PipelineConfig {
     pub gap_tolerance_seconds: f64,
     /// Minimum similarity for linking faces into tracks and tracks into unknown clusters.
     pub link_similarity: f32,
-    /// FFmpeg decoder threads (0: one per core). One suits CPU inference, which needs the
-    /// other cores: 10% less CPU overhead than frame threading in `make bench`.
+    /// FFmpeg decoder threads (0: one per core); see [`crate::runtime::Device::decoder_threads`].
     pub decoder_threads: usize,
 }
 

@@ -35,6 +35,16 @@ impl Device {
             Device::Cuda => "cuda",
         }
     }
+
+    /// FFmpeg decoder threads to use beside inference on this device: one on CPU, where
+    /// inference needs the other cores (10% less CPU overhead than frame threading in
+    /// `make bench`); every core (0) when a GPU does the inference.
+    pub fn decoder_threads(self) -> usize {
+        match self {
+            Device::Cpu => 1,
+            Device::Cuda => 0,
+        }
+    }
 }
 
 /// A model file and its sha256, reported in the results document.

@@ -9,15 +9,12 @@
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::s3::S3Uri;
-use cameo_detector::cloud::table::{TableDefinition, movie_id};
+use cameo_detector::cloud::table::movie_id;
 use cameo_detector::evaluate::{Truth, mismatches};
 use cameo_detector::results::ResultsDocument;
 use cameo_operator::crd::{Phase, VideoJob};
@@ -27,126 +24,27 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
+use stack::{
+    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, spec, testdata, with_aws,
+};
 
-const OPERATOR_NAMESPACE: &str = "cameo-system";
-const RELEASE: &str = "cameo";
+mod stack;
+
 /// Each test has a namespace of its own, all watched by the one operator installed.
 const NAMESPACES: [&str; 8] =
     ["vj-run", "vj-bad", "vj-invalid", "vj-suspend", "vj-failover", "vj-delete", "vj-admission", "vj-rerun"];
-const GPU_NODE: &str = "cameo-gpu-0";
-const RAW: &str = "cameo-raw";
-const PROCESSED: &str = "cameo-processed";
-const TABLE: &str = "MovieEntities";
 const TIMEOUT: Duration = Duration::from_secs(240);
 
-fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program} does not run ({e}): run these tests with hack/with-cluster (make test)"));
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn kubectl(args: &[&str], stdin: Option<&str>) -> Output {
-    run("kubectl", args, stdin)
-}
-
-fn ok(output: Output) -> String {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn testdata() -> PathBuf {
-    PathBuf::from(std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by make test (hack/with-cluster)"))
-}
-
-/// The AWS helpers block on their own runtime, so they run on a thread of their own.
-fn with_aws<T: Send + 'static>(work: impl FnOnce(&Aws) -> T + Send + 'static) -> T {
-    std::thread::spawn(move || work(&Aws::from_env().expect("AWS clients for moto"))).join().expect("AWS work")
-}
-
-/// Buckets, the table, the videos and the gallery in moto.
-fn seed_aws() {
-    with_aws(|aws| {
-        for bucket in [RAW, PROCESSED] {
-            aws.create_bucket(bucket).expect("bucket created");
-        }
-        aws.create_table(&TableDefinition::load(), TABLE).expect("table created");
-        let dir = testdata();
-        for video in ["demo.mp4", "cuts.mp4", "bench_1080p.mp4"] {
-            let bytes = std::fs::read(dir.join(video)).expect("make testdata made the video");
-            aws.put(&S3Uri::new(RAW, format!("videos/{video}")), bytes, "video/mp4").unwrap();
-        }
-        aws.put(&S3Uri::new(RAW, "videos/notes.txt"), b"minutes of the meeting\n".repeat(100), "text/plain").unwrap();
-        for gallery in ["demo", "cuts"] {
-            let root = dir.join("galleries").join(gallery);
-            for person in std::fs::read_dir(&root).unwrap().flatten() {
-                for photo in std::fs::read_dir(person.path()).unwrap().flatten() {
-                    let key = format!(
-                        "gallery/{gallery}/{}/{}",
-                        person.file_name().to_string_lossy(),
-                        photo.file_name().to_string_lossy()
-                    );
-                    aws.put(&S3Uri::new(RAW, key), std::fs::read(photo.path()).unwrap(), "image/jpeg").unwrap();
-                }
-            }
-        }
-    });
-}
-
-/// Installs the chart once for all tests, as a user would.
+/// Seeds moto and installs the chart once for all tests.
 fn installed() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        assert!(
-            std::env::var_os("KUBECONFIG").is_some() && std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-            "KUBECONFIG or AWS_ENDPOINT_URL is not set: run these tests with hack/with-cluster (make test does)"
-        );
-        seed_aws();
-        for namespace in NAMESPACES.iter().chain([&OPERATOR_NAMESPACE]) {
-            ok(kubectl(&["create", "namespace", namespace], None));
-        }
-        let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../charts/cameo");
-        let namespaces = format!("watchNamespaces={{{}}}", NAMESPACES.join(","));
-        let bucket = format!("operator.outputBucket={PROCESSED}");
-        ok(run(
-            "helm",
-            &[
-                "install",
-                RELEASE,
-                chart,
-                "--namespace",
-                OPERATOR_NAMESPACE,
-                "--wait",
-                "--timeout",
-                "180s",
-                "--set",
-                "image.operator.repository=cameo-operator",
-                "--set",
-                "image.detector.repository=cameo-detector",
-                "--set",
-                "image.pullPolicy=IfNotPresent",
-                "--set",
-                &namespaces,
-                "--set",
-                &bucket,
-                "--set",
-                "operator.maxShards=8",
-                "--set",
-                "operator.leaderElection.leaseDuration=6s",
-                "--set",
-                "operator.leaderElection.renewInterval=2s",
-                "--set",
-                "detector.gpuDevice=cpu",
-            ],
-            None,
-        ));
+        stack::seed_aws(&["demo.mp4", "cuts.mp4", "bench_1080p.mp4"]);
+        with_aws(|aws| {
+            let notes = b"minutes of the meeting\n".repeat(100);
+            aws.put(&S3Uri::new(RAW, "videos/notes.txt"), notes, "text/plain").unwrap();
+        });
+        stack::install(&NAMESPACES);
     });
 }
 
@@ -160,34 +58,12 @@ async fn client() -> (Client, tokio::sync::MutexGuard<'static, ()>) {
     (Client::try_default().await.expect("a client from KUBECONFIG"), guard)
 }
 
-/// Polls `probe` until it returns `Some`, failing with `what` after the timeout.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-fn apply_videojob(namespace: &str, name: &str, spec: serde_json::Value) {
-    let manifest =
-        json!({"apiVersion": "cameo.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": name}, "spec": spec});
-    ok(kubectl(&["apply", "-n", namespace, "-f", "-"], Some(&manifest.to_string())));
-}
-
-fn spec(video: &str, gallery: &str, shards: i32) -> serde_json::Value {
-    json!({
-        "source": format!("s3://{RAW}/videos/{video}"),
-        "gallery": format!("s3://{RAW}/gallery/{gallery}/"),
-        "shards": shards,
-    })
+    stack::eventually(what, TIMEOUT, probe).await
 }
 
 async fn wait_for_phase(api: &Api<VideoJob>, name: &str, phase: Phase) -> VideoJob {

@@ -7,11 +7,8 @@ use super::s3::S3Uri;
 use super::shard::{JobOutput, ShardJob, run_shard};
 use super::{LogCopy, write_termination_message};
 use crate::cli::{MergeArgs, RunArgs};
-use crate::detect::DetectorConfig;
 use crate::error::{Error, Result};
-use crate::identify::MatchConfig;
 use crate::models::Models;
-use crate::pipeline::PipelineConfig;
 use crate::results::Movie;
 
 fn s3_uri(value: &str, what: &str) -> Result<S3Uri> {
@@ -25,18 +22,9 @@ pub fn run(args: RunArgs, log: &LogCopy) -> Result<()> {
     let outcome = (|| {
         let source = s3_uri(&args.source, "source")?;
         let gallery = s3_uri(&args.gallery, "gallery")?;
-        let config = PipelineConfig {
-            fps: args.fps,
-            min_face_px: args.min_face_size,
-            matching: MatchConfig { threshold: args.threshold, margin: args.margin },
-            detector: DetectorConfig::default(),
-            decoder_threads: 0,
-            ..PipelineConfig::default()
-        };
-        config.validate()?;
+        let mut config = args.analysis.pipeline_config()?;
         let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
-        let config =
-            PipelineConfig { decoder_threads: if runtime.device().name() == "cuda" { 0 } else { 1 }, ..config };
+        config.decoder_threads = args.runtime.decoder_threads.unwrap_or(runtime.device().decoder_threads());
         let job = ShardJob {
             source: &source,
             gallery: &gallery,

@@ -123,18 +123,14 @@ pub fn run_merge(job: &MergeJob, aws: &Aws) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::embed::Embedding;
+    use crate::fixtures::{models, parameters, person, results, unit, video};
     use crate::geometry::BBox;
     use crate::identify::{IdentifiedTrack, Sighting};
-    use crate::results::{ModelInfo, ModelsUsed, Parameters};
 
     fn track(person: Option<&str>, seconds: std::ops::Range<u32>, angle: f32) -> IdentifiedTrack {
-        let mut template = vec![0.0; 128];
-        template[0] = angle.to_radians().cos();
-        template[1] = angle.to_radians().sin();
         IdentifiedTrack {
             person: person.map(str::to_string),
-            template: Embedding(template),
+            template: unit(angle),
             sightings: seconds
                 .map(|s| Sighting { seconds: f64::from(s) / 2.0, bbox: BBox::default(), score: 0.9, similarity: 0.7 })
                 .collect(),
@@ -142,7 +138,6 @@ mod tests {
     }
 
     fn shard(index: usize, tracks: Vec<IdentifiedTrack>) -> ShardDocument {
-        let model = ModelInfo { name: "m".into(), sha256: "0".into() };
         ShardDocument {
             schema_version: SHARD_SCHEMA_VERSION.into(),
             job: "media/x".into(),
@@ -150,27 +145,9 @@ mod tests {
             shards: 2,
             start_seconds: 30.0 * index as f64,
             end_seconds: (index == 0).then_some(30.0),
-            video: VideoSummary {
-                source: "s3://raw/x.mp4".into(),
-                duration_seconds: 60.0,
-                width: 1280,
-                height: 720,
-                frame_rate: 25.0,
-                codec: "h264".into(),
-                sampled_fps: 2.0,
-                frames_decoded: 100,
-                frames_analysed: 60,
-                faces_detected: 10,
-            },
-            models: ModelsUsed { detector: model.clone(), recognizer: model, execution_provider: "cpu".into() },
-            parameters: Parameters {
-                match_threshold: 0.363,
-                match_margin: 0.05,
-                min_face_size_px: 27.0,
-                detection_score_threshold: 0.8,
-                gap_tolerance_seconds: 1.5,
-                link_similarity: 0.45,
-            },
+            video: video(60.0),
+            models: models(),
+            parameters: parameters(),
             tracks,
         }
     }
@@ -207,16 +184,10 @@ mod tests {
 
     #[test]
     fn the_summary_fits_a_termination_message_and_counts_everyone() {
-        let mut result = merge_shards(vec![shard(0, vec![]), shard(1, vec![])], None).unwrap();
-        result.people = (0..500)
-            .map(|i| crate::results::PersonAppearances {
-                name: format!("A person with a rather long name number {i}"),
-                screen_time_seconds: f64::from(i),
-                first_seen_seconds: 0.0,
-                confidence: 0.5,
-                appearances: vec![],
-            })
+        let people = (0..500)
+            .map(|i| person(&format!("A person with a rather long name number {i}"), &[(0.0, f64::from(i))]))
             .collect();
+        let result = results(people, vec![]);
         let text = summary(&result, "s3://p/results/x/result.json");
         assert!(text.len() <= SUMMARY_LIMIT, "{}", text.len());
         let parsed: MergeSummary = serde_json::from_str(&text).unwrap();

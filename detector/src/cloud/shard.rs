@@ -143,6 +143,7 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
 
     let progress = indicatif::ProgressBar::hidden();
     let analysis = analyse_tracks(&video, decoded, models, &gallery, &job.config, job.execution_provider, &progress)?;
+    let analysed_in = analysis.timings.wall.as_secs_f64();
     let tracks = owned_tracks(analysis.tracks, owned);
     let document = ShardDocument {
         schema_version: SHARD_SCHEMA_VERSION.into(),
@@ -164,7 +165,7 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
     names.dedup();
     let unknown = document.tracks.iter().filter(|t| t.person.is_none()).count();
     Ok(format!(
-        "shard {}/{}: {:.0} s to {}, {} frames, {} tracks, {} unknown; found: {}",
+        "shard {}/{}: {:.0} s to {}, {} frames analysed in {analysed_in:.1} s, {} tracks, {} unknown; found: {}",
         job.shard + 1,
         job.shards,
         owned.start,

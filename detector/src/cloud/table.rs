@@ -238,52 +238,19 @@ fn table_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{ModelInfo, ModelsUsed, Movie, Parameters, VideoSummary};
-
-    fn person(name: &str, screen: f64) -> PersonAppearances {
-        PersonAppearances {
-            name: name.into(),
-            screen_time_seconds: screen,
-            first_seen_seconds: 1.0,
-            confidence: 0.7,
-            appearances: vec![],
-        }
-    }
+    use crate::fixtures::{person, results};
+    use crate::results::Movie;
 
     fn result() -> ResultsDocument {
-        let model = ModelInfo { name: "m".into(), sha256: "0".into() };
-        ResultsDocument {
-            schema_version: crate::results::SCHEMA_VERSION.into(),
-            video: VideoSummary {
-                source: "s3://raw/v/film.mp4".into(),
-                duration_seconds: 60.0,
-                width: 1920,
-                height: 1080,
-                frame_rate: 25.0,
-                codec: "h264".into(),
-                sampled_fps: 2.0,
-                frames_decoded: 1,
-                frames_analysed: 1,
-                faces_detected: 1,
-            },
-            movie: Some(Movie {
-                title: Some("Casablanca".into()),
-                genre: Some("Drama".into()),
-                director: None,
-                year: Some(1942),
-            }),
-            models: ModelsUsed { detector: model.clone(), recognizer: model, execution_provider: "cpu".into() },
-            parameters: Parameters {
-                match_threshold: 0.363,
-                match_margin: 0.05,
-                min_face_size_px: 40.0,
-                detection_score_threshold: 0.8,
-                gap_tolerance_seconds: 1.5,
-                link_similarity: 0.45,
-            },
-            people: vec![person("Ingrid Bergman", 30.0)],
-            unknown: vec![person("unknown-1", 4.0)],
-        }
+        let mut result =
+            results(vec![person("Ingrid Bergman", &[(1.0, 31.0)])], vec![person("unknown-1", &[(2.0, 6.0)])]);
+        result.movie = Some(Movie {
+            title: Some("Casablanca".into()),
+            genre: Some("Drama".into()),
+            director: None,
+            year: Some(1942),
+        });
+        result
     }
 
     #[test]

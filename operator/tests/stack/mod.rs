@@ -1,0 +1,160 @@
+//! The local stack as tests and benchmarks use it (under `hack/with-cluster`): moto
+//! seeded with buckets, the table, test videos and galleries; the chart installed as a
+//! user would; helpers to drive it with kubectl and to wait.
+#![allow(dead_code)] // the tests and the benchmark each use a part
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use cameo_detector::cloud::aws::Aws;
+use cameo_detector::cloud::s3::S3Uri;
+use cameo_detector::cloud::table::TableDefinition;
+
+pub const OPERATOR_NAMESPACE: &str = "cameo-system";
+pub const RELEASE: &str = "cameo";
+pub const GPU_NODE: &str = "cameo-gpu-0";
+pub const RAW: &str = "cameo-raw";
+pub const PROCESSED: &str = "cameo-processed";
+pub const TABLE: &str = "MovieEntities";
+
+pub fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{program} does not run ({e}): run under hack/with-cluster (make test, make bench)")
+        });
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Output {
+    run("kubectl", args, stdin)
+}
+
+pub fn ok(output: Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn testdata() -> PathBuf {
+    PathBuf::from(std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by hack/with-cluster"))
+}
+
+/// The AWS helpers block on their own runtime, so they run on a thread of their own.
+pub fn with_aws<T: Send + 'static>(work: impl FnOnce(&Aws) -> T + Send + 'static) -> T {
+    std::thread::spawn(move || work(&Aws::from_env().expect("AWS clients for moto"))).join().expect("AWS work")
+}
+
+/// Buckets, the table, `videos` (from testdata) and the galleries in moto.
+pub fn seed_aws(videos: &'static [&'static str]) {
+    with_aws(move |aws| {
+        for bucket in [RAW, PROCESSED] {
+            aws.create_bucket(bucket).expect("bucket created");
+        }
+        aws.create_table(&TableDefinition::load(), TABLE).expect("table created");
+        let dir = testdata();
+        for video in videos {
+            let bytes = std::fs::read(dir.join(video)).expect("make testdata made the video");
+            aws.put(&S3Uri::new(RAW, format!("videos/{video}")), bytes, "video/mp4").unwrap();
+        }
+        for gallery in ["demo", "cuts"] {
+            let root = dir.join("galleries").join(gallery);
+            for person in std::fs::read_dir(&root).unwrap().flatten() {
+                for photo in std::fs::read_dir(person.path()).unwrap().flatten() {
+                    let key = format!(
+                        "gallery/{gallery}/{}/{}",
+                        person.file_name().to_string_lossy(),
+                        photo.file_name().to_string_lossy()
+                    );
+                    aws.put(&S3Uri::new(RAW, key), std::fs::read(photo.path()).unwrap(), "image/jpeg").unwrap();
+                }
+            }
+        }
+    });
+}
+
+/// Installs the chart watching `namespaces` (created first), as a user would. The GPU
+/// node is simulated, so GPU shards run the detector on its CPU (`detector.gpuDevice=cpu`).
+pub fn install(namespaces: &[&str]) {
+    assert!(
+        std::env::var_os("KUBECONFIG").is_some() && std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "KUBECONFIG or AWS_ENDPOINT_URL is not set: run under hack/with-cluster (make test, make bench)"
+    );
+    for namespace in namespaces.iter().chain([&OPERATOR_NAMESPACE]) {
+        ok(kubectl(&["create", "namespace", namespace], None));
+    }
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../charts/cameo");
+    let watched = format!("watchNamespaces={{{}}}", namespaces.join(","));
+    let bucket = format!("operator.outputBucket={PROCESSED}");
+    ok(run(
+        "helm",
+        &[
+            "install",
+            RELEASE,
+            chart,
+            "--namespace",
+            OPERATOR_NAMESPACE,
+            "--wait",
+            "--timeout",
+            "180s",
+            "--set",
+            "image.operator.repository=cameo-operator",
+            "--set",
+            "image.detector.repository=cameo-detector",
+            "--set",
+            "image.pullPolicy=IfNotPresent",
+            "--set",
+            &watched,
+            "--set",
+            &bucket,
+            "--set",
+            "operator.maxShards=8",
+            "--set",
+            "operator.leaderElection.leaseDuration=6s",
+            "--set",
+            "operator.leaderElection.renewInterval=2s",
+            "--set",
+            "detector.gpuDevice=cpu",
+        ],
+        None,
+    ));
+}
+
+/// Applies a VideoJob with kubectl, as users do.
+pub fn apply_videojob(namespace: &str, name: &str, spec: serde_json::Value) {
+    let manifest = serde_json::json!({"apiVersion": "cameo.dev/v1alpha1", "kind": "VideoJob", "metadata": {"name": name}, "spec": spec});
+    ok(kubectl(&["apply", "-n", namespace, "-f", "-"], Some(&manifest.to_string())));
+}
+
+/// A VideoJob spec for a video and a gallery seeded by [`seed_aws`].
+pub fn spec(video: &str, gallery: &str, shards: i32) -> serde_json::Value {
+    serde_json::json!({
+        "source": format!("s3://{RAW}/videos/{video}"),
+        "gallery": format!("s3://{RAW}/gallery/{gallery}/"),
+        "shards": shards,
+    })
+}
+
+/// Polls `probe` until it returns `Some`, failing with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
