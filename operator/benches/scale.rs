@@ -5,6 +5,7 @@
 //! The VideoJobs are suspended, so the measure is the operator's work (watch, reconcile,
 //! server-side apply, status), not the pods' start-up.
 
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -122,6 +123,29 @@ fn control_plane_cpu() -> f64 {
     pids.split_whitespace().filter_map(|pid| pid.parse().ok()).map(cpu_seconds).sum()
 }
 
+/// The API server's count of write requests so far, by verb and resource, from its
+/// `apiserver_request_total` metric.
+async fn write_requests(client: &Client) -> BTreeMap<String, f64> {
+    let request = hyper::Request::get("/metrics").body(Vec::new()).expect("a request");
+    let text = client.request_text(request).await.expect("the API server's metrics");
+    let mut counts = BTreeMap::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("apiserver_request_total{")) {
+        let Some((labels, value)) = line.rsplit_once("} ") else { continue };
+        let label = |name: &str| {
+            labels.split("\",").find_map(|l| l.strip_prefix(name)?.strip_prefix("=\"")).map(|v| v.trim_end_matches('"'))
+        };
+        let (Some(verb), Some(resource), Ok(value)) = (label("verb"), label("resource"), value.parse::<f64>()) else {
+            continue;
+        };
+        if matches!(verb, "POST" | "APPLY" | "PATCH" | "PUT" | "DELETE") {
+            let subresource =
+                label("subresource").filter(|s| !s.is_empty()).map(|s| format!("/{s}")).unwrap_or_default();
+            *counts.entry(format!("{verb} {resource}{subresource}")).or_insert(0.0) += value;
+        }
+    }
+    counts
+}
+
 struct Round {
     baseline: f64,
     baseline_control_plane_cpu: f64,
@@ -133,6 +157,8 @@ struct Round {
     idle_mb: f64,
     operator_cpu: f64,
     operator_control_plane_cpu: f64,
+    /// Write requests per VideoJob the API server served while the operator worked.
+    writes_per_videojob: BTreeMap<String, f64>,
 }
 
 async fn round(client: &Client, n: usize) -> Round {
@@ -193,6 +219,7 @@ async fn round(client: &Client, n: usize) -> Round {
     let (_, idle_mb) = memory_mb(pid);
     let cpu_before = cpu_seconds(pid);
     let control_plane_before = control_plane_cpu();
+    let writes_before = write_requests(client).await;
 
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), &operator_ns);
     let operator_jobs: Api<Job> = Api::namespaced(client.clone(), &operator_ns);
@@ -212,6 +239,12 @@ async fn round(client: &Client, n: usize) -> Round {
     let (peak_mb, _) = memory_mb(pid);
     let operator_cpu = cpu_seconds(pid) - cpu_before;
     let operator_control_plane_cpu = control_plane_cpu() - control_plane_before;
+    let writes_per_videojob = write_requests(client)
+        .await
+        .into_iter()
+        .map(|(key, after)| (key.clone(), (after - writes_before.get(&key).unwrap_or(&0.0)) / COUNT as f64))
+        .filter(|(_, per)| *per >= 0.01)
+        .collect();
     drop(operator);
     Round {
         baseline: baseline.as_secs_f64(),
@@ -224,6 +257,7 @@ async fn round(client: &Client, n: usize) -> Round {
         idle_mb,
         operator_cpu,
         operator_control_plane_cpu,
+        writes_per_videojob,
     }
 }
 
@@ -283,4 +317,12 @@ async fn main() {
          {operator_cpu:.2} ({:.1}x) to serve the VideoJobs' creation and the operator (Job applies, status, Events, watches).",
         operator_cpu / base_cpu
     );
+    let last = rounds.last().expect("a round");
+    println!(
+        "\nWrites the API server served per VideoJob in the last round (the client's, the operator's, the controllers'):\n"
+    );
+    println!("| request | per VideoJob |\n|---|---|");
+    for (request, per) in &last.writes_per_videojob {
+        println!("| {request} | {per:.2} |");
+    }
 }

@@ -24,6 +24,7 @@ use crate::job::{Stage, desired_detect_job, desired_merge_job, job_name, paralle
 use crate::metrics::SharedMetrics;
 use crate::status::{Observed, desired_status, failed, succeeded};
 use crate::validate::validate;
+use crate::written::WrittenStatuses;
 
 /// Field manager of the full Job and the status.
 const MANAGER: &str = "cameo-operator";
@@ -78,6 +79,7 @@ impl Shared {
 pub struct Context {
     pub shared: Arc<Shared>,
     pub jobs: Store<Job>,
+    pub written: WrittenStatuses,
 }
 
 /// The reconciler's cache of VideoJobs in one namespace (or all), for /metrics.
@@ -108,7 +110,7 @@ pub async fn run(
         .default_backoff()
         .reflect(job_writer)
         .touched_objects();
-    let context = Arc::new(Context { shared, jobs: job_cache });
+    let context = Arc::new(Context { shared, jobs: job_cache, written: WrittenStatuses::default() });
     Controller::for_stream(videojob_events, videojob_cache)
         .owns_stream(job_events)
         .graceful_shutdown_on(shutdown)
@@ -134,7 +136,9 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
     if let Some(action) = expire_if_finished(&vj, &videojobs).await? {
         return Ok(action);
     }
-    if vj.status.as_ref().is_some_and(|s| s.phase.is_finished()) {
+    // What this operator last wrote, where the cached VideoJob predates that write.
+    let previous = context.written.current(&vj);
+    if previous.phase.is_finished() {
         // Finished is final: Jobs deleted afterwards are not run again.
         return Ok(Action::await_change());
     }
@@ -166,7 +170,6 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
     };
 
     // 3. What the pods said, where the status needs it: why a Job failed, who was found.
-    let previous = vj.status.clone().unwrap_or_default();
     let pods: Api<Pod> = Api::namespaced(shared.client.clone(), &namespace);
     let failed_job = [&detect, &merge].into_iter().flatten().find(|job| failed(Some(job)).is_some());
     let failure_detail = match failed_job {
@@ -184,11 +187,12 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
     let now = Time(jiff::Timestamp::now());
     let observed =
         Observed { invalid: invalid.as_ref(), detect: detect.as_ref(), merge: merge.as_ref(), failure_detail, result };
-    let status = desired_status(&vj, &observed, &now);
+    let status = desired_status(&vj, &previous, &observed, &now);
     if status != previous {
         write_status(&vj, &videojobs, &status).await?;
+        context.written.record(&vj, &status);
     }
-    if status.phase != previous.phase || vj.status.is_none() {
+    if status.phase != previous.phase || (vj.status.is_none() && status != previous) {
         publish_transition(&vj, &status, &shared.recorder).await;
     }
 

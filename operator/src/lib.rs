@@ -2,8 +2,9 @@
 //!
 //! Reconcile is a pipeline of named steps, most of them pure functions tested without
 //! a cluster: [`validate`] -> [`job`] (desired Job) -> apply -> [`status`] -> write, in
-//! [`controller`]. Around it: the CRD types ([`crd`]), leader election ([`leader`]),
-//! metrics and health endpoints ([`metrics`], [`server`]).
+//! [`controller`], which remembers its own status writes ([`written`]). Around it: the
+//! CRD types ([`crd`]), leader election ([`leader`]), metrics and health endpoints
+//! ([`metrics`], [`server`]).
 
 pub mod config;
 pub mod controller;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod server;
 pub mod status;
 pub mod validate;
+pub mod written;
 
 #[cfg(test)]
 mod fixtures;

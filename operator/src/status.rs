@@ -45,9 +45,9 @@ pub fn succeeded(job: Option<&Job>) -> Option<&JobCondition> {
     job_condition(job, &["Complete", "SuccessCriteriaMet"])
 }
 
-/// The status `vj` should have, given what was observed.
-pub fn desired_status(vj: &VideoJob, observed: &Observed, now: &Time) -> VideoJobStatus {
-    let current = vj.status.clone().unwrap_or_default();
+/// The status `vj` should have, given its `current` one (what this operator last wrote,
+/// which the cached `vj` may not show yet) and what was observed.
+pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observed, now: &Time) -> VideoJobStatus {
     let detect_status = observed.detect.and_then(|j| j.status.as_ref());
     let shards = ShardCounts {
         total: vj.spec.shards,
@@ -116,7 +116,7 @@ pub fn desired_status(vj: &VideoJob, observed: &Observed, now: &Time) -> VideoJo
         job_name: observed.detect.map(|_| job_name(&vj.name_any(), Stage::Detect)),
         start_time: detect_status.and_then(|s| s.start_time.clone()),
         completion_time,
-        result: observed.result.clone().or(current.result),
+        result: observed.result.clone().or_else(|| current.result.clone()),
     }
 }
 
@@ -205,6 +205,11 @@ mod tests {
         }
     }
 
+    /// The status of a VideoJob that has none yet.
+    fn first_status(vj: &VideoJob, observed: &Observed) -> VideoJobStatus {
+        desired_status(vj, &VideoJobStatus::default(), observed, &now())
+    }
+
     fn get<'a>(status: &'a VideoJobStatus, type_: &str) -> &'a Condition {
         status.conditions.iter().find(|c| c.type_ == type_).unwrap()
     }
@@ -222,7 +227,7 @@ mod tests {
     fn running_shards_are_detecting_with_progress() {
         let vj = videojob("x", spec());
         let running = job(JobStatus { active: Some(2), completed_indexes: Some("0,2".into()), ..JobStatus::default() });
-        let status = desired_status(&vj, &Observed { detect: Some(&running), ..Observed::default() }, &now());
+        let status = first_status(&vj, &Observed { detect: Some(&running), ..Observed::default() });
         assert_eq!(status.phase, Phase::Detecting);
         assert_eq!(status.progress.as_deref(), Some("2/4"));
         assert_eq!(status.shards, ShardCounts { total: 4, succeeded: 2, failed: 0, active: 2 });
@@ -234,7 +239,7 @@ mod tests {
     fn shards_done_is_merging_and_a_merged_result_succeeds_with_the_summary() {
         let vj = videojob("x", spec());
         let detect = complete();
-        let status = desired_status(&vj, &Observed { detect: Some(&detect), ..Observed::default() }, &now());
+        let status = first_status(&vj, &Observed { detect: Some(&detect), ..Observed::default() });
         assert_eq!(status.phase, Phase::Merging);
 
         let merge = complete();
@@ -245,7 +250,7 @@ mod tests {
             result: Some(result.clone()),
             ..Observed::default()
         };
-        let status = desired_status(&vj, &observed, &now());
+        let status = first_status(&vj, &observed);
         assert_eq!((status.phase, get(&status, COMPLETE).status.as_str()), (Phase::Succeeded, "True"));
         assert_eq!((status.completion_time, status.result), (Some(now()), Some(result)));
     }
@@ -259,16 +264,14 @@ mod tests {
         });
         let detail = "error (exit code 2): cannot read video s3://raw/missing.mp4: the object does not exist";
         let observed = Observed { detect: Some(&failed), failure_detail: Some(detail.into()), ..Observed::default() };
-        let status = desired_status(&vj, &observed, &now());
+        let status = first_status(&vj, &observed);
         assert_eq!(status.phase, Phase::Failed);
         let condition = get(&status, FAILED);
         assert_eq!((condition.status.as_str(), condition.reason.as_str()), ("True", "PodFailurePolicy"));
         assert!(condition.message.contains("s3://raw/missing.mp4: the object does not exist"), "{}", condition.message);
 
         // The explanation survives a later reconcile that no longer finds the pod.
-        let mut later = vj.clone();
-        later.status = Some(status);
-        let again = desired_status(&later, &Observed { detect: Some(&failed), ..Observed::default() }, &now());
+        let again = desired_status(&vj, &status, &Observed { detect: Some(&failed), ..Observed::default() }, &now());
         assert!(get(&again, FAILED).message.contains("the object does not exist"));
     }
 
@@ -282,11 +285,7 @@ mod tests {
                 ..JobStatus::default()
             }),
         );
-        let status = desired_status(
-            &vj,
-            &Observed { detect: Some(&detect), merge: Some(&merge), ..Observed::default() },
-            &now(),
-        );
+        let status = first_status(&vj, &Observed { detect: Some(&detect), merge: Some(&merge), ..Observed::default() });
         assert_eq!((status.phase, get(&status, FAILED).reason.as_str()), (Phase::Failed, "MergeBackoffLimitExceeded"));
     }
 
@@ -294,7 +293,7 @@ mod tests {
     fn an_invalid_spec_is_a_false_accepted_condition() {
         let vj = videojob("x", spec());
         let invalid = Invalid { reason: "TooManyShards", message: "too many".into() };
-        let status = desired_status(&vj, &Observed { invalid: Some(&invalid), ..Observed::default() }, &now());
+        let status = first_status(&vj, &Observed { invalid: Some(&invalid), ..Observed::default() });
         assert_eq!(status.phase, Phase::Invalid);
         let accepted = get(&status, ACCEPTED);
         assert_eq!((accepted.status.as_str(), accepted.reason.as_str()), ("False", "TooManyShards"));
@@ -304,17 +303,17 @@ mod tests {
     fn a_suspended_videojob_is_suspended() {
         let vj = videojob("x", VideoJobSpec { suspend: true, ..spec() });
         let idle = job(JobStatus::default());
-        let status = desired_status(&vj, &Observed { detect: Some(&idle), ..Observed::default() }, &now());
+        let status = first_status(&vj, &Observed { detect: Some(&idle), ..Observed::default() });
         assert_eq!(status.phase, Phase::Suspended);
         assert_eq!(get(&status, SUSPENDED).status, "True");
     }
 
     #[test]
     fn conditions_keep_their_transition_time_while_their_status_holds() {
-        let mut vj = videojob("x", spec());
+        let vj = videojob("x", spec());
         let earlier = Time("2026-11-28T09:00:00Z".parse().unwrap());
-        vj.status = Some(desired_status(&vj, &Observed::default(), &earlier));
-        let later = desired_status(&vj, &Observed::default(), &now());
+        let first = desired_status(&vj, &VideoJobStatus::default(), &Observed::default(), &earlier);
+        let later = desired_status(&vj, &first, &Observed::default(), &now());
         assert_eq!(get(&later, ACCEPTED).last_transition_time, earlier);
     }
 
