@@ -9,7 +9,7 @@ use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
@@ -133,11 +133,11 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
         return Ok(Action::await_change());
     }
     let videojobs: Api<VideoJob> = Api::namespaced(shared.client.clone(), &namespace);
-    if let Some(action) = expire_if_finished(&vj, &videojobs).await? {
-        return Ok(action);
-    }
     // What this operator last wrote, where the cached VideoJob predates that write.
     let previous = context.written.current(&vj);
+    if let Some(action) = expire_if_finished(&vj, &previous, &videojobs).await? {
+        return Ok(action);
+    }
     if previous.phase.is_finished() {
         // Finished is final: Jobs deleted afterwards are not run again.
         return Ok(Action::await_change());
@@ -295,8 +295,12 @@ async fn publish_transition(vj: &VideoJob, status: &VideoJobStatus, recorder: &R
 
 /// Deletes a finished VideoJob whose `ttlSecondsAfterFinished` has passed; `None` when
 /// reconciling should go on.
-async fn expire_if_finished(vj: &VideoJob, api: &Api<VideoJob>) -> Result<Option<Action>, Error> {
-    let (Some(ttl), Some(status)) = (vj.spec.ttl_seconds_after_finished, vj.status.as_ref()) else { return Ok(None) };
+async fn expire_if_finished(
+    vj: &VideoJob,
+    status: &VideoJobStatus,
+    api: &Api<VideoJob>,
+) -> Result<Option<Action>, Error> {
+    let Some(ttl) = vj.spec.ttl_seconds_after_finished else { return Ok(None) };
     let Some(finished) = status.completion_time.as_ref().filter(|_| status.phase.is_finished()) else {
         return Ok(None);
     };
@@ -306,9 +310,11 @@ async fn expire_if_finished(vj: &VideoJob, api: &Api<VideoJob>) -> Result<Option
         return Ok(Some(Action::requeue(Duration::try_from(remaining).unwrap_or(RESYNC))));
     }
     tracing::info!(videojob = %vj.name_any(), "ttlSecondsAfterFinished passed: deleting");
-    match api.delete(&vj.name_any(), &DeleteParams::background()).await {
+    // Only this VideoJob: not a newer one of the same name.
+    let this_one = Preconditions { uid: vj.uid(), resource_version: None };
+    match api.delete(&vj.name_any(), &DeleteParams::background().preconditions(this_one)).await {
         Ok(_) => Ok(Some(Action::await_change())),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Some(Action::await_change())),
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(Some(Action::await_change())),
         Err(e) => Err(Error::DeleteExpired(vj.name_any(), e)),
     }
 }
