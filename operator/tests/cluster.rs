@@ -21,7 +21,8 @@ use cameo_operator::crd::{Phase, VideoJob};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use stack::{
@@ -31,8 +32,17 @@ use stack::{
 mod stack;
 
 /// Each test has a namespace of its own, all watched by the one operator installed.
-const NAMESPACES: [&str; 8] =
-    ["vj-run", "vj-bad", "vj-invalid", "vj-suspend", "vj-failover", "vj-delete", "vj-admission", "vj-rerun"];
+const NAMESPACES: [&str; 9] = [
+    "vj-run",
+    "vj-bad",
+    "vj-invalid",
+    "vj-suspend",
+    "vj-burst",
+    "vj-failover",
+    "vj-delete",
+    "vj-admission",
+    "vj-rerun",
+];
 const TIMEOUT: Duration = Duration::from_secs(240);
 
 /// Seeds moto and installs the chart once for all tests.
@@ -384,6 +394,46 @@ async fn a_suspended_videojob_runs_nothing_until_resumed() {
     videojobs.patch("later", &PatchParams::default(), &Patch::Merge(&resume)).await.unwrap();
     let vj = wait_for_phase(&videojobs, "later", Phase::Succeeded).await;
     assert_eq!(condition(&vj, "Suspended").status, "False");
+}
+
+#[tokio::test]
+async fn a_burst_of_videojobs_announces_each_transition_once() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-burst";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    // Suspended, so nothing runs: what is tested is the operator under a burst, where
+    // Job events reach it before its own status writes reach its cache.
+    let mut suspended = spec("demo.mp4", "demo", 2);
+    suspended["suspend"] = json!(true);
+    const BURST: usize = 60;
+    futures::future::join_all((0..BURST).map(|i| {
+        let manifest = json!({"apiVersion": "cameo.dev/v1alpha1", "kind": "VideoJob",
+            "metadata": {"name": format!("burst-{i}")}, "spec": suspended});
+        let videojob: VideoJob = serde_json::from_value(manifest).unwrap();
+        let videojobs = videojobs.clone();
+        async move { videojobs.create(&PostParams::default(), &videojob).await.unwrap() }
+    }))
+    .await;
+    eventually("every VideoJob Suspended", || async {
+        let list = videojobs.list(&ListParams::default()).await.ok()?.items;
+        let suspended = list.iter().filter(|vj| vj.status.as_ref().is_some_and(|s| s.phase == Phase::Suspended));
+        (suspended.count() == BURST).then_some(())
+    })
+    .await;
+    // Give a late duplicate time to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let events = events.list(&ListParams::default()).await.unwrap().items;
+    let about_videojobs: Vec<&Event> =
+        events.iter().filter(|e| e.regarding.as_ref().and_then(|r| r.kind.as_deref()) == Some("VideoJob")).collect();
+    let repeated: Vec<String> = about_videojobs
+        .iter()
+        .filter(|e| e.series.is_some())
+        .map(|e| format!("{:?} {:?}", e.regarding.as_ref().and_then(|r| r.name.clone()), e.reason))
+        .collect();
+    assert!(repeated.is_empty(), "transitions announced more than once: {repeated:?}");
+    assert_eq!(about_videojobs.len(), BURST, "one Event per VideoJob (its one transition, to Suspended)");
 }
 
 #[tokio::test]
