@@ -1,6 +1,8 @@
 //! Appearances stage: a person's tracks become time intervals and a screen time;
 //! tracks that match nobody are grouped into anonymous clusters.
 
+use std::collections::BTreeMap;
+
 use crate::embed::Embedding;
 use crate::identify::{IdentifiedTrack, Sighting};
 use crate::results::{Appearance, PersonAppearances, SampleFace};
@@ -17,16 +19,15 @@ pub struct AppearanceConfig {
 
 /// Enrolled people with at least one identified track, by first appearance.
 pub fn known_people(tracks: &[IdentifiedTrack], config: &AppearanceConfig) -> Vec<PersonAppearances> {
-    let mut names: Vec<&str> = tracks.iter().filter_map(|t| t.person.as_deref()).collect();
-    names.sort_unstable();
-    names.dedup();
-    let mut people: Vec<PersonAppearances> = names
+    let mut by_name: BTreeMap<&str, Vec<Sighting>> = BTreeMap::new();
+    for track in tracks {
+        if let Some(name) = track.person.as_deref() {
+            by_name.entry(name).or_default().extend(&track.sightings);
+        }
+    }
+    let mut people: Vec<PersonAppearances> = by_name
         .into_iter()
-        .filter_map(|name| {
-            let sightings =
-                sorted(tracks.iter().filter(|t| t.person.as_deref() == Some(name)).flat_map(|t| t.sightings.clone()));
-            summarize(name.to_string(), sightings, config)
-        })
+        .filter_map(|(name, sightings)| summarize(name.to_string(), sorted(sightings.into_iter()), config))
         .collect();
     people.sort_by(|a, b| a.first_seen_seconds.total_cmp(&b.first_seen_seconds));
     people

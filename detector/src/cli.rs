@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::detect::DetectorConfig;
 use crate::identify::MatchConfig;
 use crate::pipeline::PipelineConfig;
-use crate::runtime::DeviceRequest;
+use crate::runtime::{Device, DeviceRequest};
 
 #[derive(Debug, Parser)]
 #[command(name = "cameo-detector", version, about = "Find which people appear in a video, and when")]
@@ -201,6 +201,13 @@ pub struct RuntimeArgs {
     /// needs the other cores; 0 with CUDA].
     #[arg(long)]
     pub decoder_threads: Option<usize>,
+}
+
+impl RuntimeArgs {
+    /// `--decoder-threads`, or the default for the device inference runs on.
+    pub fn decoder_threads_for(&self, device: Device) -> usize {
+        self.decoder_threads.unwrap_or(device.decoder_threads())
+    }
 }
 
 /// `$XDG_CACHE_HOME/cameo` or `~/.cache/cameo`, where `make setup` puts models and caches.

@@ -85,7 +85,7 @@ fn detect(args: DetectArgs) -> Result<()> {
     let video = VideoSource::File(args.video.clone());
     VideoReader::open(&video, 1)?;
     let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
-    config.decoder_threads = args.runtime.decoder_threads.unwrap_or(runtime.device().decoder_threads());
+    config.decoder_threads = args.runtime.decoder_threads_for(runtime.device());
 
     let folder = GalleryFolder::scan(&args.gallery)?;
     let progress = progress_bar("enrolling", folder.photo_count() as u64);

@@ -54,8 +54,16 @@ impl Aws {
     }
 }
 
+/// An I/O error saying what failed (`context`) and why, from an SDK error.
+pub fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    context: impl Into<String>,
+    error: &aws_sdk_s3::error::SdkError<E, R>,
+) -> Error {
+    Error::io(context, std::io::Error::other(describe(error)))
+}
+
 /// The message of an SDK error, with the service's error code where there is one.
-pub fn describe<E: std::error::Error + 'static, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
+fn describe<E: std::error::Error + 'static, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
 where
     R: std::fmt::Debug,
 {

@@ -4,7 +4,7 @@
 use super::aws::Aws;
 use super::merge::{MergeJob, run_merge};
 use super::s3::S3Uri;
-use super::shard::{JobOutput, ShardJob, run_shard};
+use super::shard::{JobOutput, ShardJob, open_shard_video, run_shard};
 use super::{LogCopy, write_termination_message};
 use crate::cli::{MergeArgs, RunArgs};
 use crate::error::{Error, Result};
@@ -23,17 +23,17 @@ pub fn run(args: RunArgs, log: &LogCopy) -> Result<()> {
         let source = s3_uri(&args.source, "source")?;
         let gallery = s3_uri(&args.gallery, "gallery")?;
         let mut config = args.analysis.pipeline_config()?;
+        let video = open_shard_video(&source, args.shard, args.shards, args.max_video_bytes, &aws)?;
         let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
-        config.decoder_threads = args.runtime.decoder_threads.unwrap_or(runtime.device().decoder_threads());
+        config.decoder_threads = args.runtime.decoder_threads_for(runtime.device());
         let job = ShardJob {
-            source: &source,
+            video,
             gallery: &gallery,
             shard: args.shard,
             shards: args.shards,
             output: &output,
             config,
             execution_provider: runtime.device().name(),
-            max_video_bytes: args.max_video_bytes,
         };
         run_shard(&job, &aws, &mut models)
     })();

@@ -114,8 +114,7 @@ pub fn run_merge(job: &MergeJob, aws: &Aws) -> Result<String> {
         result_uri: &uri.to_string(),
         processed_at: job.processed_at,
     };
-    let (movie, entities) = items(&result, &provenance);
-    aws.write_items(job.table, movie, entities)?;
+    aws.write_items(job.table, items(&result, &provenance))?;
     tracing::info!(result = %uri, people = result.people.len(), unknown = result.unknown.len(), "merged");
     Ok(summary(&result, &uri.to_string()))
 }

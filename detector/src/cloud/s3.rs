@@ -5,7 +5,7 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::aws::{Aws, describe};
+use super::aws::{Aws, sdk_error};
 use crate::embed::Embedding;
 use crate::error::{Error, Result};
 use crate::gallery::{EmbeddingCache, GalleryPhoto, embedding_from_bytes, embedding_to_bytes, is_photo, person_name};
@@ -49,7 +49,7 @@ impl Aws {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
                 Err(Error::bad_video(uri, "the object does not exist"))
             }
-            Err(e) => Err(Error::io(format!("cannot read {uri}"), std::io::Error::other(describe(&e)))),
+            Err(e) => Err(sdk_error(format!("cannot read {uri}"), &e)),
         }
     }
 
@@ -58,7 +58,7 @@ impl Aws {
         let config = PresigningConfig::expires_in(VIDEO_URL_VALIDITY).map_err(|e| Error::Config(e.to_string()))?;
         let request = self
             .block_on(self.s3.get_object().bucket(&uri.bucket).key(&uri.key).presigned(config))
-            .map_err(|e| Error::io(format!("cannot presign {uri}"), std::io::Error::other(describe(&e))))?;
+            .map_err(|e| sdk_error(format!("cannot presign {uri}"), &e))?;
         Ok(request.uri().to_string())
     }
 
@@ -73,7 +73,7 @@ impl Aws {
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(Error::io(format!("cannot read {uri}"), std::io::Error::other(describe(&e)))),
+            Err(e) => Err(sdk_error(format!("cannot read {uri}"), &e)),
         }
     }
 
@@ -89,7 +89,7 @@ impl Aws {
                 .send(),
         )
         .map(|_| ())
-        .map_err(|e| Error::io(format!("cannot write {uri}"), std::io::Error::other(describe(&e))))
+        .map_err(|e| sdk_error(format!("cannot write {uri}"), &e))
     }
 
     /// Creates a bucket in the client's region (tests and local stacks; Terraform in AWS).
@@ -102,9 +102,7 @@ impl Aws {
                 aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(constraint).build();
             request = request.create_bucket_configuration(configuration);
         }
-        self.block_on(request.send())
-            .map(|_| ())
-            .map_err(|e| Error::io(format!("cannot create bucket {bucket}"), std::io::Error::other(describe(&e))))
+        self.block_on(request.send()).map(|_| ()).map_err(|e| sdk_error(format!("cannot create bucket {bucket}"), &e))
     }
 
     /// Every key under a prefix, in key order.
@@ -114,7 +112,7 @@ impl Aws {
         while let Some(page) = self.block_on(pages.next()) {
             let page = page.map_err(|e| match e.as_service_error() {
                 Some(s) if s.is_no_such_bucket() => Error::bad_gallery(prefix, "the bucket does not exist"),
-                _ => Error::io(format!("cannot list {prefix}"), std::io::Error::other(describe(&e))),
+                _ => sdk_error(format!("cannot list {prefix}"), &e),
             })?;
             keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
         }
@@ -158,15 +156,19 @@ pub struct S3Cache<'a> {
     pub prefix: S3Uri,
 }
 
+impl S3Cache<'_> {
+    fn uri(&self, key: &str) -> S3Uri {
+        S3Uri::new(&self.prefix.bucket, format!("{}{key}", self.prefix.key))
+    }
+}
+
 impl EmbeddingCache for S3Cache<'_> {
     fn get(&mut self, key: &str) -> Option<Embedding> {
-        let uri = S3Uri::new(&self.prefix.bucket, format!("{}{key}", self.prefix.key));
-        self.aws.get(&uri).ok().flatten().and_then(|bytes| embedding_from_bytes(&bytes))
+        self.aws.get(&self.uri(key)).ok().flatten().and_then(|bytes| embedding_from_bytes(&bytes))
     }
 
     fn put(&mut self, key: &str, embedding: &Embedding) {
-        let uri = S3Uri::new(&self.prefix.bucket, format!("{}{key}", self.prefix.key));
-        if let Err(e) = self.aws.put(&uri, embedding_to_bytes(embedding), "application/octet-stream") {
+        if let Err(e) = self.aws.put(&self.uri(key), embedding_to_bytes(embedding), "application/octet-stream") {
             tracing::warn!("cannot cache a gallery embedding: {e}");
         }
     }

@@ -97,44 +97,62 @@ pub fn owned_tracks(tracks: Vec<IdentifiedTrack>, owned: TimeRange) -> Vec<Ident
         .collect()
 }
 
+/// A shard's part of the video: the part it reports, and the part it decodes (with the
+/// overlap; `None`: all of it).
+pub struct ShardVideo {
+    pub source: VideoSource,
+    pub owned: TimeRange,
+    pub decoded: Option<TimeRange>,
+}
+
+/// Checks the video and finds shard `shard`'s part of it: cheap, so bad input fails here,
+/// before any model is loaded. Videos over `max_video_bytes` are refused as bad input.
+pub fn open_shard_video(
+    source: &S3Uri,
+    shard: usize,
+    shards: usize,
+    max_video_bytes: u64,
+    aws: &Aws,
+) -> Result<ShardVideo> {
+    if shards == 0 || shard >= shards {
+        return Err(Error::Config(format!("shard {shard} of {shards} does not exist")));
+    }
+    let size = aws.video_size(source)?;
+    if size == 0 {
+        return Err(Error::bad_video(source, "the object is empty"));
+    }
+    if size > max_video_bytes {
+        return Err(Error::bad_video(source, format!("{size} bytes is over the limit of {max_video_bytes}")));
+    }
+    let video = VideoSource::Url { url: aws.presigned_get(source)?, name: source.to_string() };
+    let info = VideoReader::open(&video, 1)?.info().clone();
+    let (owned, decoded) = match (info.duration_seconds, shards) {
+        (_, 1) => (TimeRange { start: 0.0, end: f64::INFINITY }, None),
+        (Some(duration), _) => {
+            let (owned, decoded) = shard_ranges(duration, shard, shards);
+            (owned, Some(decoded))
+        }
+        (None, _) => {
+            return Err(Error::bad_video(source, "its duration is unknown, so it cannot be split into shards"));
+        }
+    };
+    Ok(ShardVideo { source: video, owned, decoded })
+}
+
 /// What a shard asks of the pipeline.
 pub struct ShardJob<'a> {
-    pub source: &'a S3Uri,
+    pub video: ShardVideo,
     pub gallery: &'a S3Uri,
     pub shard: usize,
     pub shards: usize,
     pub output: &'a JobOutput,
     pub config: PipelineConfig,
     pub execution_provider: &'a str,
-    /// Videos larger than this are refused (bad input), in bytes.
-    pub max_video_bytes: u64,
 }
 
 /// Runs one shard end to end; returns the one-line summary for the termination message.
 pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<String> {
-    if job.shards == 0 || job.shard >= job.shards {
-        return Err(Error::Config(format!("shard {} of {} does not exist", job.shard, job.shards)));
-    }
-    let size = aws.video_size(job.source)?;
-    if size == 0 {
-        return Err(Error::bad_video(job.source, "the object is empty"));
-    }
-    if size > job.max_video_bytes {
-        return Err(Error::bad_video(job.source, format!("{size} bytes is over the limit of {}", job.max_video_bytes)));
-    }
-    let video = VideoSource::Url { url: aws.presigned_get(job.source)?, name: job.source.to_string() };
-    let info = VideoReader::open(&video, 1)?.info().clone();
-    let (owned, decoded) = match (info.duration_seconds, job.shards) {
-        (_, 1) => (TimeRange { start: 0.0, end: f64::INFINITY }, None),
-        (Some(duration), _) => {
-            let (owned, decoded) = shard_ranges(duration, job.shard, job.shards);
-            (owned, Some(decoded))
-        }
-        (None, _) => {
-            return Err(Error::bad_video(job.source, "its duration is unknown, so it cannot be split into shards"));
-        }
-    };
-
+    let (video, owned, decoded) = (&job.video.source, job.video.owned, job.video.decoded);
     let gallery_photos = aws.gallery(job.gallery)?;
     let mut cache = S3Cache { aws, prefix: job.output.embedding_cache() };
     let photos = gallery_photos.iter().map(|(person, uri)| aws.gallery_photo(person, uri));
@@ -142,7 +160,7 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
     tracing::info!(people = gallery.len(), photos = gallery_photos.len(), shard = job.shard, "gallery enrolled");
 
     let progress = indicatif::ProgressBar::hidden();
-    let analysis = analyse_tracks(&video, decoded, models, &gallery, &job.config, job.execution_provider, &progress)?;
+    let analysis = analyse_tracks(video, decoded, models, &gallery, &job.config, job.execution_provider, &progress)?;
     let analysed_in = analysis.timings.wall.as_secs_f64();
     let tracks = owned_tracks(analysis.tracks, owned);
     let document = ShardDocument {

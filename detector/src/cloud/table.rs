@@ -2,7 +2,7 @@
 //! keyed so a rerun writes the same keys. Its key schema and GSIs are defined once, in
 //! `schemas/movie-entities.table.json`, which Terraform and the tests read too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::aws::Aws;
+use super::aws::{Aws, sdk_error};
 use crate::error::{Error, Result};
 use crate::results::{PersonAppearances, ResultsDocument};
 
@@ -21,10 +21,10 @@ pub const DEFINITION_JSON: &str = include_str!("../../../schemas/movie-entities.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TableDefinition {
-    pub table_name: String,
     pub partition_key: String,
     pub sort_key: String,
-    pub attributes: HashMap<String, String>,
+    /// Every key attribute of the table and its indexes, and its type (`S`, `N`, `B`).
+    pub attributes: BTreeMap<String, String>,
     pub global_secondary_indexes: Vec<IndexDefinition>,
 }
 
@@ -59,8 +59,19 @@ pub struct Provenance<'a> {
     pub processed_at: Timestamp,
 }
 
+/// A result's items, and the keys their writes are conditioned on.
+pub struct ResultItems {
+    /// The partition key of the movie and all its entities.
+    pub pk: String,
+    /// The submission time: an item is only replaced by the same or a later submission.
+    pub processed_at: String,
+    pub movie: Item,
+    /// One per person, known and unknown.
+    pub entities: Vec<Item>,
+}
+
 /// The items for a result: the movie's, then one per person (known and unknown).
-pub fn items(result: &ResultsDocument, provenance: &Provenance) -> (Item, Vec<Item>) {
+pub fn items(result: &ResultsDocument, provenance: &Provenance) -> ResultItems {
     let pk = format!("MOVIE#{}", movie_id(provenance.source));
     let movie = result.movie.clone().unwrap_or_default();
     let title = movie
@@ -116,16 +127,17 @@ pub fn items(result: &ResultsDocument, provenance: &Provenance) -> (Item, Vec<It
     };
     let entities =
         result.people.iter().map(|p| person(p, "ACTOR")).chain(result.unknown.iter().map(|p| person(p, "UNKNOWN")));
-    (movie_item, entities.collect())
+    let entities = entities.collect();
+    ResultItems { pk, processed_at, movie: movie_item, entities }
 }
 
 impl Aws {
     /// Writes a result's items so that reruns converge: each put only replaces an item from
     /// the same or an earlier submission, entities a rerun no longer finds are removed, and
     /// the movie item comes last, so a reader who finds it finds its people too.
-    pub fn write_items(&self, table: &str, movie: Item, entities: Vec<Item>) -> Result<()> {
-        let processed_at = movie.get("processedAt").cloned().unwrap_or(AttributeValue::S(String::new()));
-        let pk = movie.get("pk").cloned().unwrap_or(AttributeValue::S(String::new()));
+    pub fn write_items(&self, table: &str, items: ResultItems) -> Result<()> {
+        let ResultItems { pk, processed_at, movie, entities } = items;
+        let (pk, processed_at) = (AttributeValue::S(pk), AttributeValue::S(processed_at));
         let keep: Vec<AttributeValue> = entities.iter().filter_map(|i| i.get("sk").cloned()).collect();
         for item in entities {
             self.put_if_not_newer(table, item, &processed_at)?;
@@ -138,7 +150,7 @@ impl Aws {
                 .expression_attribute_values(":pk", pk.clone())
                 .send(),
         );
-        let stale = stale.map_err(|e| table_error(table, e))?;
+        let stale = stale.map_err(|e| table_error(table, &e))?;
         for item in stale.items() {
             let Some(sk) = item.get("sk").filter(|sk| !keep.contains(sk) && **sk != AttributeValue::S("MOVIE".into()))
             else {
@@ -157,7 +169,7 @@ impl Aws {
             match deleted {
                 Ok(_) => {}
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(table_error(table, e)),
+                Err(e) => return Err(table_error(table, &e)),
             }
         }
         self.put_if_not_newer(table, movie, &processed_at)
@@ -177,16 +189,16 @@ impl Aws {
             Ok(_) => Ok(()),
             // A later submission already wrote this item: it wins.
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(table_error(table, e)),
+            Err(e) => Err(table_error(table, &e)),
         }
     }
 
     /// Creates the table as the definition says (tests and local stacks; Terraform in AWS).
     pub fn create_table(&self, definition: &TableDefinition, name: &str) -> Result<()> {
-        let attribute = |name: &str| {
+        let attribute = |(name, kind): (&String, &String)| {
             AttributeDefinition::builder()
                 .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
+                .attribute_type(ScalarAttributeType::from(kind.as_str()))
                 .build()
                 .map_err(|e| Error::Config(e.to_string()))
         };
@@ -197,10 +209,8 @@ impl Aws {
                 .build()
                 .map_err(|e| Error::Config(e.to_string()))
         };
-        let mut used = vec![definition.partition_key.clone(), definition.sort_key.clone()];
         let mut indexes = Vec::new();
         for index in &definition.global_secondary_indexes {
-            used.extend([index.partition_key.clone(), index.sort_key.clone()]);
             indexes.push(
                 GlobalSecondaryIndex::builder()
                     .index_name(&index.name)
@@ -211,8 +221,6 @@ impl Aws {
                     .map_err(|e| Error::Config(e.to_string()))?,
             );
         }
-        used.sort();
-        used.dedup();
         let mut request = self
             .dynamodb
             .create_table()
@@ -221,18 +229,18 @@ impl Aws {
             .key_schema(key(&definition.partition_key, KeyType::Hash)?)
             .key_schema(key(&definition.sort_key, KeyType::Range)?)
             .set_global_secondary_indexes(Some(indexes));
-        for name in &used {
-            request = request.attribute_definitions(attribute(name)?);
+        for definition in &definition.attributes {
+            request = request.attribute_definitions(attribute(definition)?);
         }
-        self.block_on(request.send()).map(|_| ()).map_err(|e| table_error(name, e))
+        self.block_on(request.send()).map(|_| ()).map_err(|e| table_error(name, &e))
     }
 }
 
 fn table_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     table: &str,
-    error: aws_sdk_dynamodb::error::SdkError<E, R>,
+    error: &aws_sdk_dynamodb::error::SdkError<E, R>,
 ) -> Error {
-    Error::io(format!("DynamoDB table {table}"), std::io::Error::other(super::aws::describe(&error)))
+    sdk_error(format!("DynamoDB table {table}"), error)
 }
 
 #[cfg(test)]
@@ -271,7 +279,7 @@ mod tests {
             result_uri: "s3://processed/results/media/casablanca/result.json",
             processed_at: "2026-11-28T10:00:00Z".parse().unwrap(),
         };
-        let (movie, entities) = items(&result(), &provenance);
+        let ResultItems { movie, entities, .. } = items(&result(), &provenance);
         let text = |item: &Item, key: &str| item.get(key).and_then(|v| v.as_s().ok()).cloned();
         assert_eq!(text(&movie, "sk").as_deref(), Some("MOVIE"));
         assert_eq!(text(&movie, "genre").as_deref(), Some("Drama"));
@@ -282,7 +290,15 @@ mod tests {
         assert_eq!(text(&entities[0], "actorName").as_deref(), Some("Ingrid Bergman"));
         assert_eq!(text(&entities[1], "entityType").as_deref(), Some("UNKNOWN"));
         assert!(!entities[1].contains_key("actorName"));
-        let (again, _) = items(&result(), &provenance);
-        assert_eq!(again, movie, "a rerun writes the same item");
+        assert_eq!(text(&movie, "pk"), Some(format!("MOVIE#{}", movie_id(provenance.source))));
+
+        // A rerun whose numbers differ still writes the same keys: it replaces, never adds.
+        let mut rerun = result();
+        rerun.people[0].screen_time_seconds += 4.0;
+        rerun.video.duration_seconds += 1.0;
+        let again = items(&rerun, &provenance);
+        let keys = |item: &Item| (text(item, "pk"), text(item, "sk"));
+        assert_eq!(keys(&again.movie), keys(&movie));
+        assert_eq!(again.entities.iter().map(keys).collect::<Vec<_>>(), entities.iter().map(keys).collect::<Vec<_>>());
     }
 }

@@ -57,7 +57,6 @@ pub struct ScenarioRun {
     pub document: ResultsDocument,
     pub truth: Truth,
     pub gallery: Vec<EnrolledPerson>,
-    pub config: PipelineConfig,
 }
 
 /// Analyses testdata/scenarios/<scenario> against testdata/galleries.json's <gallery>.
@@ -75,7 +74,7 @@ pub fn run_scenario(scenario: &str, gallery: &str) -> ScenarioRun {
     let source = cameo_detector::video::VideoSource::File(video);
     let analysis = analyse(&source, &mut models, &gallery, &config, runtime.device().name(), &progress)
         .expect("analysis succeeds");
-    ScenarioRun { document: analysis.document, truth, gallery, config }
+    ScenarioRun { document: analysis.document, truth, gallery }
 }
 
 impl ScenarioRun {
