@@ -49,15 +49,20 @@ impl Stage {
     }
 }
 
-/// A Job's name: `<videojob>-detect` or `-merge`, or a truncated name and a hash when
-/// that would exceed the 63 characters a name used as a label value may have.
+/// A Job's name: `<videojob>-detect` or `-merge`, shortened as a label value (the Job
+/// controller labels its pods with it).
 pub fn job_name(videojob: &str, stage: Stage) -> String {
-    let suffix = stage.suffix();
-    if videojob.len() + suffix.len() <= 63 {
-        return format!("{videojob}{suffix}");
+    label_value(videojob, stage.suffix())
+}
+
+/// `name` and `suffix`, or a truncated name, a hash and `suffix` when that would exceed
+/// the 63 characters a label value may have (a VideoJob's name may have 253).
+fn label_value(name: &str, suffix: &str) -> String {
+    if name.len() + suffix.len() <= 63 {
+        return format!("{name}{suffix}");
     }
-    let hash = format!("{:x}", Sha256::digest(videojob.as_bytes()));
-    let head: String = videojob.chars().take(63 - suffix.len() - 9).collect();
+    let hash = format!("{:x}", Sha256::digest(name.as_bytes()));
+    let head: String = name.chars().take(63 - suffix.len() - 9).collect();
     format!("{}-{}{suffix}", head.trim_end_matches(['-', '.']), &hash[..8])
 }
 
@@ -162,7 +167,7 @@ pub fn desired_merge_job(vj: &VideoJob, config: &OperatorConfig) -> Job {
     )
 }
 
-/// The Job fields that may change after creation (its pod template is immutable).
+/// How many shards run at once: `maxParallelShards`, at most `shards`.
 pub fn parallelism(vj: &VideoJob) -> i32 {
     vj.spec.max_parallel_shards.unwrap_or(vj.spec.shards).min(vj.spec.shards)
 }
@@ -171,7 +176,7 @@ fn labels(vj: &VideoJob) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), "cameo-detector".to_string()),
         ("app.kubernetes.io/managed-by".to_string(), MANAGED_BY.to_string()),
-        (VIDEOJOB_LABEL.to_string(), vj.name_any()),
+        (VIDEOJOB_LABEL.to_string(), label_value(&vj.name_any(), "")),
     ])
 }
 
@@ -417,5 +422,12 @@ mod tests {
         assert_ne!(name, job_name(&"a".repeat(81), Stage::Detect));
         assert_eq!(job_name("short", Stage::Detect), "short-detect");
         assert_eq!(job_name("short", Stage::Merge), "short-merge");
+
+        // The VideoJob label of a Job and its pods, for names up to the 253 characters allowed.
+        let longest = videojob(&"b".repeat(253), spec());
+        let label = &desired_detect_job(&longest, &config()).metadata.labels.unwrap()[VIDEOJOB_LABEL];
+        assert!(label.len() <= 63, "{label}");
+        let short = desired_detect_job(&videojob("casablanca", spec()), &config());
+        assert_eq!(short.metadata.labels.unwrap()[VIDEOJOB_LABEL], "casablanca");
     }
 }
