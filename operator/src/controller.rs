@@ -192,14 +192,11 @@ pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Actio
         write_status(&vj, &videojobs, &status).await?;
         context.written.record(&vj, &status);
     }
-    if status.phase != previous.phase || (vj.status.is_none() && status != previous) {
+    // A first status (no conditions yet) is a transition too: the VideoJob was accepted.
+    if status.phase != previous.phase || previous.conditions.is_empty() {
         publish_transition(&vj, &status, &shared.recorder).await;
     }
-
-    Ok(match (status.phase.is_finished(), vj.spec.ttl_seconds_after_finished) {
-        (true, Some(ttl)) => Action::requeue(Duration::from_secs(ttl.max(0) as u64)),
-        _ => Action::requeue(RESYNC),
-    })
+    Ok(Action::requeue(time_to_expiry(&vj, &status).unwrap_or(RESYNC)))
 }
 
 pub fn error_policy(vj: Arc<VideoJob>, error: &Error, context: Arc<Context>) -> Action {
@@ -293,6 +290,15 @@ async fn publish_transition(vj: &VideoJob, status: &VideoJobStatus, recorder: &R
     }
 }
 
+/// How long until a finished VideoJob's `ttlSecondsAfterFinished` passes (zero: it has);
+/// `None` when it has no TTL or has not finished.
+fn time_to_expiry(vj: &VideoJob, status: &VideoJobStatus) -> Option<Duration> {
+    let ttl = vj.spec.ttl_seconds_after_finished?;
+    let finished = status.completion_time.as_ref().filter(|_| status.phase.is_finished())?;
+    let expires = finished.0 + jiff::SignedDuration::from_secs(i64::from(ttl));
+    Some(Duration::try_from(expires.duration_since(jiff::Timestamp::now())).unwrap_or(Duration::ZERO))
+}
+
 /// Deletes a finished VideoJob whose `ttlSecondsAfterFinished` has passed; `None` when
 /// reconciling should go on.
 async fn expire_if_finished(
@@ -300,14 +306,9 @@ async fn expire_if_finished(
     status: &VideoJobStatus,
     api: &Api<VideoJob>,
 ) -> Result<Option<Action>, Error> {
-    let Some(ttl) = vj.spec.ttl_seconds_after_finished else { return Ok(None) };
-    let Some(finished) = status.completion_time.as_ref().filter(|_| status.phase.is_finished()) else {
-        return Ok(None);
-    };
-    let expires = finished.0 + jiff::SignedDuration::from_secs(i64::from(ttl));
-    let remaining = expires.duration_since(jiff::Timestamp::now());
-    if remaining.is_positive() {
-        return Ok(Some(Action::requeue(Duration::try_from(remaining).unwrap_or(RESYNC))));
+    let Some(remaining) = time_to_expiry(vj, status) else { return Ok(None) };
+    if !remaining.is_zero() {
+        return Ok(Some(Action::requeue(remaining)));
     }
     tracing::info!(videojob = %vj.name_any(), "ttlSecondsAfterFinished passed: deleting");
     // Only this VideoJob: not a newer one of the same name.

@@ -40,10 +40,6 @@ impl LeaderElector {
         }
     }
 
-    pub fn identity(&self) -> &str {
-        &self.identity
-    }
-
     /// Waits until this replica leads.
     pub async fn acquire(&self) {
         loop {

@@ -6,7 +6,7 @@ use k8s_openapi::api::batch::v1::{Job, JobCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 use crate::crd::{Phase, ResultSummary, ShardCounts, VideoJob, VideoJobStatus};
-use crate::job::{Stage, job_name};
+use crate::job::Stage;
 use crate::validate::Invalid;
 use kube::ResourceExt;
 
@@ -113,7 +113,7 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
         conditions,
         progress: Some(format!("{}/{}", shards.succeeded, shards.total)),
         shards,
-        job_name: observed.detect.map(|_| job_name(&vj.name_any(), Stage::Detect)),
+        job_name: observed.detect.map(|job| job.name_any()),
         start_time: detect_status.and_then(|s| s.start_time.clone()),
         completion_time,
         result: observed.result.clone().or_else(|| current.result.clone()),
