@@ -14,8 +14,9 @@ mkdir -p "$cache/downloads"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
 install_debian_packages() {
+    # curl, unzip and openssl: photo extraction and the local control plane (hack/cluster).
     local packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
-        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core)
+        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core curl unzip openssl)
     local missing=()
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

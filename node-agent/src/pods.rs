@@ -163,7 +163,7 @@ impl Agent {
         loop {
             let mut child = prepared.spawn(&dir)?;
             let pid = child.id().unwrap_or(0);
-            status.running(pid);
+            status.running();
             status.send(&api, &name).await;
             tracing::info!(pod = %format!("{namespace}/{name}"), pid, ip = %pod_ip, "started");
 
@@ -358,7 +358,6 @@ impl Prepared {
     }
 }
 
-/// SIGTERM, then SIGKILL after the grace period.
 /// SIGTERM, then SIGKILL after the grace period; the exit code (128 + signal when killed).
 async fn stop(child: &mut tokio::process::Child, pid: u32, grace_seconds: i64) -> i32 {
     // SAFETY: signalling a child we spawned and have not reaped.
@@ -575,7 +574,7 @@ impl Reporter {
         };
     }
 
-    fn running(&mut self, _pid: u32) {
+    fn running(&mut self) {
         self.phase = "Running".into();
         self.state = ContainerState {
             running: Some(ContainerStateRunning { started_at: Some(Time(Timestamp::now())) }),

@@ -23,6 +23,8 @@ const COUNT: usize = 500;
 const ROUNDS: usize = 3;
 /// Requests in flight from the benchmark's own client, for both runs.
 const IN_FLIGHT: usize = 32;
+/// A round that takes longer than this is broken, not slow.
+const GIVE_UP: Duration = Duration::from_secs(120);
 
 fn spec(i: usize) -> VideoJobSpec {
     serde_json::from_value(serde_json::json!({
@@ -64,9 +66,11 @@ async fn count_jobs(api: &Api<Job>) -> usize {
 
 async fn wait_for_jobs(api: &Api<Job>, started: Instant) -> Duration {
     loop {
-        if count_jobs(api).await >= COUNT {
+        let jobs = count_jobs(api).await;
+        if jobs >= COUNT {
             return started.elapsed();
         }
+        assert!(started.elapsed() < GIVE_UP, "only {jobs} of {COUNT} Jobs after {GIVE_UP:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -212,7 +216,9 @@ async fn round(client: &Client, n: usize) -> Round {
     );
     let pid = operator.0.id();
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client.clone(), &operator_ns);
+    let starting = Instant::now();
     while leases.get_opt("cameo-operator").await.ok().flatten().is_none() {
+        assert!(starting.elapsed() < GIVE_UP, "the operator took no lease in {GIVE_UP:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -230,9 +236,10 @@ async fn round(client: &Client, n: usize) -> Round {
     loop {
         let list = videojobs.list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
         let written = list.iter().filter(|vj| vj.status.as_ref().is_some_and(|s| s.job_name.is_some())).count();
-        if written >= COUNT || started.elapsed() > Duration::from_secs(120) {
+        if written >= COUNT {
             break;
         }
+        assert!(started.elapsed() < GIVE_UP, "only {written} of {COUNT} statuses written after {GIVE_UP:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let all_status = started.elapsed();

@@ -17,7 +17,7 @@ use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::cloud::table::movie_id;
 use cameo_detector::evaluate::{Truth, mismatches};
 use cameo_detector::results::ResultsDocument;
-use cameo_operator::crd::{Phase, VideoJob};
+use cameo_operator::crd::{Phase, VideoJob, VideoJobSpec};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
@@ -89,7 +89,8 @@ async fn wait_for_phase(api: &Api<VideoJob>, name: &str, phase: Phase) -> VideoJ
             return vj.clone();
         }
         if Instant::now() > deadline {
-            let jobs = kubectl(&["get", "jobs,pods", "-n", &api_namespace(api), "-o", "wide"], None);
+            let namespace = api.namespace().unwrap_or_default();
+            let jobs = kubectl(&["get", "jobs,pods", "-n", namespace, "-o", "wide"], None);
             panic!(
                 "timed out waiting for {name} to reach {phase:?}; it is {:?}\n{}",
                 found.map(|vj| vj.status),
@@ -98,11 +99,6 @@ async fn wait_for_phase(api: &Api<VideoJob>, name: &str, phase: Phase) -> VideoJ
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-/// The namespace an Api is scoped to (the tests use namespaced Apis only).
-fn api_namespace(api: &Api<VideoJob>) -> String {
-    api.resource_url().split('/').skip_while(|p| *p != "namespaces").nth(1).unwrap_or_default().to_string()
 }
 
 fn condition<'a>(vj: &'a VideoJob, type_: &str) -> &'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
@@ -377,15 +373,7 @@ async fn a_suspended_videojob_runs_nothing_until_resumed() {
     suspended["suspend"] = json!(true);
     apply_videojob(namespace, "later", suspended);
 
-    eventually("Suspended", || async {
-        videojobs
-            .get_opt("later")
-            .await
-            .ok()
-            .flatten()
-            .filter(|vj| vj.status.as_ref().is_some_and(|s| s.phase == Phase::Suspended))
-    })
-    .await;
+    wait_for_phase(&videojobs, "later", Phase::Suspended).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(pods.list(&ListParams::default()).await.unwrap().items.is_empty(), "a suspended VideoJob started pods");
@@ -405,11 +393,10 @@ async fn a_burst_of_videojobs_announces_each_transition_once() {
     // Job events reach it before its own status writes reach its cache.
     let mut suspended = spec("demo.mp4", "demo", 2);
     suspended["suspend"] = json!(true);
+    let suspended: VideoJobSpec = serde_json::from_value(suspended).unwrap();
     const BURST: usize = 60;
     futures::future::join_all((0..BURST).map(|i| {
-        let manifest = json!({"apiVersion": "cameo.dev/v1alpha1", "kind": "VideoJob",
-            "metadata": {"name": format!("burst-{i}")}, "spec": suspended});
-        let videojob: VideoJob = serde_json::from_value(manifest).unwrap();
+        let videojob = VideoJob::new(&format!("burst-{i}"), suspended.clone());
         let videojobs = videojobs.clone();
         async move { videojobs.create(&PostParams::default(), &videojob).await.unwrap() }
     }))
@@ -444,13 +431,12 @@ async fn killing_the_leader_hands_over_to_the_other_replica_and_work_continues()
     // A forced delete: the process is killed, the lease is not released.
     pods.delete(&old_leader, &DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() }).await.unwrap();
 
-    let new_leader = eventually("a new leader", || {
+    eventually("a new leader", || {
         let client = client.clone();
         let old_leader = old_leader.clone();
         async move { Some(leader(&client).await).filter(|l| *l != old_leader) }
     })
     .await;
-    assert_ne!(new_leader, old_leader);
 
     let namespace = "vj-failover";
     let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
