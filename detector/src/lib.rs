@@ -15,13 +15,11 @@ pub mod embed;
 pub mod error;
 pub mod evaluate;
 pub mod gallery;
-pub mod geometry;
 pub mod identify;
 pub mod models;
 pub mod output;
 pub mod pipeline;
 pub mod report;
-pub mod results;
 pub mod runtime;
 pub mod timeline;
 pub mod track;
@@ -29,3 +27,6 @@ pub mod video;
 
 #[cfg(test)]
 mod fixtures;
+
+// The results document and its boxes are shared with the API: one definition, imported.
+pub use cameo_model::{geometry, results};

@@ -113,6 +113,7 @@ pub fn run_merge(job: &MergeJob, aws: &Aws) -> Result<String> {
         job: &job.output.job,
         result_uri: &uri.to_string(),
         processed_at: job.processed_at,
+        finished_at: Timestamp::now(),
     };
     aws.write_items(job.table, items(&result, &provenance))?;
     tracing::info!(result = %uri, people = result.people.len(), unknown = result.unknown.len(), "merged");

@@ -2,53 +2,20 @@
 //! keyed so a rerun writes the same keys. Its key schema and GSIs are defined once, in
 //! `schemas/movie-entities.table.json`, which Terraform and the tests read too.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
 };
+use cameo_model::table::{EntityItem, EntityType, MOVIE_SK, MovieItem, TableDefinition, movie_pk};
 use jiff::Timestamp;
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::aws::{Aws, sdk_error};
 use crate::error::{Error, Result};
 use crate::results::{PersonAppearances, ResultsDocument};
 
-pub const DEFINITION_JSON: &str = include_str!("../../../schemas/movie-entities.table.json");
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TableDefinition {
-    pub partition_key: String,
-    pub sort_key: String,
-    /// Every key attribute of the table and its indexes, and its type (`S`, `N`, `B`).
-    pub attributes: BTreeMap<String, String>,
-    pub global_secondary_indexes: Vec<IndexDefinition>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IndexDefinition {
-    pub name: String,
-    pub partition_key: String,
-    pub sort_key: String,
-}
-
-impl TableDefinition {
-    pub fn load() -> Self {
-        // The file is part of the binary and checked by a test.
-        serde_json::from_str(DEFINITION_JSON).expect("schemas/movie-entities.table.json is valid")
-    }
-}
-
 pub type Item = HashMap<String, AttributeValue>;
-
-/// A movie's id: the same video is the same movie, however often it is analysed.
-pub fn movie_id(source: &str) -> String {
-    format!("{:x}", Sha256::digest(source.as_bytes()))[..20].to_string()
-}
 
 /// When and from what the items are written.
 pub struct Provenance<'a> {
@@ -57,6 +24,8 @@ pub struct Provenance<'a> {
     pub result_uri: &'a str,
     /// When the VideoJob was submitted: the same for every rerun of it.
     pub processed_at: Timestamp,
+    /// When this merge wrote the results.
+    pub finished_at: Timestamp,
 }
 
 /// A result's items, and the keys their writes are conditioned on.
@@ -65,70 +34,66 @@ pub struct ResultItems {
     pub pk: String,
     /// The submission time: an item is only replaced by the same or a later submission.
     pub processed_at: String,
-    pub movie: Item,
+    pub movie: MovieItem,
     /// One per person, known and unknown.
-    pub entities: Vec<Item>,
+    pub entities: Vec<EntityItem>,
+}
+
+/// Numbers in the table keep three decimals.
+fn rounded(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
 }
 
 /// The items for a result: the movie's, then one per person (known and unknown).
 pub fn items(result: &ResultsDocument, provenance: &Provenance) -> ResultItems {
-    let pk = format!("MOVIE#{}", movie_id(provenance.source));
+    let pk = movie_pk(provenance.source);
     let movie = result.movie.clone().unwrap_or_default();
     let title = movie
         .title
         .clone()
         .unwrap_or_else(|| provenance.source.rsplit('/').next().unwrap_or(provenance.source).to_string());
     let processed_at = provenance.processed_at.to_string();
-    let processed_day = processed_at.get(..10).unwrap_or_default().to_string();
-    let s = |v: &str| AttributeValue::S(v.to_string());
-    let n = |v: f64| AttributeValue::N(format!("{}", (v * 1000.0).round() / 1000.0));
-
-    let mut movie_item = Item::from([
-        ("pk".into(), s(&pk)),
-        ("sk".into(), s("MOVIE")),
-        ("entityType".into(), s("MOVIE")),
-        ("name".into(), s(&title)),
-        ("title".into(), s(&title)),
-        ("source".into(), s(provenance.source)),
-        ("job".into(), s(provenance.job)),
-        ("resultUri".into(), s(provenance.result_uri)),
-        ("processedAt".into(), s(&processed_at)),
-        ("processedDay".into(), s(&processed_day)),
-        ("durationSeconds".into(), n(result.video.duration_seconds)),
-        ("actorsFound".into(), n(result.people.len() as f64)),
-    ]);
-    // GSI keys only where known: the indexes are sparse.
-    for (key, value) in [("genre", &movie.genre), ("director", &movie.director)] {
-        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-            movie_item.insert(key.into(), s(value));
-        }
-    }
-    if let Some(year) = movie.year {
-        movie_item.insert("year".into(), AttributeValue::N(year.to_string()));
-    }
-
-    let person = |p: &PersonAppearances, kind: &str| {
-        let mut item = Item::from([
-            ("pk".into(), s(&pk)),
-            ("sk".into(), s(&format!("{kind}#{}", p.name))),
-            ("entityType".into(), s(kind)),
-            ("name".into(), s(&p.name)),
-            ("movieTitle".into(), s(&title)),
-            ("processedAt".into(), s(&processed_at)),
-            ("screenTimeSeconds".into(), n(p.screen_time_seconds)),
-            ("firstSeenSeconds".into(), n(p.first_seen_seconds)),
-            ("appearances".into(), n(p.appearances.len() as f64)),
-            ("confidence".into(), n(f64::from(p.confidence))),
-        ]);
-        if kind == "ACTOR" {
-            item.insert("actorName".into(), s(&p.name));
-        }
-        item
+    let known = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let movie_item = MovieItem {
+        pk: pk.clone(),
+        sk: MOVIE_SK.into(),
+        entity_type: EntityType::Movie,
+        name: title.clone(),
+        title: title.clone(),
+        source: provenance.source.into(),
+        job: provenance.job.into(),
+        result_uri: provenance.result_uri.into(),
+        processed_day: processed_at.get(..10).unwrap_or_default().to_string(),
+        processed_at: processed_at.clone(),
+        finished_at: provenance.finished_at.to_string(),
+        duration_seconds: rounded(result.video.duration_seconds),
+        actors_found: result.people.len() as u32,
+        genre: known(movie.genre),
+        director: known(movie.director),
+        year: movie.year,
     };
-    let entities =
-        result.people.iter().map(|p| person(p, "ACTOR")).chain(result.unknown.iter().map(|p| person(p, "UNKNOWN")));
-    let entities = entities.collect();
+    let person = |p: &PersonAppearances, kind: EntityType| EntityItem {
+        pk: pk.clone(),
+        sk: format!("{}#{}", kind.as_str(), p.name),
+        entity_type: kind,
+        name: p.name.clone(),
+        movie_title: title.clone(),
+        source: provenance.source.into(),
+        processed_at: processed_at.clone(),
+        screen_time_seconds: rounded(p.screen_time_seconds),
+        first_seen_seconds: rounded(p.first_seen_seconds),
+        appearances: p.appearances.len() as u32,
+        confidence: rounded(f64::from(p.confidence)),
+        actor_name: (kind == EntityType::Actor).then(|| p.name.clone()),
+    };
+    let entities = result.people.iter().map(|p| person(p, EntityType::Actor));
+    let entities = entities.chain(result.unknown.iter().map(|p| person(p, EntityType::Unknown))).collect();
     ResultItems { pk, processed_at, movie: movie_item, entities }
+}
+
+/// A typed item as DynamoDB attributes.
+pub fn to_item<T: serde::Serialize>(item: &T) -> Result<Item> {
+    serde_dynamo::to_item(item).map_err(|e| Error::Inference(format!("cannot encode a table item: {e}")))
 }
 
 impl Aws {
@@ -138,9 +103,9 @@ impl Aws {
     pub fn write_items(&self, table: &str, items: ResultItems) -> Result<()> {
         let ResultItems { pk, processed_at, movie, entities } = items;
         let (pk, processed_at) = (AttributeValue::S(pk), AttributeValue::S(processed_at));
-        let keep: Vec<AttributeValue> = entities.iter().filter_map(|i| i.get("sk").cloned()).collect();
-        for item in entities {
-            self.put_if_not_newer(table, item, &processed_at)?;
+        let keep: Vec<AttributeValue> = entities.iter().map(|i| AttributeValue::S(i.sk.clone())).collect();
+        for item in &entities {
+            self.put_if_not_newer(table, to_item(item)?, &processed_at)?;
         }
         let stale = self.block_on(
             self.dynamodb
@@ -152,7 +117,7 @@ impl Aws {
         );
         let stale = stale.map_err(|e| table_error(table, &e))?;
         for item in stale.items() {
-            let Some(sk) = item.get("sk").filter(|sk| !keep.contains(sk) && **sk != AttributeValue::S("MOVIE".into()))
+            let Some(sk) = item.get("sk").filter(|sk| !keep.contains(sk) && **sk != AttributeValue::S(MOVIE_SK.into()))
             else {
                 continue;
             };
@@ -172,7 +137,7 @@ impl Aws {
                 Err(e) => return Err(table_error(table, &e)),
             }
         }
-        self.put_if_not_newer(table, movie, &processed_at)
+        self.put_if_not_newer(table, to_item(&movie)?, &processed_at)
     }
 
     fn put_if_not_newer(&self, table: &str, item: Item, processed_at: &AttributeValue) -> Result<()> {
@@ -248,6 +213,7 @@ mod tests {
     use super::*;
     use crate::fixtures::{person, results};
     use crate::results::Movie;
+    use cameo_model::table::movie_id;
 
     fn result() -> ResultsDocument {
         let mut result =
@@ -262,32 +228,28 @@ mod tests {
     }
 
     #[test]
-    fn the_definition_file_parses_and_every_index_key_is_an_attribute() {
-        let definition = TableDefinition::load();
-        assert_eq!((definition.partition_key.as_str(), definition.sort_key.as_str()), ("pk", "sk"));
-        for index in &definition.global_secondary_indexes {
-            assert!(definition.attributes.contains_key(&index.partition_key), "{}", index.name);
-            assert!(definition.attributes.contains_key(&index.sort_key), "{}", index.name);
-        }
-    }
-
-    #[test]
     fn a_result_becomes_a_movie_item_and_one_item_per_person_with_stable_keys() {
         let provenance = Provenance {
             source: "s3://raw/v/film.mp4",
             job: "media/casablanca",
             result_uri: "s3://processed/results/media/casablanca/result.json",
             processed_at: "2026-11-28T10:00:00Z".parse().unwrap(),
+            finished_at: "2026-11-28T10:07:00Z".parse().unwrap(),
         };
         let ResultItems { movie, entities, .. } = items(&result(), &provenance);
+        let movie = to_item(&movie).unwrap();
+        let entities: Vec<Item> = entities.iter().map(|e| to_item(e).unwrap()).collect();
         let text = |item: &Item, key: &str| item.get(key).and_then(|v| v.as_s().ok()).cloned();
         assert_eq!(text(&movie, "sk").as_deref(), Some("MOVIE"));
+        assert_eq!(text(&movie, "entityType").as_deref(), Some("MOVIE"));
         assert_eq!(text(&movie, "genre").as_deref(), Some("Drama"));
         assert_eq!(text(&movie, "processedDay").as_deref(), Some("2026-11-28"));
+        assert_eq!(movie.get("year").and_then(|v| v.as_n().ok()).map(String::as_str), Some("1942"));
         assert!(!movie.contains_key("director"), "sparse: no director, no index entry");
         assert_eq!(entities.len(), 2);
         assert_eq!(text(&entities[0], "sk").as_deref(), Some("ACTOR#Ingrid Bergman"));
         assert_eq!(text(&entities[0], "actorName").as_deref(), Some("Ingrid Bergman"));
+        assert_eq!(entities[0].get("screenTimeSeconds").and_then(|v| v.as_n().ok()).map(String::as_str), Some("30"));
         assert_eq!(text(&entities[1], "entityType").as_deref(), Some("UNKNOWN"));
         assert!(!entities[1].contains_key("actorName"));
         assert_eq!(text(&movie, "pk"), Some(format!("MOVIE#{}", movie_id(provenance.source))));
@@ -298,7 +260,8 @@ mod tests {
         rerun.video.duration_seconds += 1.0;
         let again = items(&rerun, &provenance);
         let keys = |item: &Item| (text(item, "pk"), text(item, "sk"));
-        assert_eq!(keys(&again.movie), keys(&movie));
-        assert_eq!(again.entities.iter().map(keys).collect::<Vec<_>>(), entities.iter().map(keys).collect::<Vec<_>>());
+        assert_eq!(keys(&to_item(&again.movie).unwrap()), keys(&movie));
+        let again: Vec<_> = again.entities.iter().map(|e| keys(&to_item(e).unwrap())).collect();
+        assert_eq!(again, entities.iter().map(keys).collect::<Vec<_>>());
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::s3::S3Uri;
-use cameo_detector::cloud::table::TableDefinition;
+use cameo_model::table::TableDefinition;
 
 pub const OPERATOR_NAMESPACE: &str = "cameo-system";
 pub const RELEASE: &str = "cameo";

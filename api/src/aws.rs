@@ -1,0 +1,42 @@
+//! AWS clients: the default credential chain (the Lambda's role, or the environment), the
+//! region from the environment, `AWS_ENDPOINT_URL` for local stand-ins, standard retries.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_s3::config::RequestChecksumCalculation;
+use aws_smithy_http_client::tls;
+
+/// Attempts per request; the Lambda answers within API Gateway's 30 s.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// The configuration every client is made from.
+pub async fn shared_config() -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .load()
+        .await
+}
+
+pub async fn clients() -> Result<(aws_sdk_s3::Client, aws_sdk_dynamodb::Client), String> {
+    let config = shared_config().await;
+    if config.region().is_none() {
+        return Err("no AWS region: set AWS_REGION".into());
+    }
+    let path_style = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|v| std::env::var_os(v).is_some());
+    Ok((s3_client(aws_sdk_s3::config::Builder::from(&config), path_style), aws_sdk_dynamodb::Client::new(&config)))
+}
+
+/// The S3 client as the API needs it. Checksums only where S3 requires them: a checksum
+/// in a presigned PUT would be of an empty body and fail every upload. Local stand-ins
+/// answer on one host, so they address buckets by path.
+pub fn s3_client(config: aws_sdk_s3::config::Builder, path_style: bool) -> aws_sdk_s3::Client {
+    let config = config
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .force_path_style(path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}

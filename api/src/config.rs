@@ -1,0 +1,83 @@
+//! What the API serves from, and its limits: command-line flags or, in the Lambda, the
+//! environment (`CAMEO_*`, set by Terraform).
+
+use std::time::Duration;
+
+use clap::Args;
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+/// S3's limit on a single PUT.
+const S3_MAX_SINGLE_PUT: u64 = 5 * GIB;
+/// SigV4 presigned URLs live at most 7 days.
+const S3_MAX_URL_TTL_SECONDS: u64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// The bucket uploads go to (`videos/<id>/<file>`).
+    #[arg(long, env = "CAMEO_RAW_BUCKET")]
+    pub raw_bucket: String,
+
+    /// The bucket the results are read from (`results/...`).
+    #[arg(long, env = "CAMEO_PROCESSED_BUCKET")]
+    pub processed_bucket: String,
+
+    /// The MovieEntities table.
+    #[arg(long, env = "CAMEO_TABLE", default_value = "MovieEntities")]
+    pub table: String,
+
+    /// Uploads up to this size get one presigned PUT; larger ones a multipart upload.
+    #[arg(long, env = "CAMEO_SINGLE_PUT_MAX_BYTES", default_value_t = 100 * MIB)]
+    pub single_put_max_bytes: u64,
+
+    /// The largest video accepted.
+    #[arg(long, env = "CAMEO_MAX_UPLOAD_BYTES", default_value_t = 50 * GIB)]
+    pub max_upload_bytes: u64,
+
+    /// How long upload URLs stay valid. With temporary credentials (a Lambda's role) a URL
+    /// also stops working when the session that signed it expires.
+    #[arg(long, env = "CAMEO_UPLOAD_URL_TTL_SECONDS", default_value_t = 3600)]
+    pub upload_url_ttl_seconds: u64,
+
+    /// Results up to this size are answered inline; larger ones by a redirect to a
+    /// presigned GET (a Lambda response carries at most 6 MB).
+    #[arg(long, env = "CAMEO_INLINE_RESULT_MAX_BYTES", default_value_t = 4 * MIB)]
+    pub inline_result_max_bytes: u64,
+
+    /// How long result download URLs stay valid.
+    #[arg(long, env = "CAMEO_RESULT_URL_TTL_SECONDS", default_value_t = 300)]
+    pub result_url_ttl_seconds: u64,
+}
+
+impl Config {
+    /// Says which setting is out of range, so a bad deployment fails at start-up.
+    pub fn check(&self) -> Result<(), String> {
+        let in_range = |name: &str, value: u64, min: u64, max: u64| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be in {min}..={max}, not {value}"))
+            }
+        };
+        in_range("the single PUT limit", self.single_put_max_bytes, 1, S3_MAX_SINGLE_PUT)?;
+        in_range("the upload size limit", self.max_upload_bytes, 1, crate::plan::MAX_UPLOAD_BYTES)?;
+        in_range("the upload URL lifetime", self.upload_url_ttl_seconds, 60, S3_MAX_URL_TTL_SECONDS)?;
+        in_range("the result URL lifetime", self.result_url_ttl_seconds, 10, S3_MAX_URL_TTL_SECONDS)?;
+        in_range("the inline result limit", self.inline_result_max_bytes, 1, 5 * MIB)?;
+        for (name, bucket) in [("raw", &self.raw_bucket), ("processed", &self.processed_bucket)] {
+            if bucket.is_empty() {
+                return Err(format!("the {name} bucket is not set"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn upload_url_ttl(&self) -> Duration {
+        Duration::from_secs(self.upload_url_ttl_seconds)
+    }
+
+    pub fn result_url_ttl(&self) -> Duration {
+        Duration::from_secs(self.result_url_ttl_seconds)
+    }
+}

@@ -1,0 +1,20 @@
+//! cameo's upload and results API: one router ([`routes`]) served as an AWS Lambda behind
+//! an API Gateway HTTP API, or as a local HTTP server. It never carries video bytes: it
+//! validates ([`validate`]), plans ([`plan`]) and presigns uploads ([`upload`]), records
+//! them ([`record`]), and answers from S3 and the MovieEntities table ([`state`],
+//! [`result`], [`queries`], a page at a time: [`pages`]).
+
+pub mod app;
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod pages;
+pub mod plan;
+pub mod queries;
+pub mod record;
+pub mod result;
+pub mod routes;
+pub mod state;
+pub mod upload;
+pub mod validate;

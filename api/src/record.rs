@@ -1,0 +1,112 @@
+//! The upload record: what `POST /videos` minted, kept in the table as `VIDEO#<id>` /
+//! `UPLOAD`, so the later calls (complete, abort, state) know the key, the size, the
+//! uploader and the multipart upload without trusting the client for any of them.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use cameo_model::results::Movie;
+use cameo_model::table::video_pk;
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::plan::UploadPlan;
+
+pub const UPLOAD_SK: &str = "UPLOAD";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UploadStatus {
+    /// URLs minted; the bytes may or may not have arrived (a single PUT says nothing).
+    Pending,
+    /// The multipart upload was completed through the API.
+    Completed,
+    Aborted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadRecord {
+    pub pk: String,
+    pub sk: String,
+    pub video_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub movie: Option<Movie>,
+    pub uploaded_by: String,
+    pub created_at: String,
+    pub urls_expire_at: String,
+    pub plan: UploadPlan,
+    /// S3's id of the multipart upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
+    pub status: UploadStatus,
+}
+
+impl UploadRecord {
+    /// The video's S3 URI, as VideoJobs and the results name it.
+    pub fn source(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+fn status_value(status: UploadStatus) -> AttributeValue {
+    serde_dynamo::to_attribute_value(status).unwrap_or(AttributeValue::Null(true))
+}
+
+impl App {
+    /// Writes a new record; never replaces one.
+    pub async fn put_record(&self, record: &UploadRecord) -> ApiResult<()> {
+        let item = serde_dynamo::to_item(record).map_err(|e| ApiError::upstream("encoding the upload record", e))?;
+        self.dynamodb
+            .put_item()
+            .table_name(&self.config.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| ApiError::upstream("recording the upload", e))?;
+        Ok(())
+    }
+
+    pub async fn load_record(&self, video_id: &str) -> ApiResult<UploadRecord> {
+        let item = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.config.table)
+            .key("pk", AttributeValue::S(video_pk(video_id)))
+            .key("sk", AttributeValue::S(UPLOAD_SK.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| ApiError::upstream("reading the upload record", e))?
+            .item
+            .ok_or_else(|| ApiError::NotFound(format!("no video {video_id}")))?;
+        serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding the upload record", e))
+    }
+
+    /// Moves a pending upload to `to`; false when it was no longer pending.
+    pub async fn finish_record(&self, video_id: &str, to: UploadStatus) -> ApiResult<bool> {
+        let update = self
+            .dynamodb
+            .update_item()
+            .table_name(&self.config.table)
+            .key("pk", AttributeValue::S(video_pk(video_id)))
+            .key("sk", AttributeValue::S(UPLOAD_SK.into()))
+            .update_expression("SET #status = :to")
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":to", status_value(to))
+            .expression_attribute_values(":pending", status_value(UploadStatus::Pending))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(ApiError::upstream("updating the upload record", e)),
+        }
+    }
+}

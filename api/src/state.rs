@@ -1,0 +1,260 @@
+//! `GET /videos/{id}`: where a video stands. Every source of that answer is read in
+//! [`App::video_facts`] and judged by the pure [`view`], so a new source (the ingest's
+//! processing state) is one more field here and one more rule there.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use cameo_model::results::Movie;
+use cameo_model::table::{EntityItem, EntityType, MOVIE_SK, MovieItem, movie_pk};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::record::{UploadRecord, UploadStatus};
+
+/// What is known of a video, from every source.
+pub struct VideoFacts {
+    pub record: UploadRecord,
+    /// The object exists in the raw bucket.
+    pub arrived: bool,
+    /// The results' movie item and its people, once the analysis has finished.
+    pub movie: Option<MovieItem>,
+    pub people: Vec<EntityItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoState {
+    /// URLs minted, no bytes yet.
+    AwaitingUpload,
+    /// The URLs expired before the video arrived: ask for new ones.
+    Expired,
+    Aborted,
+    /// In the raw bucket, waiting for or under analysis.
+    Uploaded,
+    Succeeded,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoView {
+    pub video_id: String,
+    pub state: VideoState,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub movie: Option<Movie>,
+    pub uploaded_by: String,
+    pub created_at: String,
+    pub urls_expire_at: String,
+    /// Who appears, once the analysis succeeded; `GET /videos/{id}/result` has everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub duration_seconds: f64,
+    pub finished_at: String,
+    /// Enrolled people found, most screen time first.
+    pub people: Vec<PersonSummary>,
+    /// Faces that match nobody in the gallery, grouped by likeness.
+    pub unknown_people: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonSummary {
+    pub name: String,
+    pub screen_time_seconds: f64,
+    pub first_seen_seconds: f64,
+    pub appearances: u32,
+    pub confidence: f64,
+}
+
+pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
+    let VideoFacts { record, arrived, movie, people } = facts;
+    let expired = record.urls_expire_at.parse::<Timestamp>().is_ok_and(|at| at <= now);
+    let state = match (&movie, record.status) {
+        (Some(_), _) => VideoState::Succeeded,
+        _ if arrived => VideoState::Uploaded,
+        (None, UploadStatus::Aborted) => VideoState::Aborted,
+        // A completed multipart upload that is gone again was deleted.
+        (None, UploadStatus::Completed) => VideoState::Aborted,
+        (None, UploadStatus::Pending) if expired => VideoState::Expired,
+        (None, UploadStatus::Pending) => VideoState::AwaitingUpload,
+    };
+    let summary = movie.map(|movie| {
+        let (mut known, unknown): (Vec<_>, Vec<_>) =
+            people.into_iter().partition(|p| p.entity_type == EntityType::Actor);
+        known.sort_by(|a, b| b.screen_time_seconds.total_cmp(&a.screen_time_seconds).then(a.name.cmp(&b.name)));
+        Summary {
+            duration_seconds: movie.duration_seconds,
+            finished_at: movie.finished_at,
+            people: known
+                .into_iter()
+                .map(|p| PersonSummary {
+                    name: p.name,
+                    screen_time_seconds: p.screen_time_seconds,
+                    first_seen_seconds: p.first_seen_seconds,
+                    appearances: p.appearances,
+                    confidence: p.confidence,
+                })
+                .collect(),
+            unknown_people: unknown.len(),
+        }
+    });
+    VideoView {
+        video_id: record.video_id,
+        state,
+        file_name: record.file_name,
+        content_type: record.content_type,
+        size_bytes: record.size_bytes,
+        movie: record.movie,
+        uploaded_by: record.uploaded_by,
+        created_at: record.created_at,
+        urls_expire_at: record.urls_expire_at,
+        summary,
+    }
+}
+
+impl App {
+    pub async fn video_facts(&self, video_id: &str) -> ApiResult<VideoFacts> {
+        let record = self.load_record(video_id).await?;
+        let listed = self
+            .s3
+            .list_objects_v2()
+            .bucket(&record.bucket)
+            .prefix(&record.key)
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| ApiError::upstream("looking for the uploaded video", e))?;
+        let arrived = listed.contents().iter().any(|o| o.key() == Some(record.key.as_str()));
+        let (movie, people) = self.movie_of(&record.source()).await?;
+        Ok(VideoFacts { record, arrived, movie, people })
+    }
+
+    /// The movie item and the people of the results of `source`, if any.
+    pub async fn movie_of(&self, source: &str) -> ApiResult<(Option<MovieItem>, Vec<EntityItem>)> {
+        let pages = self
+            .dynamodb
+            .query()
+            .table_name(&self.config.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(movie_pk(source)))
+            .into_paginator()
+            .items()
+            .send();
+        let items: Vec<_> =
+            pages.collect::<Result<_, _>>().await.map_err(|e| ApiError::upstream("reading the results", e))?;
+        let (mut movie, mut people) = (None, Vec::new());
+        for item in items {
+            let decode = |what| move |e| ApiError::upstream(what, e);
+            if item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == MOVIE_SK) {
+                movie = Some(serde_dynamo::from_item(item).map_err(decode("decoding the movie item"))?);
+            } else {
+                people.push(serde_dynamo::from_item(item).map_err(decode("decoding a person item"))?);
+            }
+        }
+        // The movie item is written last: without it the people are a run in progress.
+        Ok(if movie.is_some() { (movie, people) } else { (None, Vec::new()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::UploadPlan;
+
+    fn record(status: UploadStatus) -> UploadRecord {
+        UploadRecord {
+            pk: "VIDEO#v".into(),
+            sk: "UPLOAD".into(),
+            video_id: "v".into(),
+            bucket: "raw".into(),
+            key: "videos/v/film.mp4".into(),
+            file_name: "film.mp4".into(),
+            content_type: "video/mp4".into(),
+            size_bytes: 10,
+            movie: None,
+            uploaded_by: "jwt:i|u".into(),
+            created_at: "2026-12-01T10:00:00Z".into(),
+            urls_expire_at: "2026-12-01T11:00:00Z".into(),
+            plan: UploadPlan::Single,
+            upload_id: None,
+            status,
+        }
+    }
+
+    fn person(name: &str, kind: EntityType, seconds: f64) -> EntityItem {
+        EntityItem {
+            pk: "MOVIE#m".into(),
+            sk: format!("{}#{name}", kind.as_str()),
+            entity_type: kind,
+            name: name.into(),
+            movie_title: "Film".into(),
+            source: "s3://raw/videos/v/film.mp4".into(),
+            processed_at: "2026-12-01T10:05:00Z".into(),
+            screen_time_seconds: seconds,
+            first_seen_seconds: 0.0,
+            appearances: 1,
+            confidence: 0.7,
+            actor_name: (kind == EntityType::Actor).then(|| name.into()),
+        }
+    }
+
+    fn movie() -> MovieItem {
+        MovieItem {
+            pk: "MOVIE#m".into(),
+            sk: MOVIE_SK.into(),
+            entity_type: EntityType::Movie,
+            name: "Film".into(),
+            title: "Film".into(),
+            source: "s3://raw/videos/v/film.mp4".into(),
+            job: "media/v".into(),
+            result_uri: "s3://processed/results/media/v/result.json".into(),
+            processed_at: "2026-12-01T10:05:00Z".into(),
+            processed_day: "2026-12-01".into(),
+            finished_at: "2026-12-01T10:09:00Z".into(),
+            duration_seconds: 24.0,
+            actors_found: 2,
+            genre: None,
+            director: None,
+            year: None,
+        }
+    }
+
+    fn state(status: UploadStatus, arrived: bool, done: bool, now: &str) -> VideoState {
+        let facts = VideoFacts { record: record(status), arrived, movie: done.then(movie), people: vec![] };
+        view(facts, now.parse().unwrap()).state
+    }
+
+    #[test]
+    fn the_state_follows_the_upload_then_the_results() {
+        let (early, late) = ("2026-12-01T10:30:00Z", "2026-12-01T12:00:00Z");
+        assert_eq!(state(UploadStatus::Pending, false, false, early), VideoState::AwaitingUpload);
+        assert_eq!(state(UploadStatus::Pending, false, false, late), VideoState::Expired);
+        assert_eq!(state(UploadStatus::Pending, true, false, late), VideoState::Uploaded);
+        assert_eq!(state(UploadStatus::Completed, true, false, early), VideoState::Uploaded);
+        assert_eq!(state(UploadStatus::Aborted, false, false, early), VideoState::Aborted);
+        assert_eq!(state(UploadStatus::Pending, true, true, late), VideoState::Succeeded);
+    }
+
+    #[test]
+    fn the_summary_lists_known_people_by_screen_time_and_counts_the_unknown() {
+        let people = vec![
+            person("Ada", EntityType::Actor, 3.0),
+            person("unknown-1", EntityType::Unknown, 9.0),
+            person("Grace", EntityType::Actor, 7.5),
+        ];
+        let facts = VideoFacts { record: record(UploadStatus::Pending), arrived: true, movie: Some(movie()), people };
+        let summary = view(facts, Timestamp::now()).summary.unwrap();
+        let names: Vec<_> = summary.people.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Grace", "Ada"]);
+        assert_eq!(summary.unknown_people, 1);
+        assert_eq!(summary.finished_at, "2026-12-01T10:09:00Z");
+    }
+}

@@ -1,0 +1,301 @@
+//! `POST /videos`, `POST /videos/{id}/complete` and `DELETE /videos/{id}/upload`: minting
+//! upload URLs and finishing multipart uploads. The video's bytes never pass through the
+//! API; the content type, the exact length (single PUT) and the metadata are signed into
+//! the URLs (or set on the multipart upload), so a client cannot change them.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use cameo_model::table::video_pk;
+use cameo_model::upload::{VIDEO_PREFIX, object_metadata};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::identity::Caller;
+use crate::plan::{UploadPlan, part_length, plan};
+use crate::record::{UPLOAD_SK, UploadRecord, UploadStatus};
+use crate::validate::{UploadRequest, check_upload};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadResponse {
+    pub video_id: String,
+    /// Where the video lands in the raw bucket.
+    pub key: String,
+    /// When the URLs stop working.
+    pub expires_at: String,
+    pub upload: UploadInstructions,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "camelCase")]
+pub enum UploadInstructions {
+    /// PUT the whole file to `url` with exactly these headers.
+    #[serde(rename = "PUT")]
+    Put { url: String, headers: BTreeMap<String, String> },
+    /// PUT each part to its URL, then `POST /videos/{id}/complete` with the parts' ETags.
+    #[serde(rename_all = "camelCase")]
+    Multipart { part_size_bytes: u64, parts: Vec<PartUrl> },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartUrl {
+    pub part_number: u32,
+    pub size_bytes: u64,
+    pub url: String,
+}
+
+/// The body of `POST /videos/{id}/complete`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompleteRequest {
+    pub parts: Vec<UploadedPart>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UploadedPart {
+    pub part_number: u32,
+    /// The `ETag` header S3 answered the part's PUT with.
+    pub etag: String,
+}
+
+/// A fresh, unguessable id: 32 hex digits.
+fn new_video_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn presigning(app: &App) -> ApiResult<PresigningConfig> {
+    PresigningConfig::expires_in(app.config.upload_url_ttl()).map_err(|e| ApiError::upstream("presigning", e))
+}
+
+impl App {
+    pub async fn create_upload(&self, caller: &Caller, request: UploadRequest) -> ApiResult<UploadResponse> {
+        check_upload(&request, &self.config)?;
+        let video_id = new_video_id();
+        let key = format!("{VIDEO_PREFIX}{video_id}/{}", request.file_name);
+        let movie = request.movie.clone().unwrap_or_default();
+        let metadata = object_metadata(&video_id, &caller.0, &movie);
+        let plan = plan(request.size_bytes, self.config.single_put_max_bytes);
+        let now = Timestamp::now();
+        let expires_at = now + self.config.upload_url_ttl();
+        let mut record = UploadRecord {
+            pk: video_pk(&video_id),
+            sk: UPLOAD_SK.into(),
+            video_id: video_id.clone(),
+            bucket: self.config.raw_bucket.clone(),
+            key: key.clone(),
+            file_name: request.file_name,
+            content_type: request.content_type,
+            size_bytes: request.size_bytes,
+            movie: request.movie,
+            uploaded_by: caller.0.clone(),
+            created_at: now.to_string(),
+            urls_expire_at: expires_at.to_string(),
+            plan,
+            upload_id: None,
+            status: UploadStatus::Pending,
+        };
+        let upload = match plan {
+            UploadPlan::Single => {
+                self.put_record(&record).await?;
+                self.presign_put(&record, metadata).await?
+            }
+            UploadPlan::Multipart { part_size_bytes, parts } => {
+                let created = self
+                    .s3
+                    .create_multipart_upload()
+                    .bucket(&record.bucket)
+                    .key(&key)
+                    .content_type(&record.content_type)
+                    .set_metadata(Some(metadata.into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| ApiError::upstream("starting the multipart upload", e))?;
+                record.upload_id = created.upload_id;
+                if let Err(e) = self.put_record(&record).await {
+                    // Leave nothing behind: a multipart upload nobody can complete.
+                    self.abort_on_s3(&record).await;
+                    return Err(e);
+                }
+                let parts = self.presign_parts(&record, part_size_bytes, parts).await?;
+                UploadInstructions::Multipart { part_size_bytes, parts }
+            }
+        };
+        tracing::info!(video = %video_id, key = %key, size = record.size_bytes, by = %caller.0, "upload minted");
+        Ok(UploadResponse { video_id, key, expires_at: expires_at.to_string(), upload })
+    }
+
+    async fn presign_put(
+        &self,
+        record: &UploadRecord,
+        metadata: BTreeMap<String, String>,
+    ) -> ApiResult<UploadInstructions> {
+        let presigned = self
+            .s3
+            .put_object()
+            .bucket(&record.bucket)
+            .key(&record.key)
+            .content_type(&record.content_type)
+            .content_length(record.size_bytes as i64)
+            .set_metadata(Some(metadata.into_iter().collect()))
+            .presigned(presigning(self)?)
+            .await
+            .map_err(|e| ApiError::upstream("presigning the upload", e))?;
+        let headers = presigned.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Ok(UploadInstructions::Put { url: presigned.uri().to_string(), headers })
+    }
+
+    async fn presign_parts(&self, record: &UploadRecord, part_size: u64, parts: u32) -> ApiResult<Vec<PartUrl>> {
+        let config = presigning(self)?;
+        let mut urls = Vec::with_capacity(parts as usize);
+        for part_number in 1..=parts {
+            let size_bytes = part_length(record.size_bytes, part_size, part_number);
+            let presigned = self
+                .s3
+                .upload_part()
+                .bucket(&record.bucket)
+                .key(&record.key)
+                .set_upload_id(record.upload_id.clone())
+                .part_number(part_number as i32)
+                .content_length(size_bytes as i64)
+                .presigned(config.clone())
+                .await
+                .map_err(|e| ApiError::upstream("presigning an upload part", e))?;
+            urls.push(PartUrl { part_number, size_bytes, url: presigned.uri().to_string() });
+        }
+        Ok(urls)
+    }
+
+    /// Loads a record the caller may act on: theirs, multipart and still pending.
+    async fn pending_multipart(&self, caller: &Caller, video_id: &str) -> ApiResult<(UploadRecord, u32)> {
+        let record = self.load_record(video_id).await?;
+        if record.uploaded_by != caller.0 {
+            return Err(ApiError::Forbidden(format!("video {video_id} was uploaded by someone else")));
+        }
+        let UploadPlan::Multipart { parts, .. } = record.plan else {
+            return Err(ApiError::Conflict(format!(
+                "video {video_id} is a single PUT upload: there is nothing to complete or abort"
+            )));
+        };
+        if record.status != UploadStatus::Pending {
+            return Err(ApiError::Conflict(format!("the upload of video {video_id} is already {:?}", record.status)));
+        }
+        Ok((record, parts))
+    }
+
+    pub async fn complete_upload(&self, caller: &Caller, video_id: &str, request: CompleteRequest) -> ApiResult<()> {
+        let (record, expected) = self.pending_multipart(caller, video_id).await?;
+        check_parts(&request, expected)?;
+        let parts = request
+            .parts
+            .into_iter()
+            .map(|p| CompletedPart::builder().part_number(p.part_number as i32).e_tag(p.etag).build())
+            .collect();
+        let completed = self
+            .s3
+            .complete_multipart_upload()
+            .bucket(&record.bucket)
+            .key(&record.key)
+            .set_upload_id(record.upload_id.clone())
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await;
+        if let Err(e) = completed {
+            let code = e.as_service_error().and_then(|s| aws_sdk_s3::error::ProvideErrorMetadata::code(s));
+            return Err(match code {
+                Some(code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")) => ApiError::invalid(
+                    "invalid_parts",
+                    format!(
+                        "S3 refused the parts ({code}): upload every part to its URL and send the ETags it answered"
+                    ),
+                ),
+                Some("NoSuchUpload") => ApiError::Conflict(format!("video {video_id} has no upload in progress")),
+                _ => ApiError::upstream("completing the multipart upload", e),
+            });
+        }
+        // The parts' sizes are not signed: check the whole, and take back a wrong one.
+        let head = self.s3.head_object().bucket(&record.bucket).key(&record.key).send().await;
+        let size = head.map_err(|e| ApiError::upstream("checking the uploaded video", e))?.content_length;
+        if size != Some(record.size_bytes as i64) {
+            let _ = self.s3.delete_object().bucket(&record.bucket).key(&record.key).send().await;
+            self.finish_record(video_id, UploadStatus::Aborted).await?;
+            return Err(ApiError::invalid(
+                "size_mismatch",
+                format!(
+                    "the parts add up to {} bytes, not the {} declared; upload again",
+                    size.unwrap_or(0),
+                    record.size_bytes
+                ),
+            ));
+        }
+        self.finish_record(video_id, UploadStatus::Completed).await?;
+        tracing::info!(video = %video_id, "multipart upload completed");
+        Ok(())
+    }
+
+    pub async fn abort_upload(&self, caller: &Caller, video_id: &str) -> ApiResult<()> {
+        let (record, _) = self.pending_multipart(caller, video_id).await?;
+        self.abort_on_s3(&record).await;
+        self.finish_record(video_id, UploadStatus::Aborted).await?;
+        tracing::info!(video = %video_id, "multipart upload aborted");
+        Ok(())
+    }
+
+    /// Best effort: the raw bucket's lifecycle rule aborts what this misses.
+    async fn abort_on_s3(&self, record: &UploadRecord) {
+        let aborted = self
+            .s3
+            .abort_multipart_upload()
+            .bucket(&record.bucket)
+            .key(&record.key)
+            .set_upload_id(record.upload_id.clone())
+            .send()
+            .await;
+        if let Err(e) = aborted {
+            tracing::warn!(key = %record.key, error = ?e, "could not abort the multipart upload");
+        }
+    }
+}
+
+/// Every part once, in order, with an ETag.
+fn check_parts(request: &CompleteRequest, expected: u32) -> ApiResult<()> {
+    let in_order = request.parts.iter().enumerate().all(|(i, p)| p.part_number as usize == i + 1);
+    if request.parts.len() != expected as usize || !in_order {
+        return Err(ApiError::invalid(
+            "invalid_parts",
+            format!("send all {expected} parts, numbered 1 to {expected} in order, each with its ETag"),
+        ));
+    }
+    let etag_ok = |e: &str| !e.is_empty() && e.len() <= 128 && e.bytes().all(|b| (0x21..0x7f).contains(&b));
+    if let Some(part) = request.parts.iter().find(|p| !etag_ok(&p.etag)) {
+        return Err(ApiError::invalid("invalid_parts", format!("part {} has no valid ETag", part.part_number)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(numbers: &[u32]) -> CompleteRequest {
+        CompleteRequest {
+            parts: numbers.iter().map(|&n| UploadedPart { part_number: n, etag: format!("\"e{n}\"") }).collect(),
+        }
+    }
+
+    #[test]
+    fn completion_needs_every_part_once_in_order() {
+        assert!(check_parts(&parts(&[1, 2, 3]), 3).is_ok());
+        for bad in [&[1, 2][..], &[1, 3, 2], &[1, 2, 2], &[0, 1, 2], &[1, 2, 3, 4]] {
+            assert_eq!(check_parts(&parts(bad), 3).unwrap_err().code(), "invalid_parts", "{bad:?}");
+        }
+        let mut no_etag = parts(&[1]);
+        no_etag.parts[0].etag = String::new();
+        assert!(check_parts(&no_etag, 1).is_err());
+    }
+}
