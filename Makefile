@@ -13,7 +13,7 @@ PYTHON := $(CAMEO_CACHE)/venv/bin/python
 DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
 OUT := out
 
-.PHONY: setup test-tools testdata demo test lint bench schema crds
+.PHONY: setup test-tools testdata demo test lint bench schema crds lambda
 
 ## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
 setup:
@@ -52,11 +52,22 @@ lint: setup
 	cargo clippy --release --locked -p cameo-detector --all-targets -- -D warnings
 	hack/check-chart
 
-## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs (Markdown)
-bench: testdata
+## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs; the API's
+## latency, start-up and Lambda zip (Markdown)
+bench: testdata lambda
 	cargo bench --locked -p cameo-detector --bench pipeline
 	hack/with-cluster cargo bench --locked -p cameo-operator --bench scale
 	hack/with-cluster cargo bench --locked -p cameo-operator --features cameo-detector/cloud --bench cloud
+	CAMEO_LAMBDA_ZIP=$(LAMBDA_ZIP) hack/with-cluster cargo bench --locked -p cameo-api --bench api
+
+LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/cameo-api/bootstrap.zip
+
+## lambda: the API's Lambda zip (provided.al2023, x86_64), which Terraform deploys: $(LAMBDA_ZIP)
+lambda:
+	hack/setup.sh --lambda-tools
+	PATH="$$(dirname "$$(readlink -f $(CAMEO_CACHE)/bin/cargo-lambda)"):$$PATH" cargo lambda build --release --locked \
+		-p cameo-api --bin cameo-api --target x86_64-unknown-linux-gnu --output-format zip --lambda-dir $(CARGO_TARGET_DIR)/lambda
+	@ls -l $(LAMBDA_ZIP)
 
 ## schema: regenerate the committed JSON Schema of the results document
 schema:

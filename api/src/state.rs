@@ -123,6 +123,14 @@ pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
 impl App {
     pub async fn video_facts(&self, video_id: &str) -> ApiResult<VideoFacts> {
         let record = self.load_record(video_id).await?;
+        let arrived = self.uploaded_size(&record).await?.is_some();
+        let (movie, people) = self.movie_of(&record.source()).await?;
+        Ok(VideoFacts { record, arrived, movie, people })
+    }
+
+    /// The size of the uploaded video, if it is there. A listing, not a HEAD: the API
+    /// may list `videos/` but never read a video.
+    pub async fn uploaded_size(&self, record: &UploadRecord) -> ApiResult<Option<u64>> {
         let listed = self
             .s3
             .list_objects_v2()
@@ -132,9 +140,8 @@ impl App {
             .send()
             .await
             .map_err(|e| ApiError::upstream("looking for the uploaded video", e))?;
-        let arrived = listed.contents().iter().any(|o| o.key() == Some(record.key.as_str()));
-        let (movie, people) = self.movie_of(&record.source()).await?;
-        Ok(VideoFacts { record, arrived, movie, people })
+        let object = listed.contents().iter().find(|o| o.key() == Some(record.key.as_str()));
+        Ok(object.map(|o| o.size().unwrap_or(0) as u64))
     }
 
     /// The movie item and the people of the results of `source`, if any.

@@ -219,9 +219,8 @@ impl App {
             });
         }
         // The parts' sizes are not signed: check the whole, and take back a wrong one.
-        let head = self.s3.head_object().bucket(&record.bucket).key(&record.key).send().await;
-        let size = head.map_err(|e| ApiError::upstream("checking the uploaded video", e))?.content_length;
-        if size != Some(record.size_bytes as i64) {
+        let size = self.uploaded_size(&record).await?;
+        if size != Some(record.size_bytes) {
             let _ = self.s3.delete_object().bucket(&record.bucket).key(&record.key).send().await;
             self.finish_record(video_id, UploadStatus::Aborted).await?;
             return Err(ApiError::invalid(

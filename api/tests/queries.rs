@@ -7,33 +7,10 @@ mod support;
 use std::collections::BTreeSet;
 
 use cameo_detector::cloud::table::{Provenance, items};
-use cameo_model::results::ResultsDocument;
 use serde_json::{Value, json};
 use support::*;
 
 const MOVIES: usize = 250;
-
-/// A results document as the merge writes it, with these people on screen.
-fn result(title: &str, genre: &str, director: &str, people: &[&str]) -> ResultsDocument {
-    let person = |name: &&str| {
-        json!({"name": name, "screenTimeSeconds": 4.0, "firstSeenSeconds": 1.0, "confidence": 0.7, "appearances": [
-            {"startSeconds": 1.0, "endSeconds": 5.0, "confidence": 0.7, "faces": 8,
-             "sample": {"seconds": 2.0, "bbox": {"x": 1.0, "y": 2.0, "width": 40.0, "height": 40.0}}}]})
-    };
-    let model = json!({"name": "m", "sha256": "0"});
-    serde_json::from_value(json!({
-        "schemaVersion": "cameo.dev/results/v1",
-        "video": {"source": "s3://x", "durationSeconds": 20.0, "width": 1280, "height": 720, "frameRate": 25.0,
-                  "codec": "h264", "sampledFps": 2.0, "framesDecoded": 500, "framesAnalysed": 40, "facesDetected": 40},
-        "movie": {"title": title, "genre": genre, "director": director},
-        "models": {"detector": model, "recognizer": model, "executionProvider": "cpu"},
-        "parameters": {"matchThreshold": 0.363, "matchMargin": 0.05, "minFaceSizePx": 27.0,
-                       "detectionScoreThreshold": 0.8, "gapToleranceSeconds": 1.5, "linkSimilarity": 0.45},
-        "people": people.iter().map(person).collect::<Vec<_>>(),
-        "unknown": []
-    }))
-    .expect("a results document")
-}
 
 fn video_id(i: usize) -> String {
     format!("{i:032x}")
@@ -88,13 +65,14 @@ async fn the_indexes_answer_a_page_at_a_time_and_never_skip_or_repeat() {
         aws.create_bucket(&processed).unwrap();
         for i in 0..MOVIES {
             let source = format!("s3://{RAW}/videos/{}/film-{i}.mp4", video_id(i));
-            let mut people = vec!["Ada Lovelace"];
+            let mut people = vec![("Ada Lovelace", 4.0, 1.0)];
             if i % 5 == 0 {
-                people.push("Grace Hopper");
+                people.push(("Grace Hopper", 3.0, 2.0));
             }
             let genre = if i % 2 == 0 { "Drama" } else { "Comedy" };
             let director = if i % 3 == 0 { "Agnès Varda" } else { "Chris Marker" };
-            let document = result(&format!("Film {i}"), genre, director, &people);
+            let movie = json!({"title": format!("Film {i}"), "genre": genre, "director": director});
+            let document = results_document(&source, movie, &people, 0);
             let day = if i < 100 { "2026-11-30" } else { "2026-12-01" };
             let uri = format!("s3://{processed}/results/media/film-{i}/result.json");
             let provenance = Provenance {

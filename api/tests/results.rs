@@ -12,32 +12,6 @@ use cameo_model::results::ResultsDocument;
 use serde_json::{Value, json};
 use support::*;
 
-fn document(source: &str) -> ResultsDocument {
-    let appearance = |start: f64, end: f64| {
-        json!({"startSeconds": start, "endSeconds": end, "confidence": 0.71, "faces": 9,
-               "sample": {"seconds": start, "bbox": {"x": 100.0, "y": 80.0, "width": 64.0, "height": 64.0}}})
-    };
-    let model = json!({"name": "m", "sha256": "0"});
-    serde_json::from_value(json!({
-        "schemaVersion": "cameo.dev/results/v1",
-        "video": {"source": source, "durationSeconds": 24.0, "width": 1280, "height": 720, "frameRate": 25.0,
-                  "codec": "h264", "sampledFps": 2.0, "framesDecoded": 600, "framesAnalysed": 48, "facesDetected": 61},
-        "movie": {"title": "Demo", "genre": "Documentary"},
-        "models": {"detector": model, "recognizer": model, "executionProvider": "cpu"},
-        "parameters": {"matchThreshold": 0.363, "matchMargin": 0.05, "minFaceSizePx": 27.0,
-                       "detectionScoreThreshold": 0.8, "gapToleranceSeconds": 1.5, "linkSimilarity": 0.45},
-        "people": [
-            {"name": "Barack Obama", "screenTimeSeconds": 13.9, "firstSeenSeconds": 0.0, "confidence": 0.74,
-             "appearances": [appearance(0.0, 4.5), appearance(9.0, 13.5), appearance(20.0, 24.0)]},
-            {"name": "Joe Biden", "screenTimeSeconds": 3.0, "firstSeenSeconds": 14.0, "confidence": 0.69,
-             "appearances": [appearance(14.0, 17.0)]}
-        ],
-        "unknown": [{"name": "unknown-1", "screenTimeSeconds": 4.0, "firstSeenSeconds": 5.0, "confidence": 0.8,
-                     "appearances": [appearance(5.0, 9.0)]}]
-    }))
-    .expect("a results document")
-}
-
 #[tokio::test]
 async fn an_uploaded_video_reports_its_state_summary_and_results_inline_or_by_redirect() {
     let s3 = StrictS3::start();
@@ -64,7 +38,8 @@ async fn an_uploaded_video_reports_its_state_summary_and_results_inline_or_by_re
 
     // The analysis, as the merge Job finishes it: the results document, then the items.
     let source = format!("s3://{RAW}/videos/{id}/demo.mp4");
-    let result = document(&source);
+    let movie = json!({"title": "Demo", "genre": "Documentary"});
+    let result = results_document(&source, movie, &[("Barack Obama", 13.9, 0.0), ("Joe Biden", 3.0, 14.0)], 1);
     let json = serde_json::to_vec_pretty(&result).unwrap();
     let result_key = "results/media/demo/result.json";
     s3.client().await.put_object().bucket(PROCESSED).key(result_key).body(json.clone().into()).send().await.unwrap();

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use cameo_api::app::App;
 use cameo_api::config::Config;
 use cameo_detector::cloud::aws::Aws;
+use cameo_model::results::ResultsDocument;
 use cameo_model::table::TableDefinition;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -226,4 +227,34 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Vec<u
     let response = client.request(request).await.expect("the strict S3 answers");
     let (parts, body) = response.into_parts();
     Answer { status: parts.status, headers: parts.headers, body: body.collect().await.unwrap().to_bytes().to_vec() }
+}
+
+/// A results document as the merge writes it: the enrolled `people` (name, screen time,
+/// first seen) and `unknown` strangers, each on screen once.
+pub fn results_document(
+    source: &str,
+    movie: serde_json::Value,
+    people: &[(&str, f64, f64)],
+    unknown: usize,
+) -> ResultsDocument {
+    let person = |(name, seconds, first): (String, f64, f64)| {
+        serde_json::json!({"name": name, "screenTimeSeconds": seconds, "firstSeenSeconds": first, "confidence": 0.7,
+            "appearances": [{"startSeconds": first, "endSeconds": first + seconds, "confidence": 0.7, "faces": 9,
+                             "sample": {"seconds": first, "bbox": {"x": 100.0, "y": 80.0, "width": 64.0, "height": 64.0}}}]})
+    };
+    let known = people.iter().map(|&(name, seconds, first)| person((name.to_string(), seconds, first)));
+    let strangers = (1..=unknown).map(|i| person((format!("unknown-{i}"), 2.0, i as f64)));
+    let model = serde_json::json!({"name": "m", "sha256": "0"});
+    serde_json::from_value(serde_json::json!({
+        "schemaVersion": "cameo.dev/results/v1",
+        "video": {"source": source, "durationSeconds": 24.0, "width": 1280, "height": 720, "frameRate": 25.0,
+                  "codec": "h264", "sampledFps": 2.0, "framesDecoded": 600, "framesAnalysed": 48, "facesDetected": 61},
+        "movie": movie,
+        "models": {"detector": model, "recognizer": model, "executionProvider": "cpu"},
+        "parameters": {"matchThreshold": 0.363, "matchMargin": 0.05, "minFaceSizePx": 27.0,
+                       "detectionScoreThreshold": 0.8, "gapToleranceSeconds": 1.5, "linkSimilarity": 0.45},
+        "people": known.collect::<Vec<_>>(),
+        "unknown": strangers.collect::<Vec<_>>()
+    }))
+    .expect("a results document")
 }

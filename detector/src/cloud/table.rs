@@ -1,6 +1,7 @@
-//! The `MovieEntities` DynamoDB table: one item per movie and one per person found in it,
-//! keyed so a rerun writes the same keys. Its key schema and GSIs are defined once, in
-//! `schemas/movie-entities.table.json`, which Terraform and the tests read too.
+//! Writing the `MovieEntities` DynamoDB table: one item per movie and one per person found
+//! in it, keyed so a rerun writes the same keys. The items are typed, and the key schema
+//! and GSIs defined, once in `cameo-model` (from `schemas/movie-entities.table.json`,
+//! which Terraform and the tests read too); the API reads what this writes.
 
 use std::collections::HashMap;
 
