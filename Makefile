@@ -65,7 +65,8 @@ LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/cameo-api/bootstrap.zip
 ## lambda: the API's Lambda zip (provided.al2023, x86_64), which Terraform deploys: $(LAMBDA_ZIP)
 lambda:
 	hack/setup.sh --lambda-tools
-	PATH="$$(dirname "$$(readlink -f $(CAMEO_CACHE)/bin/cargo-lambda)"):$$PATH" cargo lambda build --release --locked \
+	PATH="$$(dirname "$$(readlink -f $(CAMEO_CACHE)/bin/cargo-lambda)"):$$PATH" \
+		CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --locked \
 		-p cameo-api --bin cameo-api --target x86_64-unknown-linux-gnu --output-format zip --lambda-dir $(CARGO_TARGET_DIR)/lambda
 	@ls -l $(LAMBDA_ZIP)
 
