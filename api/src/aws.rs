@@ -40,3 +40,23 @@ pub fn s3_client(config: aws_sdk_s3::config::Builder, path_style: bool) -> aws_s
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
+
+/// The key of `uri` (`s3://<bucket>/<key>`) when it names an object in `bucket`.
+pub fn key_in<'a>(uri: &'a str, bucket: &str) -> Option<&'a str> {
+    uri.strip_prefix("s3://")?.strip_prefix(bucket)?.strip_prefix('/').filter(|key| !key.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_in;
+
+    #[test]
+    fn a_key_is_found_only_in_its_own_bucket() {
+        assert_eq!(key_in("s3://raw/videos/a/b.mp4", "raw"), Some("videos/a/b.mp4"));
+        for (uri, bucket) in
+            [("s3://raw2/x", "raw"), ("s3://raw/", "raw"), ("https://raw/x", "raw"), ("s3://rawx", "raw")]
+        {
+            assert_eq!(key_in(uri, bucket), None, "{uri}");
+        }
+    }
+}

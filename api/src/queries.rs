@@ -2,14 +2,20 @@
 //! videos an actor appears in, each answered from its GSI a page at a time.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use cameo_model::table::{EntityItem, EntityType, MovieItem, TableDefinition};
+use std::sync::LazyLock;
+
+use cameo_model::table::{EntityItem, EntityType, MovieItem, TableDefinition, movie_id_of_pk};
 use cameo_model::upload::video_id_of_key;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::aws::key_in;
 use crate::error::{ApiError, ApiResult};
 use crate::pages::{Listing, Page, Scope, next_token, page};
+
+/// Parsed once per process, not per query.
+static DEFINITION: LazyLock<TableDefinition> = LazyLock::new(TableDefinition::load);
 
 /// The filters of `GET /videos`, at most one of them.
 #[derive(Debug, Default, Deserialize)]
@@ -94,7 +100,7 @@ impl App {
         let items = movies
             .into_iter()
             .map(|m| VideoListing {
-                movie_id: movie_id_of(&m.pk),
+                movie_id: movie_id_of_pk(&m.pk).to_string(),
                 video_id: self.video_id_of(&m.source),
                 title: m.title,
                 genre: m.genre,
@@ -119,7 +125,7 @@ impl App {
         let items = people
             .into_iter()
             .map(|p| ActorVideo {
-                movie_id: movie_id_of(&p.pk),
+                movie_id: movie_id_of_pk(&p.pk).to_string(),
                 video_id: self.video_id_of(&p.source),
                 title: p.movie_title,
                 screen_time_seconds: p.screen_time_seconds,
@@ -145,7 +151,7 @@ impl App {
         limit: Option<&str>,
         next: Option<&str>,
     ) -> ApiResult<(Vec<T>, Option<String>)> {
-        let definition = TableDefinition::load();
+        let definition = &*DEFINITION;
         let index = definition.index(query.index).ok_or_else(|| {
             ApiError::upstream("finding the index", format!("{} is not in the definition", query.index))
         })?;
@@ -181,11 +187,6 @@ impl App {
 
     /// The video id of a movie uploaded through this API (`s3://<raw>/videos/<id>/...`).
     fn video_id_of(&self, source: &str) -> Option<String> {
-        let key = source.strip_prefix("s3://")?.strip_prefix(self.config.raw_bucket.as_str())?.strip_prefix('/')?;
-        video_id_of_key(key).map(str::to_string)
+        video_id_of_key(key_in(source, &self.config.raw_bucket)?).map(str::to_string)
     }
-}
-
-fn movie_id_of(pk: &str) -> String {
-    pk.strip_prefix("MOVIE#").unwrap_or(pk).to_string()
 }

@@ -2,6 +2,8 @@
 //! `UPLOAD`, so the later calls (complete, abort, state) know the key, the size, the
 //! uploader and the multipart upload without trusting the client for any of them.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::results::Movie;
 use cameo_model::table::video_pk;
@@ -53,6 +55,14 @@ impl UploadRecord {
     }
 }
 
+/// The record's key in the table.
+fn record_key(video_id: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_string(), AttributeValue::S(video_pk(video_id))),
+        ("sk".to_string(), AttributeValue::S(UPLOAD_SK.into())),
+    ])
+}
+
 fn status_value(status: UploadStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).unwrap_or(AttributeValue::Null(true))
 }
@@ -77,8 +87,7 @@ impl App {
             .dynamodb
             .get_item()
             .table_name(&self.config.table)
-            .key("pk", AttributeValue::S(video_pk(video_id)))
-            .key("sk", AttributeValue::S(UPLOAD_SK.into()))
+            .set_key(Some(record_key(video_id)))
             .consistent_read(true)
             .send()
             .await
@@ -94,8 +103,7 @@ impl App {
             .dynamodb
             .update_item()
             .table_name(&self.config.table)
-            .key("pk", AttributeValue::S(video_pk(video_id)))
-            .key("sk", AttributeValue::S(UPLOAD_SK.into()))
+            .set_key(Some(record_key(video_id)))
             .update_expression("SET #status = :to")
             .condition_expression("#status = :pending")
             .expression_attribute_names("#status", "status")

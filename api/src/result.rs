@@ -8,19 +8,15 @@ use axum::response::Response;
 use cameo_model::table::MovieItem;
 
 use crate::app::App;
+use crate::aws::key_in;
 use crate::error::{ApiError, ApiResult};
 
 impl App {
     pub async fn result_response(&self, movie: &MovieItem) -> ApiResult<Response> {
-        let key = movie
-            .result_uri
-            .strip_prefix("s3://")
-            .and_then(|rest| rest.strip_prefix(self.config.processed_bucket.as_str()))
-            .and_then(|rest| rest.strip_prefix('/'))
-            // Only our own processed bucket is ever read or presigned.
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("the results of {} are not in this API's bucket", movie.title))
-            })?;
+        // Only our own processed bucket is ever read or presigned.
+        let key = key_in(&movie.result_uri, &self.config.processed_bucket).ok_or_else(|| {
+            ApiError::NotFound(format!("the results of {} are not in this API's bucket", movie.title))
+        })?;
         let bucket = &self.config.processed_bucket;
         let object = self.s3.get_object().bucket(bucket).key(key).send().await;
         let object = match object {

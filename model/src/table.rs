@@ -51,9 +51,16 @@ pub fn movie_id(source: &str) -> String {
     format!("{:x}", Sha256::digest(source.as_bytes()))[..20].to_string()
 }
 
+const MOVIE_PK_PREFIX: &str = "MOVIE#";
+
 /// The partition of a movie and its people.
 pub fn movie_pk(source: &str) -> String {
-    format!("MOVIE#{}", movie_id(source))
+    format!("{MOVIE_PK_PREFIX}{}", movie_id(source))
+}
+
+/// The movie id in a movie's partition key.
+pub fn movie_id_of_pk(pk: &str) -> &str {
+    pk.strip_prefix(MOVIE_PK_PREFIX).unwrap_or(pk)
 }
 
 /// The partition of an uploaded video's own items.
@@ -146,6 +153,12 @@ mod tests {
             assert!(definition.attributes.contains_key(&index.partition_key), "{}", index.name);
             assert!(definition.attributes.contains_key(&index.sort_key), "{}", index.name);
         }
+    }
+
+    #[test]
+    fn a_movie_partition_names_its_movie_id() {
+        let source = "s3://raw/videos/a.mp4";
+        assert_eq!(movie_id_of_pk(&movie_pk(source)), movie_id(source));
     }
 
     #[test]
