@@ -1,10 +1,13 @@
-//! `GET /videos/{id}`: where a video stands. Every source of that answer is read in
-//! [`App::video_facts`] and judged by the pure [`view`], so a new source (the ingest's
-//! processing state) is one more field here and one more rule there.
+//! `GET /videos/{id}`: where a video stands. Every source of that answer (the upload
+//! record, the raw bucket, the ingest's processing state, the results) is read in
+//! [`App::video_facts`] and judged by the pure [`view`].
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use cameo_model::processing::{PROCESSING_SK, ProcessingItem, ProcessingState};
 use cameo_model::results::Movie;
-use cameo_model::table::{EntityItem, EntityType, MOVIE_SK, MovieItem, movie_pk};
+use cameo_model::table::{EntityItem, EntityType, MOVIE_SK, MovieItem, movie_pk, video_pk};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +20,8 @@ pub struct VideoFacts {
     pub record: UploadRecord,
     /// The object exists in the raw bucket.
     pub arrived: bool,
+    /// The analysis's state, as the ingest mirrors it from the VideoJob.
+    pub processing: Option<ProcessingItem>,
     /// The results' movie item and its people, once the analysis has finished.
     pub movie: Option<MovieItem>,
     pub people: Vec<EntityItem>,
@@ -30,9 +35,14 @@ pub enum VideoState {
     /// The URLs expired before the video arrived: ask for new ones.
     Expired,
     Aborted,
-    /// In the raw bucket, waiting for or under analysis.
+    /// In the raw bucket; no analysis has started yet.
     Uploaded,
+    /// Its VideoJob exists and waits for room to run.
+    Queued,
+    Processing,
     Succeeded,
+    /// The analysis failed; `processing.reason` says why.
+    Failed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,9 +58,31 @@ pub struct VideoView {
     pub uploaded_by: String,
     pub created_at: String,
     pub urls_expire_at: String,
+    /// How the analysis goes, once the video has its VideoJob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing: Option<Processing>,
     /// Who appears, once the analysis succeeded; `GET /videos/{id}/result` has everything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<Summary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Processing {
+    /// The VideoJob's phase, as `kubectl get vj` shows it.
+    pub phase: String,
+    /// Why it failed, in the operator's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub shards_total: u32,
+    pub shards_succeeded: u32,
+    /// The VideoJob, `<namespace>/<name>`, for those with cluster access.
+    pub video_job: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    pub updated_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,10 +107,18 @@ pub struct PersonSummary {
 }
 
 pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
-    let VideoFacts { record, arrived, movie, people } = facts;
+    let VideoFacts { record, arrived, processing, movie, people } = facts;
     let expired = record.urls_expire_at.parse::<Timestamp>().is_ok_and(|at| at <= now);
     let state = match (&movie, record.status) {
         (Some(_), _) => VideoState::Succeeded,
+        _ if let Some(processing) = &processing => match processing.state {
+            ProcessingState::Queued => VideoState::Queued,
+            ProcessingState::Processing => VideoState::Processing,
+            // The results are written before the VideoJob succeeds; until they are
+            // readable here, it is still processing.
+            ProcessingState::Succeeded => VideoState::Processing,
+            ProcessingState::Failed => VideoState::Failed,
+        },
         _ if arrived => VideoState::Uploaded,
         (None, UploadStatus::Aborted) => VideoState::Aborted,
         // A completed multipart upload that is gone again was deleted.
@@ -116,6 +156,16 @@ pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
         uploaded_by: record.uploaded_by,
         created_at: record.created_at,
         urls_expire_at: record.urls_expire_at,
+        processing: processing.map(|p| Processing {
+            phase: p.phase,
+            reason: p.reason,
+            shards_total: p.shards_total,
+            shards_succeeded: p.shards_succeeded,
+            video_job: p.video_job,
+            started_at: p.started_at,
+            completed_at: p.completed_at,
+            updated_at: p.updated_at,
+        }),
         summary,
     }
 }
@@ -124,8 +174,30 @@ impl App {
     pub async fn video_facts(&self, video_id: &str) -> ApiResult<VideoFacts> {
         let record = self.load_record(video_id).await?;
         let arrived = self.uploaded_size(&record).await?.is_some();
+        let processing = self.processing(video_id).await?;
         let (movie, people) = self.movie_of(&record.source()).await?;
-        Ok(VideoFacts { record, arrived, movie, people })
+        Ok(VideoFacts { record, arrived, processing, movie, people })
+    }
+
+    /// The ingest's state item of the video, if its VideoJob exists.
+    pub async fn processing(&self, video_id: &str) -> ApiResult<Option<ProcessingItem>> {
+        let key = HashMap::from([
+            ("pk".to_string(), AttributeValue::S(video_pk(video_id))),
+            ("sk".to_string(), AttributeValue::S(PROCESSING_SK.into())),
+        ]);
+        let item = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.config.table)
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(|e| ApiError::upstream("reading the processing state", e))?
+            .item;
+        item.map(|item| {
+            serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding the processing state", e))
+        })
+        .transpose()
     }
 
     /// The size of the uploaded video, if it is there. A listing, not a HEAD: the API
@@ -235,8 +307,52 @@ mod tests {
     }
 
     fn state(status: UploadStatus, arrived: bool, done: bool, now: &str) -> VideoState {
-        let facts = VideoFacts { record: record(status), arrived, movie: done.then(movie), people: vec![] };
+        let facts =
+            VideoFacts { record: record(status), arrived, processing: None, movie: done.then(movie), people: vec![] };
         view(facts, now.parse().unwrap()).state
+    }
+
+    fn processing(state: ProcessingState, reason: Option<&str>) -> ProcessingItem {
+        ProcessingItem {
+            pk: "VIDEO#v".into(),
+            sk: PROCESSING_SK.into(),
+            video_id: "v".into(),
+            state,
+            phase: "Failed".into(),
+            order: 40_000,
+            video_job: "media/v-1".into(),
+            source: "s3://raw/videos/v/film.mp4".into(),
+            reason: reason.map(str::to_string),
+            shards_total: 1,
+            shards_succeeded: 0,
+            result_uri: None,
+            actors_found: None,
+            started_at: None,
+            completed_at: None,
+            updated_at: "2026-12-01T10:06:00Z".into(),
+        }
+    }
+
+    fn with_processing(state: ProcessingState, done: bool) -> VideoView {
+        let facts = VideoFacts {
+            record: record(UploadStatus::Pending),
+            arrived: true,
+            processing: Some(processing(state, Some("not a video"))),
+            movie: done.then(movie),
+            people: vec![],
+        };
+        view(facts, Timestamp::now())
+    }
+
+    #[test]
+    fn the_ingests_state_says_how_the_analysis_goes_until_the_results_are_there() {
+        assert_eq!(with_processing(ProcessingState::Queued, false).state, VideoState::Queued);
+        assert_eq!(with_processing(ProcessingState::Processing, false).state, VideoState::Processing);
+        assert_eq!(with_processing(ProcessingState::Succeeded, false).state, VideoState::Processing);
+        assert_eq!(with_processing(ProcessingState::Succeeded, true).state, VideoState::Succeeded);
+        let failed = with_processing(ProcessingState::Failed, false);
+        assert_eq!(failed.state, VideoState::Failed);
+        assert_eq!(failed.processing.unwrap().reason.as_deref(), Some("not a video"));
     }
 
     #[test]
@@ -257,7 +373,13 @@ mod tests {
             person("unknown-1", EntityType::Unknown, 9.0),
             person("Grace", EntityType::Actor, 7.5),
         ];
-        let facts = VideoFacts { record: record(UploadStatus::Pending), arrived: true, movie: Some(movie()), people };
+        let facts = VideoFacts {
+            record: record(UploadStatus::Pending),
+            arrived: true,
+            processing: None,
+            movie: Some(movie()),
+            people,
+        };
         let summary = view(facts, Timestamp::now()).summary.unwrap();
         let names: Vec<_> = summary.people.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["Grace", "Ada"]);

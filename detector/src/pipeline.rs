@@ -19,7 +19,7 @@ use crate::identify::{EnrolledPerson, IdentifiedTrack, MatchConfig, identify_tra
 use crate::models::{Models, large_enough};
 use crate::results::{ModelsUsed, Movie, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
 use crate::track::{FaceObservation, TrackerConfig, build_tracks};
-use crate::video::{DecodeStats, SampledFrame, TimeRange, VideoInfo, VideoReader, VideoSource};
+use crate::video::{DecodeStats, SampledFrame, Span, TimeRange, VideoInfo, VideoReader, VideoSource};
 
 /// Sampled frames decoded ahead of inference: enough to smooth out bursts, few enough
 /// to bound memory (a 4K RGB frame is 25 MB).
@@ -139,10 +139,10 @@ pub fn analyse(
 }
 
 /// Decodes, detects, aligns, embeds, tracks and identifies: everything before the
-/// appearances stage, for the whole video or `range` of it.
+/// appearances stage, for the whole video or `span` of it.
 pub fn analyse_tracks(
     source: &VideoSource,
-    range: Option<TimeRange>,
+    span: Option<Span>,
     models: &mut Models,
     gallery: &[EnrolledPerson],
     config: &PipelineConfig,
@@ -157,7 +157,7 @@ pub fn analyse_tracks(
     let Models { detector, embedder, .. } = models;
     // Three stages on three threads, so every core has work whichever stage is the slowest.
     let (info, stats, detected, embedded) = std::thread::scope(|scope| {
-        let decoding = scope.spawn(move || decode(source, range, config, frames_in));
+        let decoding = scope.spawn(move || decode(source, span, config, frames_in));
         let detecting = scope.spawn(move || detect_stage(frames_out, detector, config, faces_in, progress));
         let embedded = embed_stage(faces_out, embedder);
         let panicked = |_| Error::Inference("a pipeline thread panicked".into());
@@ -175,7 +175,8 @@ pub fn analyse_tracks(
     progress.finish_and_clear();
 
     let track_started = Instant::now();
-    let faces_detected = observations.len();
+    let counted = span.map_or(TimeRange::ALL, |s| s.counted);
+    let faces_detected = observations.iter().filter(|o| counted.contains(o.seconds)).count();
     let tracks = build_tracks(
         observations,
         &TrackerConfig { link_similarity: config.link_similarity, max_gap_seconds: config.gap_tolerance_seconds },
@@ -187,7 +188,7 @@ pub fn analyse_tracks(
     let frame_seconds = if info.frame_rate > 0.0 { 1.0 / info.frame_rate } else { 0.0 };
     let decoded_end = stats.last_seconds + frame_seconds;
     // A range sees only part of the video: its declared length stands for the whole.
-    let duration_seconds = match range {
+    let duration_seconds = match span {
         Some(_) => info.duration_seconds.unwrap_or(decoded_end),
         None => decoded_end,
     };
@@ -250,7 +251,7 @@ pub fn results_document(
 /// Decode stage: opens the video, announces it, then streams sampled frames.
 fn decode(
     source: &VideoSource,
-    range: Option<TimeRange>,
+    span: Option<Span>,
     config: &PipelineConfig,
     frames: mpsc::SyncSender<Decoded>,
 ) -> Result<(VideoInfo, DecodeStats)> {
@@ -259,7 +260,7 @@ fn decode(
     let min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.height));
     frames.send(Decoded::Info(info.clone())).map_err(|_| stopped())?;
     let stats = reader
-        .sample(config.fps, min_face_px, range, |frame| frames.send(Decoded::Frame(frame)).map_err(|_| stopped()))?;
+        .sample(config.fps, min_face_px, span, |frame| frames.send(Decoded::Frame(frame)).map_err(|_| stopped()))?;
     Ok((info, stats))
 }
 

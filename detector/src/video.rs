@@ -64,9 +64,19 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
+    pub const ALL: TimeRange = TimeRange { start: 0.0, end: f64::INFINITY };
+
     pub fn contains(&self, seconds: f64) -> bool {
         seconds >= self.start && seconds < self.end
     }
+}
+
+/// The part of a video to decode, and the part of it to count: a shard decodes a little
+/// beyond its own part, and counts only its own part so shards add up to the whole.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Span {
+    pub decoded: TimeRange,
+    pub counted: TimeRange,
 }
 
 /// A frame chosen by sampling.
@@ -77,7 +87,7 @@ pub struct SampledFrame {
     pub detector_input: DetectorInput,
 }
 
-/// Totals of a decoding run.
+/// Totals of a decoding run. The frame counts cover the span's counted part only.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DecodeStats {
     pub frames_decoded: usize,
@@ -165,15 +175,17 @@ impl VideoReader {
         &self.info
     }
 
-    /// Decodes the video (or `range` of it), handing the frame nearest each multiple of
+    /// Decodes the video (or `span` of it), handing the frame nearest each multiple of
     /// `1/fps` seconds to `sink`. `min_face_px` sets the detector input size.
     pub fn sample(
         mut self,
         fps: f64,
         min_face_px: f32,
-        range: Option<TimeRange>,
+        span: Option<Span>,
         mut sink: impl FnMut(SampledFrame) -> Result<()>,
     ) -> Result<DecodeStats> {
+        let range = span.map(|s| s.decoded);
+        let counted = span.map_or(TimeRange::ALL, |s| s.counted);
         let started = Instant::now();
         let period = 1.0 / fps;
         // Pick the first frame at or after each sample time, within half a frame.
@@ -188,6 +200,8 @@ impl VideoReader {
             self.start_pts.get_or_insert(0);
         }
         let mut stats = DecodeStats::default();
+        // Any frame at all, counted or not: none means the file is no video.
+        let mut any_decoded = false;
         let mut converter: Option<Converter> = None;
         let mut corrupt_packets = 0;
         let mut decoded = VideoFrame::empty();
@@ -197,13 +211,16 @@ impl VideoReader {
 
         let mut drain = |decoder: &mut ffmpeg::decoder::Video, stats: &mut DecodeStats| -> Result<()> {
             while decoder.receive_frame(&mut decoded).is_ok() {
-                stats.frames_decoded += 1;
+                any_decoded = true;
                 let Some(pts) = decoded.timestamp().or(decoded.pts()) else {
+                    // A frame that cannot be placed in time is counted once, by the whole.
+                    stats.frames_decoded += usize::from(counted == TimeRange::ALL);
                     continue;
                 };
                 let start = start_pts.get().unwrap_or(pts);
                 start_pts.set(Some(start));
                 let seconds = (pts - start) as f64 * self.time_base;
+                stats.frames_decoded += usize::from(counted.contains(seconds));
                 stats.last_seconds = stats.last_seconds.max(seconds);
                 if seconds + half_frame < next_sample || seconds >= end {
                     continue;
@@ -218,7 +235,7 @@ impl VideoReader {
                 };
                 let (image, detector_input) =
                     converter.convert(&decoded).map_err(|e| Error::bad_video(&self.name, e))?;
-                stats.frames_sampled += 1;
+                stats.frames_sampled += usize::from(counted.contains(seconds.max(0.0)));
                 let handed_over = Instant::now();
                 sink(SampledFrame { seconds: seconds.max(0.0), image, detector_input })?;
                 waiting += handed_over.elapsed();
@@ -264,7 +281,7 @@ impl VideoReader {
         let _ = self.decoder.send_eof();
         drain(&mut self.decoder, &mut stats)?;
 
-        if stats.frames_decoded == 0 {
+        if !any_decoded {
             return Err(Error::bad_video(&self.name, "no frame could be decoded; the file is damaged or not a video"));
         }
         if let Some(duration) = self.info.duration_seconds.map(|d| d.min(end)) {

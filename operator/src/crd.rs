@@ -113,6 +113,30 @@ pub struct VideoJobSpec {
     pub suspend: bool,
 }
 
+impl VideoJobSpec {
+    /// A spec of these two fields and every default, as `kubectl apply` of them gives.
+    pub fn new(source: String, gallery: String) -> Self {
+        VideoJobSpec {
+            source,
+            gallery,
+            movie: None,
+            sampling: Sampling::default(),
+            match_threshold: default_match_threshold(),
+            min_face_size: None,
+            shards: default_shards(),
+            max_parallel_shards: None,
+            output: None,
+            resources: ShardResources::default(),
+            node_selector: None,
+            tolerations: None,
+            backoff_limit_per_shard: default_backoff_limit_per_shard(),
+            active_deadline_seconds: None,
+            ttl_seconds_after_finished: None,
+            suspend: false,
+        }
+    }
+}
+
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Movie {
@@ -330,5 +354,6 @@ mod tests {
             serde_json::from_value(serde_json::json!({"source": "s3://b/v.mp4", "gallery": "s3://b/g/"})).unwrap();
         assert_eq!((spec.shards, spec.sampling.fps, spec.match_threshold), (1, 2.0, 0.363));
         assert!(spec.resources.gpu && !spec.suspend);
+        assert_eq!(VideoJobSpec::new("s3://b/v.mp4".into(), "s3://b/g/".into()), spec);
     }
 }

@@ -81,7 +81,8 @@ async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfi
     let client = Client::try_default().await?;
     let metrics = Arc::new(Metrics::default());
     let state = Arc::new(State::default());
-    server::serve(server.http_address, state.clone(), metrics.clone()).await?;
+    let render = metrics.clone();
+    server::serve(server.http_address, state.clone(), Arc::new(move || render.render())).await?;
     let version = client.apiserver_version().await?;
     tracing::info!(kubernetes = %version.git_version, "connected to the API server");
     state.set_ready();
@@ -111,8 +112,13 @@ async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfi
         _ => operator.namespaces.iter().filter(|n| !n.is_empty()).cloned().map(Some).collect(),
     };
     let controllers = futures::future::join_all(namespaces.into_iter().map(|namespace| {
-        let state = state.clone();
-        controller::run(shared.clone(), namespace, move |store| state.add_store(store), wait_for_stop(stopped.clone()))
+        let metrics = metrics.clone();
+        controller::run(
+            shared.clone(),
+            namespace,
+            move |store| metrics.add_store(store),
+            wait_for_stop(stopped.clone()),
+        )
     }));
     tokio::select! {
         _ = controllers => {

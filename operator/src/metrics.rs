@@ -1,6 +1,6 @@
 //! Prometheus metrics: reconciles, errors by cause, reconcile durations, VideoJobs per phase.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use kube::runtime::reflector::Store;
@@ -30,6 +30,8 @@ pub struct Metrics {
     pub duration: Histogram,
     pub videojobs: Family<PhaseLabels, Gauge>,
     pub is_leader: Gauge,
+    /// The controllers' caches, which the per-phase gauge is counted from.
+    stores: Mutex<Vec<Store<VideoJob>>>,
 }
 
 impl Default for Metrics {
@@ -45,7 +47,7 @@ impl Default for Metrics {
         registry.register("reconcile_duration_seconds", "Time per reconciliation", duration.clone());
         registry.register("videojobs", "VideoJobs per phase", videojobs.clone());
         registry.register("leader", "1 while this replica is the leader", is_leader.clone());
-        Metrics { registry, reconciles, errors, duration, videojobs, is_leader }
+        Metrics { registry, reconciles, errors, duration, videojobs, is_leader, stores: Mutex::default() }
     }
 }
 
@@ -60,8 +62,15 @@ impl Metrics {
         self.errors.get_or_create(&ErrorLabels { error: error.metric_label().into() }).inc();
     }
 
+    pub fn add_store(&self, store: Store<VideoJob>) {
+        if let Ok(mut stores) = self.stores.lock() {
+            stores.push(store);
+        }
+    }
+
     /// The text exposition, with the per-phase gauge counted afresh from the caches.
-    pub fn render(&self, stores: &[Store<VideoJob>]) -> String {
+    pub fn render(&self) -> String {
+        let stores = self.stores.lock().map(|s| s.clone()).unwrap_or_default();
         let mut counts = [0i64; Phase::ALL.len()];
         for vj in stores.iter().flat_map(|s| s.state()) {
             let phase = vj.status.as_ref().map(|s| s.phase).unwrap_or_default();

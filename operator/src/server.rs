@@ -1,10 +1,10 @@
-//! HTTP endpoints: `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (able to
-//! lead or take over: connected to the API server).
+//! HTTP endpoints: `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (ready:
+//! for the operator, able to lead or take over). The ingest serves the same endpoints.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -14,30 +14,23 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::controller::VideoJobStore;
-use crate::metrics::SharedMetrics;
+/// Renders the metrics' text exposition when scraped.
+pub type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
-/// What the endpoints report, shared with the rest of the operator.
+/// Readiness, set by the process once it can do its work.
 #[derive(Default)]
 pub struct State {
     pub ready: AtomicBool,
-    pub stores: Mutex<Vec<VideoJobStore>>,
 }
 
 impl State {
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::Relaxed);
     }
-
-    pub fn add_store(&self, store: VideoJobStore) {
-        if let Ok(mut stores) = self.stores.lock() {
-            stores.push(store);
-        }
-    }
 }
 
 /// Binds `address` and serves until the process ends.
-pub async fn serve(address: SocketAddr, state: Arc<State>, metrics: SharedMetrics) -> std::io::Result<()> {
+pub async fn serve(address: SocketAddr, state: Arc<State>, metrics: RenderMetrics) -> std::io::Result<()> {
     let listener = TcpListener::bind(address).await?;
     tracing::info!(%address, "serving /metrics, /healthz and /readyz");
     tokio::spawn(async move {
@@ -56,13 +49,10 @@ pub async fn serve(address: SocketAddr, state: Arc<State>, metrics: SharedMetric
 async fn respond(
     request: Request<Incoming>,
     state: Arc<State>,
-    metrics: SharedMetrics,
+    metrics: RenderMetrics,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = match request.uri().path() {
-        "/metrics" => {
-            let stores = state.stores.lock().map(|s| s.clone()).unwrap_or_default();
-            (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics.render(&stores))
-        }
+        "/metrics" => (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics()),
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
         "/readyz" if state.ready.load(Ordering::Relaxed) => (StatusCode::OK, "text/plain", "ready\n".to_string()),
         "/readyz" => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "not ready\n".to_string()),

@@ -51,3 +51,35 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- join "," $pairs -}}
 {{- end -}}
+
+{{- define "cameo.ingestName" -}}
+{{- printf "%s-ingest" (include "cameo.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "cameo.ingestSelectorLabels" -}}
+app.kubernetes.io/name: cameo-ingest
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* The operator's common labels, with the ingest's name. */}}
+{{- define "cameo.ingestLabels" -}}
+{{ include "cameo.ingestSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "cameo.ingestServiceAccount" -}}
+{{- default (include "cameo.ingestName" .) .Values.ingest.serviceAccount.name -}}
+{{- end -}}
+
+{{/* Where the ingest creates VideoJobs: ingest.namespace, else the first watched namespace.
+     It must be watched, or nothing would run them. */}}
+{{- define "cameo.ingestNamespace" -}}
+{{- $watched := splitList "," (include "cameo.namespaces" .) -}}
+{{- $namespace := default (first $watched) .Values.ingest.namespace -}}
+{{- if not (has $namespace $watched) -}}
+{{- fail (printf "ingest.namespace %s is not one of the watched namespaces (%s)" $namespace (join ", " $watched)) -}}
+{{- end -}}
+{{- $namespace -}}
+{{- end -}}

@@ -13,7 +13,7 @@ use crate::identify::IdentifiedTrack;
 use crate::models::Models;
 use crate::pipeline::{PipelineConfig, analyse_tracks};
 use crate::results::{ModelsUsed, Parameters, VideoSummary};
-use crate::video::{TimeRange, VideoReader, VideoSource};
+use crate::video::{Span, TimeRange, VideoReader, VideoSource};
 
 pub const SHARD_SCHEMA_VERSION: &str = "cameo.dev/shard/v1";
 
@@ -97,12 +97,12 @@ pub fn owned_tracks(tracks: Vec<IdentifiedTrack>, owned: TimeRange) -> Vec<Ident
         .collect()
 }
 
-/// A shard's part of the video: the part it reports, and the part it decodes (with the
-/// overlap; `None`: all of it).
+/// A shard's part of the video: the part it reports and counts, and the part it decodes
+/// (with the overlap; `None`: all of it).
 pub struct ShardVideo {
     pub source: VideoSource,
     pub owned: TimeRange,
-    pub decoded: Option<TimeRange>,
+    pub span: Option<Span>,
 }
 
 /// Checks the video and finds shard `shard`'s part of it: cheap, so bad input fails here,
@@ -126,17 +126,17 @@ pub fn open_shard_video(
     }
     let video = VideoSource::Url { url: aws.presigned_get(source)?, name: source.to_string() };
     let info = VideoReader::open(&video, 1)?.info().clone();
-    let (owned, decoded) = match (info.duration_seconds, shards) {
-        (_, 1) => (TimeRange { start: 0.0, end: f64::INFINITY }, None),
+    let (owned, span) = match (info.duration_seconds, shards) {
+        (_, 1) => (TimeRange::ALL, None),
         (Some(duration), _) => {
             let (owned, decoded) = shard_ranges(duration, shard, shards);
-            (owned, Some(decoded))
+            (owned, Some(Span { decoded, counted: owned }))
         }
         (None, _) => {
             return Err(Error::bad_video(source, "its duration is unknown, so it cannot be split into shards"));
         }
     };
-    Ok(ShardVideo { source: video, owned, decoded })
+    Ok(ShardVideo { source: video, owned, span })
 }
 
 /// What a shard asks of the pipeline.
@@ -152,7 +152,7 @@ pub struct ShardJob<'a> {
 
 /// Runs one shard end to end; returns the one-line summary for the termination message.
 pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<String> {
-    let (video, owned, decoded) = (&job.video.source, job.video.owned, job.video.decoded);
+    let (video, owned, span) = (&job.video.source, job.video.owned, job.video.span);
     let gallery_photos = aws.gallery(job.gallery)?;
     let mut cache = S3Cache { aws, prefix: job.output.embedding_cache() };
     let photos = gallery_photos.iter().map(|(person, uri)| aws.gallery_photo(person, uri));
@@ -160,7 +160,7 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
     tracing::info!(people = gallery.len(), photos = gallery_photos.len(), shard = job.shard, "gallery enrolled");
 
     let progress = indicatif::ProgressBar::hidden();
-    let analysis = analyse_tracks(video, decoded, models, &gallery, &job.config, job.execution_provider, &progress)?;
+    let analysis = analyse_tracks(video, span, models, &gallery, &job.config, job.execution_provider, &progress)?;
     let analysed_in = analysis.timings.wall.as_secs_f64();
     let tracks = owned_tracks(analysis.tracks, owned);
     let document = ShardDocument {

@@ -66,66 +66,68 @@ pub fn seed_aws(videos: &'static [&'static str]) {
             aws.put(&S3Uri::new(RAW, format!("videos/{video}")), bytes, "video/mp4").unwrap();
         }
         for gallery in ["demo", "cuts"] {
-            let root = dir.join("galleries").join(gallery);
-            for person in std::fs::read_dir(&root).unwrap().flatten() {
-                for photo in std::fs::read_dir(person.path()).unwrap().flatten() {
-                    let key = format!(
-                        "gallery/{gallery}/{}/{}",
-                        person.file_name().to_string_lossy(),
-                        photo.file_name().to_string_lossy()
-                    );
-                    aws.put(&S3Uri::new(RAW, key), std::fs::read(photo.path()).unwrap(), "image/jpeg").unwrap();
-                }
-            }
+            put_gallery(aws, RAW, gallery);
         }
     });
+}
+
+/// The photos of testdata gallery `gallery` under `s3://<bucket>/gallery/<gallery>/`.
+pub fn put_gallery(aws: &Aws, bucket: &str, gallery: &str) {
+    let root = testdata().join("galleries").join(gallery);
+    for person in std::fs::read_dir(&root).expect("make testdata made the galleries").flatten() {
+        for photo in std::fs::read_dir(person.path()).unwrap().flatten() {
+            let key = format!(
+                "gallery/{gallery}/{}/{}",
+                person.file_name().to_string_lossy(),
+                photo.file_name().to_string_lossy()
+            );
+            aws.put(&S3Uri::new(bucket, key), std::fs::read(photo.path()).unwrap(), "image/jpeg").unwrap();
+        }
+    }
 }
 
 /// Installs the chart watching `namespaces` (created first), as a user would. The GPU
 /// node is simulated, so GPU shards run the detector on its CPU (`detector.gpuDevice=cpu`).
 pub fn install(namespaces: &[&str]) {
+    let bucket = format!("operator.outputBucket={PROCESSED}");
+    install_release(RELEASE, OPERATOR_NAMESPACE, namespaces, &[&bucket]);
+}
+
+/// Installs the chart as release `release` in `release_namespace`, watching `namespaces`
+/// (all created first), with `sets` (`key=value`) on top of the local stack's values.
+/// The CRD is cluster-wide: the first release on the cluster installs it and a later one
+/// shares it (`crds.install=false`), as two releases on one real cluster would.
+pub fn install_release(release: &str, release_namespace: &str, namespaces: &[&str], sets: &[&str]) {
     assert!(
         std::env::var_os("KUBECONFIG").is_some() && std::env::var_os("AWS_ENDPOINT_URL").is_some(),
         "KUBECONFIG or AWS_ENDPOINT_URL is not set: run under hack/with-cluster (make test, make bench)"
     );
-    for namespace in namespaces.iter().chain([&OPERATOR_NAMESPACE]) {
+    for namespace in namespaces.iter().chain([&release_namespace]) {
         ok(kubectl(&["create", "namespace", namespace], None));
     }
+    let crd_exists = kubectl(&["get", "crd", "videojobs.cameo.dev"], None).status.success();
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../charts/cameo");
     let watched = format!("watchNamespaces={{{}}}", namespaces.join(","));
-    let bucket = format!("operator.outputBucket={PROCESSED}");
-    ok(run(
-        "helm",
-        &[
-            "install",
-            RELEASE,
-            chart,
-            "--namespace",
-            OPERATOR_NAMESPACE,
-            "--wait",
-            "--timeout",
-            "180s",
-            "--set",
-            "image.operator.repository=cameo-operator",
-            "--set",
-            "image.detector.repository=cameo-detector",
-            "--set",
-            "image.pullPolicy=IfNotPresent",
-            "--set",
-            &watched,
-            "--set",
-            &bucket,
-            "--set",
-            "operator.maxShards=8",
-            "--set",
-            "operator.leaderElection.leaseDuration=6s",
-            "--set",
-            "operator.leaderElection.renewInterval=2s",
-            "--set",
-            "detector.gpuDevice=cpu",
-        ],
-        None,
-    ));
+    let crds = format!("crds.install={}", !crd_exists);
+    let mut args = vec!["install", release, chart, "--namespace", release_namespace, "--wait", "--timeout", "180s"];
+    for set in [
+        "image.operator.repository=cameo-operator",
+        "image.detector.repository=cameo-detector",
+        "image.ingest.repository=cameo-ingest",
+        "image.pullPolicy=IfNotPresent",
+        &watched,
+        &crds,
+        "operator.maxShards=8",
+        "operator.leaderElection.leaseDuration=6s",
+        "operator.leaderElection.renewInterval=2s",
+        "detector.gpuDevice=cpu",
+    ]
+    .into_iter()
+    .chain(sets.iter().copied())
+    {
+        args.extend(["--set", set]);
+    }
+    ok(run("helm", &args, None));
 }
 
 /// Applies a VideoJob with kubectl, as users do.

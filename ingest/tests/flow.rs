@@ -1,0 +1,458 @@
+//! From upload to results with no kubectl, on the local stack (run with
+//! `hack/with-cluster`; `make test` does): moto's S3 sends the raw bucket's
+//! `s3:ObjectCreated:*` events to an SQS queue with a dead-letter queue; the chart is
+//! installed with the ingest enabled (two replicas) and the operator, run as pods by the
+//! node agent; the API's router answers API Gateway events in this process, as its
+//! Lambda would. A user's calls go to the API only; kubectl and the metrics are read to
+//! check what happened behind it.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_sqs::types::QueueAttributeName;
+use cameo_api::config::Config;
+use cameo_detector::evaluate::{Truth, mismatches};
+use cameo_detector::results::ResultsDocument;
+use cameo_ingest::videojob::VIDEO_ID_LABEL;
+use cameo_model::table::TableDefinition;
+use cameo_operator::crd::VideoJob;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+use support::{MIB, call_as_ana, http};
+
+#[path = "../../operator/tests/stack/mod.rs"]
+mod stack;
+#[path = "../../api/tests/support/mod.rs"]
+mod support;
+
+const RAW: &str = "flow-raw";
+const PROCESSED: &str = "flow-processed";
+const TABLE: &str = "FlowEntities";
+const QUEUE: &str = "flow-uploads";
+const DEAD_LETTERS: &str = "flow-uploads-dead";
+/// Receives of a message before the queue moves it to the dead letters.
+const MAX_RECEIVES: u32 = 3;
+const RELEASE: &str = "flow";
+const RELEASE_NAMESPACE: &str = "flow-system";
+/// Where the ingest creates VideoJobs.
+const NAMESPACE: &str = "flow";
+const TIMEOUT: Duration = Duration::from_secs(300);
+const INGEST_PODS: &str = "app.kubernetes.io/name=cameo-ingest";
+
+struct Queues {
+    uploads: String,
+    dead_letters: String,
+}
+
+/// Buckets, table, gallery, queues and the notification on moto; the chart installed.
+fn installed() -> &'static Queues {
+    static QUEUES: OnceLock<Queues> = OnceLock::new();
+    QUEUES.get_or_init(|| {
+        stack::with_aws(|aws| {
+            for bucket in [RAW, PROCESSED] {
+                aws.create_bucket(bucket).expect("bucket created");
+            }
+            aws.create_table(&TableDefinition::load(), TABLE).expect("table created");
+            // Before the notification, so the gallery's photos send no events.
+            stack::put_gallery(aws, RAW, "demo");
+        });
+        let queues = std::thread::spawn(|| tokio::runtime::Runtime::new().unwrap().block_on(create_queues()))
+            .join()
+            .expect("queues created");
+        let sets = [
+            format!("operator.outputBucket={PROCESSED}"),
+            format!("operator.resultsTable={TABLE}"),
+            "replicaCount=1".into(),
+            "ingest.enabled=true".into(),
+            format!("ingest.queueUrl={}", queues.uploads),
+            format!("ingest.gallery=s3://{RAW}/gallery/demo/"),
+            "ingest.waitSeconds=2".into(),
+            // The demo (530 KiB) in two shards, so their overlap is decoded; small files in one.
+            "ingest.bytesPerShard=300000".into(),
+        ];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        stack::install_release(RELEASE, RELEASE_NAMESPACE, &[NAMESPACE], &sets);
+        queues
+    })
+}
+
+async fn create_queues() -> Queues {
+    let aws = cameo_ingest::aws::clients().await.expect("AWS clients for moto");
+    let dead_letters = aws.sqs.create_queue().queue_name(DEAD_LETTERS).send().await.unwrap().queue_url.unwrap();
+    let arn = |url: String| {
+        let sqs = aws.sqs.clone();
+        async move {
+            let attributes = sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .unwrap()
+                .attributes
+                .unwrap();
+            attributes[&QueueAttributeName::QueueArn].clone()
+        }
+    };
+    let redrive = json!({"deadLetterTargetArn": arn(dead_letters.clone()).await, "maxReceiveCount": MAX_RECEIVES});
+    let uploads = aws
+        .sqs
+        .create_queue()
+        .queue_name(QUEUE)
+        // Short, so a message left unhandled comes back (and reaches the dead letters) quickly.
+        .attributes(QueueAttributeName::VisibilityTimeout, "5")
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let notification = QueueConfiguration::builder()
+        .queue_arn(arn(uploads.clone()).await)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .build()
+        .unwrap();
+    aws.s3
+        .put_bucket_notification_configuration()
+        .bucket(RAW)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(notification).build())
+        .send()
+        .await
+        .expect("the raw bucket notifies the queue");
+    Queues { uploads, dead_letters }
+}
+
+/// One test at a time: they share the ingest, the queue and its metrics.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Stack {
+    client: Client,
+    aws: cameo_ingest::aws::Clients,
+    queues: &'static Queues,
+    router: axum::Router,
+    _serial: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// The stack for one test; uploads up to `single_put_max_bytes` take one PUT.
+async fn stack(single_put_max_bytes: u64) -> Stack {
+    let serial = SERIAL.lock().await;
+    let queues = tokio::task::spawn_blocking(installed).await.expect("the stack is set up");
+    let config = Config {
+        raw_bucket: RAW.into(),
+        processed_bucket: PROCESSED.into(),
+        table: TABLE.into(),
+        single_put_max_bytes,
+        max_upload_bytes: 1024 * MIB,
+        upload_url_ttl_seconds: 3600,
+        inline_result_max_bytes: 4 * MIB,
+        result_url_ttl_seconds: 300,
+    };
+    let (router, _) = support::router(config, support::moto_s3().await).await;
+    Stack {
+        client: Client::try_default().await.expect("a client from KUBECONFIG"),
+        aws: cameo_ingest::aws::clients().await.expect("AWS clients for moto"),
+        queues,
+        router,
+        _serial: serial,
+    }
+}
+
+impl Stack {
+    /// `POST /videos`, then the bytes through the minted URL(s), as a client does.
+    async fn upload(&self, file_name: &str, bytes: &[u8], movie: Value) -> String {
+        let body = json!({"fileName": file_name, "contentType": "video/mp4", "sizeBytes": bytes.len(), "movie": movie});
+        let minted = call_as_ana(&self.router, "POST", "/videos", body).await;
+        assert_eq!(minted.status, 201, "{}", String::from_utf8_lossy(&minted.body));
+        let minted = minted.json();
+        let id = minted["videoId"].as_str().unwrap().to_string();
+        let upload = &minted["upload"];
+        if upload["method"] == "PUT" {
+            let headers: BTreeMap<String, String> = serde_json::from_value(upload["headers"].clone()).unwrap();
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let put = http("PUT", upload["url"].as_str().unwrap(), &headers, bytes.to_vec()).await;
+            assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+            return id;
+        }
+        let part_size = upload["partSizeBytes"].as_u64().unwrap() as usize;
+        let mut parts = Vec::new();
+        for part in upload["parts"].as_array().unwrap() {
+            let number = part["partNumber"].as_u64().unwrap() as usize;
+            let chunk = bytes[(number - 1) * part_size..(number * part_size).min(bytes.len())].to_vec();
+            let put = http("PUT", part["url"].as_str().unwrap(), &[], chunk).await;
+            assert_eq!(put.status, 200, "part {number}: {}", String::from_utf8_lossy(&put.body));
+            parts.push(json!({"partNumber": number, "etag": put.headers["etag"].to_str().unwrap()}));
+        }
+        let done = call_as_ana(&self.router, "POST", &format!("/videos/{id}/complete"), json!({"parts": parts})).await;
+        assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+        id
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let answer = call_as_ana(&self.router, "GET", path, Value::Null).await;
+        assert_eq!(answer.status, 200, "GET {path}: {}", String::from_utf8_lossy(&answer.body));
+        answer.json()
+    }
+
+    /// Polls `GET /videos/{id}` until it says `state`; fails at once on another final state.
+    async fn wait_for_state(&self, id: &str, state: &str) -> Value {
+        self.wait_for(id, &format!("state {state}"), |view| view["state"] == state).await
+    }
+
+    /// Polls `GET /videos/{id}` until `done` holds; fails at once when the video reached
+    /// a final state without it.
+    async fn wait_for(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut finished_since = None;
+        loop {
+            let view = self.get(&format!("/videos/{id}")).await;
+            if done(&view) {
+                return view;
+            }
+            let state = view["state"].as_str().unwrap_or_default();
+            // The state item may trail the results by a moment, not longer.
+            let finished = ["succeeded", "failed", "aborted", "expired"].contains(&state);
+            if !finished {
+                finished_since = None;
+            }
+            let stuck = finished && finished_since.get_or_insert_with(Instant::now).elapsed() > Duration::from_secs(30);
+            if stuck || Instant::now() > deadline {
+                let cluster = stack::kubectl(&["get", "vj,jobs,pods", "-n", NAMESPACE, "-o", "wide"], None);
+                panic!("video {id} never had {what}: {view:#}\n{}", String::from_utf8_lossy(&cluster.stdout));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn videojobs_of(&self, id: &str) -> Vec<VideoJob> {
+        let api: Api<VideoJob> = Api::namespaced(self.client.clone(), NAMESPACE);
+        api.list(&ListParams::default().labels(&format!("{VIDEO_ID_LABEL}={id}"))).await.unwrap().items
+    }
+
+    async fn all_videojobs(&self) -> Vec<VideoJob> {
+        let api: Api<VideoJob> = Api::namespaced(self.client.clone(), NAMESPACE);
+        api.list(&ListParams::default()).await.unwrap().items
+    }
+
+    /// A metric summed over the ingest replicas.
+    async fn ingest_metric(&self, name: &str) -> f64 {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), RELEASE_NAMESPACE);
+        let mut total = 0.0;
+        for pod in pods.list(&ListParams::default().labels(INGEST_PODS)).await.unwrap() {
+            let Some(ip) = pod.status.and_then(|s| s.pod_ip) else { continue };
+            let metrics = http("GET", &format!("http://{ip}:8080/metrics"), &[], Vec::new()).await;
+            let text = String::from_utf8_lossy(&metrics.body).into_owned();
+            total += text
+                .lines()
+                .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>();
+        }
+        total
+    }
+
+    /// Waits until the upload queue holds no message, visible or in flight.
+    async fn queue_drained(&self) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let attributes = self
+                .aws
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&self.queues.uploads)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap()
+                .attributes
+                .unwrap_or_default();
+            let count = |name| attributes.get(&name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            let left = count(QueueAttributeName::ApproximateNumberOfMessages)
+                + count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible);
+            if left == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the upload queue still holds {left} messages");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn send(&self, body: &str) {
+        self.aws.sqs.send_message().queue_url(&self.queues.uploads).message_body(body).send().await.unwrap();
+    }
+
+    /// Every body in the dead-letter queue, until `wanted` are all there.
+    async fn dead_letters_holding(&self, wanted: &[&str]) -> Vec<String> {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut bodies = Vec::new();
+        while !wanted.iter().all(|w| bodies.iter().any(|b: &String| b.contains(w))) {
+            assert!(Instant::now() < deadline, "the dead letters hold {bodies:#?}, not all of {wanted:?}");
+            let received = self
+                .aws
+                .sqs
+                .receive_message()
+                .queue_url(&self.queues.dead_letters)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .visibility_timeout(600)
+                .send()
+                .await
+                .unwrap();
+            bodies.extend(received.messages.unwrap_or_default().into_iter().filter_map(|m| m.body));
+        }
+        bodies
+    }
+}
+
+fn testdata_video(name: &str) -> Vec<u8> {
+    std::fs::read(stack::testdata().join(name)).expect("make testdata made the video")
+}
+
+fn truth(video: &str) -> Truth {
+    serde_json::from_slice(&std::fs::read(stack::testdata().join(format!("{video}.truth.json"))).unwrap()).unwrap()
+}
+
+/// The demo's people, in the results document and in `GET /videos/{id}`.
+fn check_results(id: &str, view: &Value, document: &ResultsDocument) {
+    let problems = mismatches(document, &truth("demo"), &["Barack Obama", "Eileen Collins", "Tom Hanks"]);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let people: Vec<&str> =
+        view["summary"]["people"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(people, ["Barack Obama"], "{view:#}");
+    assert!(document.video.source.contains(id), "{}", document.video.source);
+}
+
+#[tokio::test]
+async fn an_upload_through_the_api_is_analysed_and_answered_with_no_kubectl() {
+    let stack = stack(100 * MIB).await;
+    let movie = json!({"title": "Flow Demo", "genre": "Documentary", "director": "A. Synth", "year": 2026});
+    let id = stack.upload("demo film.mp4", &testdata_video("demo.mp4"), movie).await;
+
+    stack.wait_for_state(&id, "succeeded").await;
+    let view = stack.wait_for(&id, "its VideoJob's success", |v| v["processing"]["phase"] == "Succeeded").await;
+    let document: ResultsDocument = serde_json::from_value(stack.get(&format!("/videos/{id}/result")).await).unwrap();
+    check_results(&id, &view, &document);
+    assert_eq!(document.movie.as_ref().and_then(|m| m.title.as_deref()), Some("Flow Demo"), "the signed metadata");
+    // Each frame counted once, though the shards decode past their boundaries.
+    assert!(document.video.frames_analysed <= 50, "24 s at 2 fps: {}", document.video.frames_analysed);
+
+    let obama = stack.get("/actors/Barack%20Obama/videos").await;
+    assert!(obama["items"].as_array().unwrap().iter().any(|v| v["videoId"] == id.as_str()), "{obama:#}");
+    let latest = stack.get("/results/latest").await;
+    assert_eq!(latest["movie"]["title"], "Flow Demo", "the newest result is this one");
+    assert_eq!(stack.videojobs_of(&id).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_multipart_upload_takes_the_same_path_and_its_second_event_is_a_duplicate() {
+    // Above 100 KiB a multipart upload, which moto announces twice (Put, then
+    // CompleteMultipartUpload) where S3 announces it once: a free duplicate delivery.
+    let stack = stack(100 * 1024).await;
+    let duplicates_before = stack.ingest_metric("cameo_ingest_duplicates_total").await;
+    let id = stack.upload("demo.mp4", &testdata_video("demo.mp4"), json!({"title": "Flow Parts"})).await;
+
+    stack.wait_for_state(&id, "succeeded").await;
+    let view = stack.wait_for(&id, "its VideoJob's success", |v| v["processing"]["phase"] == "Succeeded").await;
+    let document: ResultsDocument = serde_json::from_value(stack.get(&format!("/videos/{id}/result")).await).unwrap();
+    check_results(&id, &view, &document);
+    assert_eq!(stack.videojobs_of(&id).await.len(), 1, "two events, one VideoJob");
+    stack.queue_drained().await;
+    let duplicates = stack.ingest_metric("cameo_ingest_duplicates_total").await - duplicates_before;
+    assert!(duplicates >= 1.0, "the second event found the VideoJob there: {duplicates}");
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_again_and_to_both_replicas_makes_one_videojob() {
+    let stack = stack(100 * MIB).await;
+    let id = "0123456789abcdef0123456789abcdef";
+    let key = format!("videos/{id}/twice.mp4");
+    let bytes = vec![0u8; 1000];
+    let put = stack.aws.s3.put_object().bucket(RAW).key(&key).body(bytes.into()).send().await.unwrap();
+    let etag = put.e_tag().unwrap().trim_matches('"').to_string();
+    // The event S3 sent, delivered four more times: both replicas get some of them.
+    let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": RAW}, "object": {"key": key, "eTag": etag, "size": 1}}}]})
+    .to_string();
+    let before = stack.ingest_metric("cameo_ingest_duplicates_total").await;
+    for _ in 0..4 {
+        stack.send(&event).await;
+    }
+    stack.queue_drained().await;
+
+    let videojobs = stack.videojobs_of(id).await;
+    assert_eq!(videojobs.len(), 1, "{:?}", videojobs.iter().map(|v| v.name_any()).collect::<Vec<_>>());
+    let duplicates = stack.ingest_metric("cameo_ingest_duplicates_total").await - before;
+    assert!(duplicates >= 4.0, "every delivery after the first is a duplicate: {duplicates}");
+}
+
+#[tokio::test]
+async fn malformed_messages_and_objects_outside_videos_create_nothing_and_reach_the_dead_letters() {
+    let stack = stack(100 * MIB).await;
+    stack.queue_drained().await;
+    let before: Vec<String> = stack.all_videojobs().await.iter().map(|v| v.name_any()).collect();
+    stack.send("this is not an S3 event: cameo-garbage").await;
+    stack.aws.s3.put_object().bucket(RAW).key("elsewhere/stray.mp4").body(vec![1; 64].into()).send().await.unwrap();
+
+    let dead = stack.dead_letters_holding(&["cameo-garbage", "stray.mp4"]).await;
+    assert!(dead.iter().all(|b| !b.contains("s3:TestEvent")), "the test event is no work, not a dead letter");
+    stack.queue_drained().await;
+    let after: Vec<String> = stack.all_videojobs().await.iter().map(|v| v.name_any()).collect();
+    assert_eq!(after, before, "nothing was created");
+    assert!(stack.ingest_metric("cameo_ingest_malformed_total{reason=\"not_an_event\"}").await >= 1.0);
+    assert!(stack.ingest_metric("cameo_ingest_malformed_total{reason=\"outside_prefix\"}").await >= 1.0);
+}
+
+#[tokio::test]
+async fn a_non_video_fails_at_once_and_the_api_says_why() {
+    let stack = stack(100 * MIB).await;
+    let notes = b"minutes of the meeting, not a film\n".repeat(200);
+    let id = stack.upload("minutes.mp4", &notes, json!({})).await;
+
+    let view = stack.wait_for_state(&id, "failed").await;
+    let reason = view["processing"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("minutes.mp4"), "the reason names the video: {view:#}");
+    assert_eq!(view["processing"]["phase"], "Failed");
+    assert!(view.get("summary").is_none());
+}
+
+#[tokio::test]
+async fn the_ingest_killed_in_the_middle_of_a_batch_leaves_one_videojob_per_upload() {
+    let stack = stack(100 * MIB).await;
+    let bytes = b"not a film either\n".repeat(100);
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(stack.upload(&format!("batch-{i}.mp4"), &bytes, json!({})).await);
+        if i == 9 {
+            // Both replicas, at once and without a grace period, while events arrive.
+            stack::ok(stack::kubectl(
+                &[
+                    "delete",
+                    "pod",
+                    "-n",
+                    RELEASE_NAMESPACE,
+                    "-l",
+                    INGEST_PODS,
+                    "--grace-period=0",
+                    "--force",
+                    "--wait=false",
+                ],
+                None,
+            ));
+        }
+    }
+    stack.queue_drained().await;
+    for id in &ids {
+        let deadline = Instant::now() + TIMEOUT;
+        while stack.videojobs_of(id).await.is_empty() {
+            assert!(Instant::now() < deadline, "upload {id} never got its VideoJob");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        assert_eq!(stack.videojobs_of(id).await.len(), 1, "upload {id}");
+    }
+    let pods: Api<Pod> = Api::namespaced(stack.client.clone(), RELEASE_NAMESPACE);
+    let running = pods.list(&ListParams::default().labels(INGEST_PODS)).await.unwrap().items;
+    assert!(running.iter().all(|p| p.metadata.deletion_timestamp.is_none()), "the replicas were replaced");
+}
