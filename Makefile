@@ -53,12 +53,13 @@ lint: setup
 	hack/check-chart
 
 ## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs; the API's
-## latency, start-up and Lambda zip (Markdown)
+## latency, start-up and Lambda zip; the ingest on 1,000 upload events (Markdown)
 bench: testdata lambda
 	cargo bench --locked -p cameo-detector --bench pipeline
 	hack/with-cluster cargo bench --locked -p cameo-operator --bench scale
 	hack/with-cluster cargo bench --locked -p cameo-operator --features cameo-detector/cloud --bench cloud
 	CAMEO_LAMBDA_ZIP=$(LAMBDA_ZIP) hack/with-cluster cargo bench --locked -p cameo-api --bench api
+	hack/with-cluster cargo bench --locked -p cameo-ingest --bench ingest
 
 LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/cameo-api/bootstrap.zip
 

@@ -54,9 +54,10 @@ pub struct IngestConfig {
     #[arg(long, env = "CAMEO_WAIT_SECONDS", default_value_t = SQS_MAX_WAIT_SECONDS)]
     pub wait_seconds: i32,
 
-    /// Messages handled at once.
-    #[arg(long, env = "CAMEO_CONCURRENCY", default_value_t = 10)]
-    pub concurrency: usize,
+    /// Receive loops running at once; each handles the up to 10 messages of its receive
+    /// together, so one loop's handling overlaps another's long poll.
+    #[arg(long, env = "CAMEO_RECEIVERS", default_value_t = 2)]
+    pub receivers: usize,
 
     /// Address of `/metrics`, `/healthz` and `/readyz`.
     #[arg(long, env = "CAMEO_HTTP_ADDRESS", default_value = "0.0.0.0:8080")]
@@ -90,8 +91,8 @@ impl IngestConfig {
         if !(0..=SQS_MAX_WAIT_SECONDS).contains(&self.wait_seconds) {
             return Err(format!("the receive wait must be in 0..={SQS_MAX_WAIT_SECONDS} s"));
         }
-        if self.concurrency == 0 {
-            return Err("the concurrency must be at least 1".into());
+        if !(1..=16).contains(&self.receivers) {
+            return Err(format!("the receive loops must be 1..=16, not {}", self.receivers));
         }
         Ok(())
     }

@@ -2,7 +2,6 @@
 //! Safe to run as several replicas: VideoJob names are deterministic and state writes
 //! conditional, so two replicas handling one message create one VideoJob.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ use cameo_ingest::metrics::Metrics;
 use cameo_ingest::mirror::Mirror;
 use cameo_ingest::receive::Receiver;
 use cameo_operator::crd::VideoJob;
+use cameo_operator::process::{init_logging, shutdown_signal};
 use cameo_operator::server::{self, State};
 use clap::Parser;
 use kube::{Api, Client};
@@ -44,14 +44,6 @@ async fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
-}
-
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let json = format == "json" || (format == "auto" && !std::io::stderr().is_terminal());
-    if json { builder.json().init() } else { builder.init() }
 }
 
 async fn run(config: IngestConfig) -> Result<(), (u8, String)> {
@@ -88,19 +80,4 @@ async fn run(config: IngestConfig) -> Result<(), (u8, String)> {
     let receiver = Arc::new(Receiver { config, sqs: aws.sqs, s3: aws.s3, videojobs, metrics });
     tokio::join!(receiver.run(stopped.clone()), mirror.run(stopped));
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }

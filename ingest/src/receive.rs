@@ -6,9 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use cameo_operator::crd::VideoJob;
-use futures::StreamExt;
 use kube::api::{Api, PostParams};
 use tokio::sync::watch;
 
@@ -19,7 +18,7 @@ use crate::videojob::{Upload, desired_videojob, video_id};
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+enum Outcome {
     /// Every upload it names has its VideoJob: delete the message.
     Done,
     /// Cannot be understood or is not ours: left for the dead-letter queue.
@@ -38,7 +37,12 @@ pub struct Receiver {
 
 impl Receiver {
     /// Receives until `stop` turns true; the messages in hand are finished first.
-    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, stop: watch::Receiver<bool>) {
+        let loops = (0..self.config.receivers).map(|_| self.clone().receive_loop(stop.clone()));
+        futures::future::join_all(loops).await;
+    }
+
+    async fn receive_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut backoff = Duration::from_millis(500);
         while !*stop.borrow() {
             let received = tokio::select! {
@@ -58,12 +62,9 @@ impl Receiver {
                     continue;
                 }
             };
-            futures::stream::iter(messages)
-                .for_each_concurrent(self.config.concurrency, |message| {
-                    let receiver = self.clone();
-                    async move { receiver.settle(message).await }
-                })
-                .await;
+            let handled = futures::future::join_all(messages.iter().map(|m| self.settle(m))).await;
+            let done: Vec<&Message> = messages.iter().zip(handled).filter(|(_, done)| *done).map(|(m, _)| m).collect();
+            self.delete(&done).await;
         }
     }
 
@@ -90,31 +91,59 @@ impl Receiver {
         Ok(messages)
     }
 
-    /// Handles one message and deletes it when done.
-    async fn settle(&self, message: Message) {
-        let id = message.message_id().unwrap_or_default().to_string();
+    /// Handles one message; true when it is done with and may be deleted.
+    async fn settle(&self, message: &Message) -> bool {
+        let id = message.message_id().unwrap_or_default();
         match self.handle(message.body().unwrap_or_default()).await {
-            Outcome::Done => {
-                let Some(receipt) = message.receipt_handle() else { return };
-                let deleted =
-                    self.sqs.delete_message().queue_url(&self.config.queue_url).receipt_handle(receipt).send().await;
-                match deleted {
-                    Ok(_) => {
-                        self.metrics.messages_deleted.inc();
-                    }
-                    Err(e) => {
-                        // The VideoJob exists; the message comes back and finds it there.
-                        self.metrics.error("delete");
-                        tracing::warn!(message = id, error = %aws_sdk_sqs::error::DisplayErrorContext(e), "cannot delete a handled message");
-                    }
-                }
+            Outcome::Done => true,
+            Outcome::Left(reason) => {
+                tracing::warn!(message = id, reason, "left for the dead-letter queue");
+                false
             }
-            Outcome::Left(reason) => tracing::warn!(message = id, reason, "left for the dead-letter queue"),
-            Outcome::Retry(reason) => tracing::warn!(message = id, reason, "will be retried"),
+            Outcome::Retry(reason) => {
+                tracing::warn!(message = id, reason, "will be retried");
+                false
+            }
         }
     }
 
-    pub async fn handle(&self, body: &str) -> Outcome {
+    /// Deletes handled messages, one request for a receive's worth. One that cannot be
+    /// deleted comes back and finds its VideoJob there.
+    async fn delete(&self, messages: &[&Message]) {
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .set_receipt_handle(m.receipt_handle.clone())
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        let count = entries.len();
+        let deleted =
+            self.sqs.delete_message_batch().queue_url(&self.config.queue_url).set_entries(Some(entries)).send().await;
+        match deleted {
+            Ok(answer) => {
+                let failed = answer.failed().len();
+                self.metrics.messages_deleted.inc_by((count - failed.min(count)) as u64);
+                for failure in answer.failed() {
+                    self.metrics.error("delete");
+                    tracing::warn!(entry = failure.id(), code = failure.code(), "cannot delete a handled message");
+                }
+            }
+            Err(e) => {
+                self.metrics.error("delete");
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "cannot delete handled messages");
+            }
+        }
+    }
+
+    async fn handle(&self, body: &str) -> Outcome {
         let objects = match parse(body) {
             Ok(Notice::Test) => {
                 self.metrics.test_events.inc();
@@ -204,4 +233,16 @@ impl Receiver {
             }
         }
     }
+}
+
+/// The entries of one `DeleteMessageBatch` request (at most 10, as a receive returns).
+pub fn delete_entries(messages: &[&Message]) -> Vec<DeleteMessageBatchRequestEntry> {
+    messages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let entry = DeleteMessageBatchRequestEntry::builder().id(i.to_string());
+            entry.set_receipt_handle(m.receipt_handle.clone()).build().ok()
+        })
+        .collect()
 }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use cameo_api::config::Config;
 use cameo_detector::evaluate::{Truth, mismatches};
@@ -24,6 +23,7 @@ use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 use support::{MIB, call_as_ana, http};
 
+mod queues;
 #[path = "../../operator/tests/stack/mod.rs"]
 mod stack;
 #[path = "../../api/tests/support/mod.rs"]
@@ -82,47 +82,15 @@ fn installed() -> &'static Queues {
 
 async fn create_queues() -> Queues {
     let aws = cameo_ingest::aws::clients().await.expect("AWS clients for moto");
-    let dead_letters = aws.sqs.create_queue().queue_name(DEAD_LETTERS).send().await.unwrap().queue_url.unwrap();
-    let arn = |url: String| {
-        let sqs = aws.sqs.clone();
-        async move {
-            let attributes = sqs
-                .get_queue_attributes()
-                .queue_url(url)
-                .attribute_names(QueueAttributeName::QueueArn)
-                .send()
-                .await
-                .unwrap()
-                .attributes
-                .unwrap();
-            attributes[&QueueAttributeName::QueueArn].clone()
-        }
-    };
-    let redrive = json!({"deadLetterTargetArn": arn(dead_letters.clone()).await, "maxReceiveCount": MAX_RECEIVES});
-    let uploads = aws
-        .sqs
-        .create_queue()
-        .queue_name(QUEUE)
+    let (dead_letters, dead_letters_arn) = queues::create_queue(&aws, DEAD_LETTERS, &[]).await;
+    let redrive = json!({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": MAX_RECEIVES});
+    let attributes = [
         // Short, so a message left unhandled comes back (and reaches the dead letters) quickly.
-        .attributes(QueueAttributeName::VisibilityTimeout, "5")
-        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let notification = QueueConfiguration::builder()
-        .queue_arn(arn(uploads.clone()).await)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .build()
-        .unwrap();
-    aws.s3
-        .put_bucket_notification_configuration()
-        .bucket(RAW)
-        .notification_configuration(NotificationConfiguration::builder().queue_configurations(notification).build())
-        .send()
-        .await
-        .expect("the raw bucket notifies the queue");
+        (QueueAttributeName::VisibilityTimeout, "5".to_string()),
+        (QueueAttributeName::RedrivePolicy, redrive.to_string()),
+    ];
+    let (uploads, uploads_arn) = queues::create_queue(&aws, QUEUE, &attributes).await;
+    queues::notify(&aws, RAW, &uploads_arn).await;
     Queues { uploads, dead_letters }
 }
 
@@ -455,4 +423,24 @@ async fn the_ingest_killed_in_the_middle_of_a_batch_leaves_one_videojob_per_uplo
     let pods: Api<Pod> = Api::namespaced(stack.client.clone(), RELEASE_NAMESPACE);
     let running = pods.list(&ListParams::default().labels(INGEST_PODS)).await.unwrap().items;
     assert!(running.iter().all(|p| p.metadata.deletion_timestamp.is_none()), "the replicas were replaced");
+}
+
+#[tokio::test]
+async fn the_ingest_may_create_list_and_watch_videojobs_in_its_namespace_and_nothing_else() {
+    let _stack = stack(100 * MIB).await;
+    let account = format!("--as=system:serviceaccount:{RELEASE_NAMESPACE}:{RELEASE}-cameo-ingest");
+    let can = |verb: &str, resource: &str, namespace: &str| {
+        let out = stack::kubectl(&["auth", "can-i", verb, resource, "-n", namespace, &account], None);
+        String::from_utf8_lossy(&out.stdout).trim() == "yes"
+    };
+    for verb in ["create", "list", "watch"] {
+        assert!(can(verb, "videojobs.cameo.dev", NAMESPACE), "{verb} VideoJobs in {NAMESPACE}");
+    }
+    for verb in ["update", "patch", "delete", "get"] {
+        assert!(!can(verb, "videojobs.cameo.dev", NAMESPACE), "{verb} VideoJobs");
+    }
+    assert!(!can("create", "videojobs.cameo.dev", "default"), "no rights outside its namespace");
+    assert!(
+        !can("create", "jobs.batch", NAMESPACE) && !can("get", "secrets", NAMESPACE) && !can("list", "pods", NAMESPACE)
+    );
 }

@@ -4,7 +4,7 @@
 //! a cluster: [`validate`] -> [`job`] (desired Job) -> apply -> [`status`] -> write, in
 //! [`controller`], which remembers its own status writes ([`written`]). Around it: the
 //! CRD types ([`crd`]), leader election ([`leader`]), metrics and health endpoints
-//! ([`metrics`], [`server`]).
+//! ([`metrics`], [`server`]), logging and signals ([`process`]).
 
 pub mod config;
 pub mod controller;
@@ -12,6 +12,7 @@ pub mod crd;
 pub mod job;
 pub mod leader;
 pub mod metrics;
+pub mod process;
 pub mod server;
 pub mod status;
 pub mod validate;

@@ -1,6 +1,5 @@
 //! `cameo-operator`: reconciles VideoJobs (`run`), or prints the CRD (`crd`).
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -9,6 +8,7 @@ use cameo_operator::controller::{self, Shared};
 use cameo_operator::crd::VideoJob;
 use cameo_operator::leader::LeaderElector;
 use cameo_operator::metrics::Metrics;
+use cameo_operator::process::{init_logging, shutdown_signal};
 use cameo_operator::server::{self, State};
 use clap::{Parser, Subcommand};
 use kube::{Client, CustomResourceExt};
@@ -69,14 +69,6 @@ async fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let json = format == "json" || (format == "auto" && !std::io::stderr().is_terminal());
-    if json { builder.json().init() } else { builder.init() }
-}
-
 async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfig) -> anyhow::Result<ExitCode> {
     let client = Client::try_default().await?;
     let metrics = Arc::new(Metrics::default());
@@ -130,20 +122,5 @@ async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfi
             tracing::error!("lost leadership; exiting so this replica restarts as a follower");
             Ok(ExitCode::FAILURE)
         }
-    }
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
     }
 }
