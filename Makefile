@@ -40,8 +40,8 @@ demo: setup
 	@echo "Wrote $(OUT)/demo.json (results) and $(OUT)/demo.png (timeline)"
 
 ## test: lint, then every test: unit, the detector on real models and videos, and the
-## operator and the cloud data path on a local Kubernetes control plane (built once,
-## ~15 minutes on 2 cores) with moto for S3 and DynamoDB
+## operator, the ingest and the cloud data path on a local Kubernetes control plane
+## (built once, ~15 minutes on 2 cores) with moto for S3, SQS and DynamoDB
 test: test-tools testdata lint
 	hack/with-cluster cargo test --release --locked --workspace --features cameo-detector/cloud
 
