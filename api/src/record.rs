@@ -63,6 +63,11 @@ fn record_key(video_id: &str) -> HashMap<String, AttributeValue> {
     ])
 }
 
+/// The answer for a video id that was never minted.
+pub fn no_video(video_id: &str) -> ApiError {
+    ApiError::NotFound(format!("no video {video_id}"))
+}
+
 fn status_value(status: UploadStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).unwrap_or(AttributeValue::Null(true))
 }
@@ -93,7 +98,7 @@ impl App {
             .await
             .map_err(|e| ApiError::upstream("reading the upload record", e))?
             .item
-            .ok_or_else(|| ApiError::NotFound(format!("no video {video_id}")))?;
+            .ok_or_else(|| no_video(video_id))?;
         serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding the upload record", e))
     }
 

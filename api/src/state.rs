@@ -2,8 +2,6 @@
 //! record, the raw bucket, the ingest's processing state, the results) is read in
 //! [`App::video_facts`] and judged by the pure [`view`].
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::processing::{PROCESSING_SK, ProcessingItem, ProcessingState};
 use cameo_model::results::Movie;
@@ -13,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::record::{UploadRecord, UploadStatus};
+use crate::record::{UPLOAD_SK, UploadRecord, UploadStatus, no_video};
 
 /// What is known of a video, from every source.
 pub struct VideoFacts {
@@ -172,32 +170,46 @@ pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
 
 impl App {
     pub async fn video_facts(&self, video_id: &str) -> ApiResult<VideoFacts> {
-        let record = self.load_record(video_id).await?;
+        let (record, processing) = self.video_items(video_id).await?;
         let arrived = self.uploaded_size(&record).await?.is_some();
-        let processing = self.processing(video_id).await?;
         let (movie, people) = self.movie_of(&record.source()).await?;
         Ok(VideoFacts { record, arrived, processing, movie, people })
     }
 
-    /// The ingest's state item of the video, if its VideoJob exists.
-    pub async fn processing(&self, video_id: &str) -> ApiResult<Option<ProcessingItem>> {
-        let key = HashMap::from([
-            ("pk".to_string(), AttributeValue::S(video_pk(video_id))),
-            ("sk".to_string(), AttributeValue::S(PROCESSING_SK.into())),
-        ]);
-        let item = self
+    /// The video's own partition in one consistent query: its upload record and, once its
+    /// VideoJob exists, the ingest's processing state (two small items, one page).
+    async fn video_items(&self, video_id: &str) -> ApiResult<(UploadRecord, Option<ProcessingItem>)> {
+        let items = self
             .dynamodb
-            .get_item()
+            .query()
             .table_name(&self.config.table)
-            .set_key(Some(key))
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(video_pk(video_id)))
+            .consistent_read(true)
             .send()
             .await
-            .map_err(|e| ApiError::upstream("reading the processing state", e))?
-            .item;
-        item.map(|item| {
-            serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding the processing state", e))
-        })
-        .transpose()
+            .map_err(|e| ApiError::upstream("reading the video's items", e))?
+            .items
+            .unwrap_or_default();
+        let (mut record, mut processing) = (None, None);
+        for item in items {
+            match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(UPLOAD_SK) => {
+                    record = Some(
+                        serde_dynamo::from_item(item)
+                            .map_err(|e| ApiError::upstream("decoding the upload record", e))?,
+                    );
+                }
+                Some(PROCESSING_SK) => {
+                    processing = Some(
+                        serde_dynamo::from_item(item)
+                            .map_err(|e| ApiError::upstream("decoding the processing state", e))?,
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok((record.ok_or_else(|| no_video(video_id))?, processing))
     }
 
     /// The size of the uploaded video, if it is there. A listing, not a HEAD: the API

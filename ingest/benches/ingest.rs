@@ -10,7 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sqs::types::QueueAttributeName;
 use cameo_ingest::aws::Clients;
 use cameo_ingest::config::IngestConfig;
 use cameo_ingest::event::{Notice, parse};
@@ -20,13 +19,16 @@ use cameo_model::table::TableDefinition;
 use cameo_model::upload::object_metadata;
 use cameo_operator::crd::VideoJob;
 use futures::{StreamExt, stream};
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, CustomResourceExt};
 
 #[path = "../tests/queues/mod.rs"]
 mod queues;
+#[path = "../../operator/tests/stack/mod.rs"]
+mod stack;
+
+use stack::{cpu_seconds, create_namespace, memory_mb};
 
 const COUNT: usize = 1000;
 const ROUNDS: usize = 3;
@@ -46,15 +48,6 @@ fn video_id(round: usize, i: usize) -> String {
 
 fn key(round: usize, i: usize) -> String {
     format!("videos/{}/film {i}.mp4", video_id(round, i))
-}
-
-async fn namespace(client: &Client, name: &str) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let ns = Namespace {
-        metadata: kube::api::ObjectMeta { name: Some(name.into()), ..Default::default() },
-        ..Default::default()
-    };
-    api.create(&PostParams::default(), &ns).await.expect("the namespace is created");
 }
 
 async fn count_videojobs(api: &Api<VideoJob>) -> usize {
@@ -90,19 +83,8 @@ async fn announce_uploads(aws: &Clients, round: usize) -> String {
     // The events, and the test event of the new notification, are in the queue.
     let started = Instant::now();
     loop {
-        let attributes = aws
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap_or_default();
-        let queued: usize =
-            attributes.get(&QueueAttributeName::ApproximateNumberOfMessages).and_then(|v| v.parse().ok()).unwrap_or(0);
-        if queued > COUNT {
+        let (queued, _) = queues::message_counts(aws, &url).await;
+        if queued > COUNT as u64 {
             return url;
         }
         assert!(started.elapsed() < GIVE_UP, "only {queued} events queued for {COUNT} uploads");
@@ -170,25 +152,6 @@ impl Drop for Ingest {
     }
 }
 
-/// Peak resident memory of a process, in MB (Linux: /proc/<pid>/status).
-fn peak_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// CPU seconds a process has used (Linux: /proc/<pid>/stat, 10 ms ticks).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
-}
-
 /// The moto server's process (the one `AWS_ENDPOINT_URL` names), from /proc.
 fn moto_pid() -> Option<u32> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").ok()?;
@@ -220,7 +183,7 @@ async fn round(client: &Client, aws: &Clients, n: usize) -> Round {
 
     // 1. A bare client creates the VideoJobs the ingest would create.
     let baseline_ns = format!("bench-{n}-baseline");
-    namespace(client, &baseline_ns).await;
+    create_namespace(client, &baseline_ns).await;
     let config = IngestConfig {
         queue_url: queue.clone(),
         namespace: baseline_ns.clone(),
@@ -263,7 +226,7 @@ async fn round(client: &Client, aws: &Clients, n: usize) -> Round {
 
     // 2. The ingest, as its own process, on the queue of 1,000 events.
     let ingest_ns = format!("bench-{n}-ingest");
-    namespace(client, &ingest_ns).await;
+    create_namespace(client, &ingest_ns).await;
     let moto = moto_pid().expect("the moto server's process");
     let moto_before = cpu_seconds(moto);
     let started = Instant::now();
@@ -281,7 +244,7 @@ async fn round(client: &Client, aws: &Clients, n: usize) -> Round {
     let ingest_time = wait_for_videojobs(&ingest_api, started).await;
     // Let it finish deleting and writing states, then look for duplicates.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (peak_mb, cpu, moto_cpu) = (peak_mb(pid), cpu_seconds(pid), cpu_seconds(moto) - moto_before);
+    let (peak_mb, cpu, moto_cpu) = (memory_mb(pid).0, cpu_seconds(pid), cpu_seconds(moto) - moto_before);
     drop(ingest);
     let made = ingest_api.list(&ListParams::default()).await.expect("the VideoJobs list").items;
     let mut sources: Vec<&str> = made.iter().map(|vj| vj.spec.source.as_str()).collect();

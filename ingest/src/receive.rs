@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::config::IngestConfig;
 use crate::event::{Notice, ObjectCreated, parse};
 use crate::metrics::Metrics;
-use crate::videojob::{Upload, desired_videojob, video_id};
+use crate::videojob::{Upload, desired_videojob, version_of, video_id};
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,16 +167,13 @@ impl Receiver {
 
     /// Makes sure the VideoJob of one created object exists.
     async fn ingest(&self, object: &ObjectCreated) -> Outcome {
-        let id = match video_id(&object.key, &self.config.prefix) {
-            Ok(id) => id,
+        let identity = video_id(&object.key, &self.config.prefix).and_then(|id| Ok((id, version_of(object)?)));
+        let (id, version) = match identity {
+            Ok(identity) => identity,
             Err(skipped) => {
                 self.metrics.malformed(skipped.metric_label());
                 return Outcome::Left(skipped.to_string());
             }
-        };
-        let Some(version) = object.version_id.clone().or_else(|| object.etag.clone()) else {
-            self.metrics.malformed("no_version");
-            return Outcome::Left(format!("the event names neither a version nor an ETag for {:?}", object.key));
         };
         let head = self
             .s3

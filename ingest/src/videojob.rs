@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use cameo_model::upload::{
-    META_DIRECTOR, META_GENRE, META_TITLE, META_UPLOADED_BY, META_VIDEO_ID, META_YEAR, decode_value, video_id_of_key,
+    META_DIRECTOR, META_GENRE, META_TITLE, META_UPLOADED_BY, META_YEAR, decode_value, video_id_of_key,
 };
 use cameo_operator::crd::{Movie, Sampling, ShardResources, VideoJob, VideoJobSpec};
 use kube::api::ObjectMeta;
 use sha2::{Digest, Sha256};
 
 use crate::config::IngestConfig;
+use crate::event::ObjectCreated;
 
 /// Labels every VideoJob the ingest creates, so it mirrors only its own.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
@@ -60,6 +61,11 @@ pub fn video_id<'a>(key: &'a str, prefix: &str) -> Result<&'a str, Skipped> {
         return Err(Skipped::OutsidePrefix { key: key.into(), prefix: prefix.into() });
     }
     video_id_of_key(key).ok_or_else(|| Skipped::NotAnUpload(key.into()))
+}
+
+/// What tells one upload of a key from the next: the version id, else the ETag.
+pub fn version_of(object: &ObjectCreated) -> Result<String, Skipped> {
+    object.version_id.clone().or_else(|| object.etag.clone()).ok_or_else(|| Skipped::NoVersion(object.key.clone()))
 }
 
 /// `<video id, as a DNS label>-<hash of bucket, key and version>`: at most 51 characters.
@@ -112,18 +118,14 @@ pub fn movie(metadata: &BTreeMap<String, String>) -> Option<Movie> {
 
 pub fn desired_videojob(upload: &Upload, video_id: &str, config: &IngestConfig) -> VideoJob {
     let name = videojob_name(video_id, &upload.bucket, &upload.key, &upload.version);
-    let metadata_id = upload.metadata.get(META_VIDEO_ID).and_then(|v| decode_value(v));
     let mut annotations = BTreeMap::from([(OBJECT_VERSION_ANNOTATION.to_string(), upload.version.clone())]);
     if let Some(uploader) = upload.metadata.get(META_UPLOADED_BY).and_then(|v| decode_value(v)) {
         annotations.insert(UPLOADED_BY_ANNOTATION.into(), uploader);
     }
+    // The key's id: the one the API answers for.
     let labels = BTreeMap::from([
         (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-        // The key's id is the one the API answers for; the metadata's only confirms it.
-        (
-            VIDEO_ID_LABEL.to_string(),
-            label_value(metadata_id.as_deref().filter(|m| *m == video_id).unwrap_or(video_id)),
-        ),
+        (VIDEO_ID_LABEL.to_string(), label_value(video_id)),
     ]);
     let spec = VideoJobSpec {
         movie: movie(&upload.metadata),
@@ -202,6 +204,16 @@ mod tests {
         assert_eq!(video_id("gallery/Ada/1.jpg", "videos/").unwrap_err().metric_label(), "outside_prefix");
         assert_eq!(video_id("videos/a.mp4", "videos/").unwrap_err().metric_label(), "not_an_upload");
         assert_eq!(video_id("videos/0f3a/sub/a.mp4", "videos/").unwrap_err().metric_label(), "not_an_upload");
+        let object = |version_id: Option<&str>, etag: Option<&str>| ObjectCreated {
+            bucket: "raw".into(),
+            key: "videos/0f3a/a.mp4".into(),
+            size: None,
+            etag: etag.map(str::to_string),
+            version_id: version_id.map(str::to_string),
+        };
+        assert_eq!(version_of(&object(Some("v2"), Some("e"))), Ok("v2".to_string()));
+        assert_eq!(version_of(&object(None, Some("e"))), Ok("e".to_string()));
+        assert_eq!(version_of(&object(None, None)).unwrap_err().metric_label(), "no_version");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use cameo_api::config::Config;
-use cameo_detector::evaluate::{Truth, mismatches};
+use cameo_detector::evaluate::mismatches;
 use cameo_detector::results::ResultsDocument;
 use cameo_ingest::videojob::VIDEO_ID_LABEL;
 use cameo_model::table::TableDefinition;
@@ -226,20 +226,8 @@ impl Stack {
     async fn queue_drained(&self) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let attributes = self
-                .aws
-                .sqs
-                .get_queue_attributes()
-                .queue_url(&self.queues.uploads)
-                .attribute_names(QueueAttributeName::All)
-                .send()
-                .await
-                .unwrap()
-                .attributes
-                .unwrap_or_default();
-            let count = |name| attributes.get(&name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            let left = count(QueueAttributeName::ApproximateNumberOfMessages)
-                + count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible);
+            let (visible, in_flight) = queues::message_counts(&self.aws, &self.queues.uploads).await;
+            let left = visible + in_flight;
             if left == 0 {
                 return;
             }
@@ -279,13 +267,9 @@ fn testdata_video(name: &str) -> Vec<u8> {
     std::fs::read(stack::testdata().join(name)).expect("make testdata made the video")
 }
 
-fn truth(video: &str) -> Truth {
-    serde_json::from_slice(&std::fs::read(stack::testdata().join(format!("{video}.truth.json"))).unwrap()).unwrap()
-}
-
 /// The demo's people, in the results document and in `GET /videos/{id}`.
 fn check_results(id: &str, view: &Value, document: &ResultsDocument) {
-    let problems = mismatches(document, &truth("demo"), &["Barack Obama", "Eileen Collins", "Tom Hanks"]);
+    let problems = mismatches(document, &stack::truth("demo"), &["Barack Obama", "Eileen Collins", "Tom Hanks"]);
     assert!(problems.is_empty(), "{problems:#?}");
     let people: Vec<&str> =
         view["summary"]["people"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();

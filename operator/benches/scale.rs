@@ -14,10 +14,14 @@ use cameo_operator::crd::{VideoJob, VideoJobSpec};
 use cameo_operator::job::desired_detect_job;
 use futures::{StreamExt, stream};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, CustomResourceExt};
+
+#[path = "../tests/stack/mod.rs"]
+mod stack;
+
+use stack::{cpu_seconds, create_namespace, memory_mb};
 
 const COUNT: usize = 500;
 const ROUNDS: usize = 3;
@@ -51,15 +55,6 @@ fn config(namespace: &str) -> OperatorConfig {
     }
 }
 
-async fn namespace(client: &Client, name: &str) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let ns = Namespace {
-        metadata: kube::api::ObjectMeta { name: Some(name.into()), ..Default::default() },
-        ..Default::default()
-    };
-    let _ = api.create(&PostParams::default(), &ns).await;
-}
-
 async fn count_jobs(api: &Api<Job>) -> usize {
     api.list_metadata(&ListParams::default()).await.map_or(0, |l| l.items.len())
 }
@@ -73,20 +68,6 @@ async fn wait_for_jobs(api: &Api<Job>, started: Instant) -> Duration {
         assert!(started.elapsed() < GIVE_UP, "only {jobs} of {COUNT} Jobs after {GIVE_UP:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Peak and current resident memory of a process, in MB (Linux: /proc/<pid>/status).
-fn memory_mb(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
 }
 
 async fn create_videojobs(api: &Api<VideoJob>) {
@@ -109,14 +90,6 @@ impl Drop for Operator {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// CPU seconds a process has used (Linux: /proc/<pid>/stat, 10 ms ticks).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
 }
 
 /// CPU seconds used so far by the control plane's processes (etcd, kube-apiserver,
@@ -168,7 +141,7 @@ struct Round {
 async fn round(client: &Client, n: usize) -> Round {
     // 1. A bare client creates the 500 Jobs the operator would create.
     let baseline_ns = format!("bench-{n}-baseline");
-    namespace(client, &baseline_ns).await;
+    create_namespace(client, &baseline_ns).await;
     let baseline_jobs: Api<Job> = Api::namespaced(client.clone(), &baseline_ns);
     let base_config = config(&baseline_ns);
     let jobs: Vec<Job> = (0..COUNT)
@@ -195,14 +168,14 @@ async fn round(client: &Client, n: usize) -> Round {
 
     // 2. The floor: applying 500 VideoJobs with no operator running.
     let floor_ns = format!("bench-{n}-apply-only");
-    namespace(client, &floor_ns).await;
+    create_namespace(client, &floor_ns).await;
     let started = Instant::now();
     create_videojobs(&Api::namespaced(client.clone(), &floor_ns)).await;
     let apply_floor = started.elapsed();
 
     // 3. The operator, as its own process, and 500 VideoJobs applied at once.
     let operator_ns = format!("bench-{n}-operator");
-    namespace(client, &operator_ns).await;
+    create_namespace(client, &operator_ns).await;
     let operator = Operator(
         Command::new(env!("CARGO_BIN_EXE_cameo-operator"))
             .args(["run", &format!("--namespaces={operator_ns}"), "--detector-image=cameo-detector:bench"])

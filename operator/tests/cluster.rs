@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_detector::cloud::s3::S3Uri;
-use cameo_detector::evaluate::{Truth, mismatches};
+use cameo_detector::evaluate::mismatches;
 use cameo_detector::results::ResultsDocument;
 use cameo_model::table::movie_id;
 use cameo_operator::crd::{Phase, VideoJob, VideoJobSpec};
@@ -26,7 +26,7 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use stack::{
-    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, spec, testdata, with_aws,
+    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, spec, truth, with_aws,
 };
 
 mod stack;
@@ -142,10 +142,6 @@ fn result_document(namespace: &str, name: &str) -> ResultsDocument {
     let key = format!("results/{namespace}/{name}/result.json");
     let bytes = with_aws(move |aws| aws.get(&S3Uri::new(PROCESSED, key)).unwrap()).expect("result.json exists");
     serde_json::from_slice(&bytes).expect("result.json is a results document")
-}
-
-fn truth(video: &str) -> Truth {
-    serde_json::from_slice(&std::fs::read(testdata().join(format!("{video}.truth.json"))).unwrap()).unwrap()
 }
 
 type Item = std::collections::HashMap<String, AttributeValue>;

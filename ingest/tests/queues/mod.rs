@@ -26,6 +26,26 @@ pub async fn create_queue(aws: &Clients, name: &str, attributes: &[(QueueAttribu
     (url, arn)
 }
 
+/// Messages in the queue: `(visible, in flight)`, as SQS approximates them.
+pub async fn message_counts(aws: &Clients, url: &str) -> (u64, u64) {
+    let attributes = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("the queue's attributes")
+        .attributes
+        .unwrap_or_default();
+    let count = |name| attributes.get(&name).and_then(|v: &String| v.parse::<u64>().ok()).unwrap_or(0);
+    (
+        count(QueueAttributeName::ApproximateNumberOfMessages),
+        count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
 /// The bucket's object-created events go to the queue `arn` (and to no other).
 pub async fn notify(aws: &Clients, bucket: &str, arn: &str) {
     let notification =

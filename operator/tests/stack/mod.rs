@@ -1,7 +1,7 @@
 //! The local stack as tests and benchmarks use it (under `hack/with-cluster`): moto
 //! seeded with buckets, the table, test videos and galleries; the chart installed as a
-//! user would; helpers to drive it with kubectl and to wait.
-#![allow(dead_code)] // the tests and the benchmark each use a part
+//! user would; helpers to drive it with kubectl and to wait, and to measure processes.
+#![allow(dead_code)] // the tests and the benchmarks each use a part
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::s3::S3Uri;
+use cameo_detector::evaluate::Truth;
 use cameo_model::table::TableDefinition;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, PostParams};
 
 pub const OPERATOR_NAMESPACE: &str = "cameo-system";
 pub const RELEASE: &str = "cameo";
@@ -46,6 +49,44 @@ pub fn ok(output: Output) -> String {
 
 pub fn testdata() -> PathBuf {
     PathBuf::from(std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by hack/with-cluster"))
+}
+
+/// The ground truth of a synthesised test video.
+pub fn truth(video: &str) -> Truth {
+    let path = testdata().join(format!("{video}.truth.json"));
+    serde_json::from_slice(&std::fs::read(&path).expect("make testdata wrote the truth")).expect("a truth file")
+}
+
+/// Creates namespace `name` through the API.
+pub async fn create_namespace(client: &kube::Client, name: &str) {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let namespace = Namespace {
+        metadata: kube::api::ObjectMeta { name: Some(name.into()), ..Default::default() },
+        ..Default::default()
+    };
+    api.create(&PostParams::default(), &namespace).await.expect("the namespace is created");
+}
+
+/// Peak and current resident memory of a process, in MB (Linux: /proc/<pid>/status).
+pub fn memory_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// CPU seconds a process has used (Linux: /proc/<pid>/stat, 10 ms ticks).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
 }
 
 /// The AWS helpers block on their own runtime, so they run on a thread of their own.
