@@ -13,7 +13,7 @@ PYTHON := $(CAMEO_CACHE)/venv/bin/python
 DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
 OUT := out
 
-.PHONY: setup test-tools testdata demo test lint bench schema crds lambda
+.PHONY: setup test-tools testdata demo test lint bench schema crds lambda deploy
 
 ## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
 setup:
@@ -41,16 +41,20 @@ demo: setup
 
 ## test: lint, then every test: unit, the detector on real models and videos, and the
 ## operator, the ingest and the cloud data path on a local Kubernetes control plane
-## (built once, ~15 minutes on 2 cores) with moto for S3, SQS and DynamoDB
+## (built once, ~15 minutes on 2 cores) with moto for S3, SQS and DynamoDB, whose
+## buckets, queues and table Terraform applies (and destroys at the end)
 test: test-tools testdata lint
-	hack/with-cluster cargo test --release --locked --workspace --features cameo-detector/cloud
+	hack/with-cluster --destroy cargo test --release --locked --workspace --features cameo-detector/cloud
 
-## lint: formatting, clippy, and the Helm chart (lint, schema validation, checkov)
+## lint: formatting, clippy, the Helm chart (lint, schema validation, checkov) and
+## terraform/ (fmt, validate, tofu test, tflint, checkov; OpenTofu and the AWS provider
+## are built once, ~15 minutes on 2 cores)
 lint: setup
 	cargo fmt --all --check
 	cargo clippy --release --locked --workspace --all-targets --features cameo-detector/cloud -- -D warnings
 	cargo clippy --release --locked -p cameo-detector --all-targets -- -D warnings
 	hack/check-chart
+	hack/check-terraform
 
 ## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs; the API's
 ## latency, start-up and Lambda zip; the ingest on 1,000 upload events (Markdown)
@@ -70,6 +74,11 @@ lambda:
 		CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --locked \
 		-p cameo-api --bin cameo-api --target x86_64-unknown-linux-gnu --output-format zip --lambda-dir $(CARGO_TARGET_DIR)/lambda
 	@ls -l $(LAMBDA_ZIP)
+
+## deploy: cameo on AWS (terraform apply, images, device plugin, autoscaler, helm, smoke
+## check); safe to rerun. Reads terraform/cameo.tfvars (see terraform/cameo.tfvars.example)
+deploy:
+	hack/deploy
 
 ## schema: regenerate the committed JSON Schema of the results document
 schema:

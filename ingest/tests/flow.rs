@@ -1,6 +1,7 @@
 //! From upload to results with no kubectl, on the local stack (run with
 //! `hack/with-cluster`; `make test` does): moto's S3 sends the raw bucket's
-//! `s3:ObjectCreated:*` events to an SQS queue with a dead-letter queue; the chart is
+//! `s3:ObjectCreated:*` events under `videos/` to an SQS queue with a dead-letter queue,
+//! all made by Terraform (terraform/examples/local-stack, stack `flow`); the chart is
 //! installed with the ingest enabled (two replicas) and the operator, run as pods by the
 //! node agent; the API's router answers API Gateway events in this process, as its
 //! Lambda would. A user's calls go to the API only; kubectl and the metrics are read to
@@ -10,12 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use cameo_api::config::Config;
 use cameo_detector::evaluate::mismatches;
 use cameo_detector::results::ResultsDocument;
 use cameo_ingest::videojob::VIDEO_ID_LABEL;
-use cameo_model::table::TableDefinition;
 use cameo_operator::crd::VideoJob;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -29,13 +28,10 @@ mod stack;
 #[path = "../../api/tests/support/mod.rs"]
 mod support;
 
-const RAW: &str = "flow-raw";
-const PROCESSED: &str = "flow-processed";
-const TABLE: &str = "FlowEntities";
-const QUEUE: &str = "flow-uploads";
-const DEAD_LETTERS: &str = "flow-uploads-dead";
-/// Receives of a message before the queue moves it to the dead letters.
-const MAX_RECEIVES: u32 = 3;
+/// The data stack terraform/examples/local-stack applied for these tests: the buckets,
+/// the table, the upload queue with its dead-letter queue (after 3 receives, with a 5 s
+/// visibility timeout) and the raw bucket's notification of uploads under videos/.
+const CLOUD: &str = "flow";
 const RELEASE: &str = "flow";
 const RELEASE_NAMESPACE: &str = "flow-system";
 /// Where the ingest creates VideoJobs.
@@ -43,55 +39,28 @@ const NAMESPACE: &str = "flow";
 const TIMEOUT: Duration = Duration::from_secs(300);
 const INGEST_PODS: &str = "app.kubernetes.io/name=cameo-ingest";
 
-struct Queues {
-    uploads: String,
-    dead_letters: String,
-}
-
-/// Buckets, table, gallery, queues and the notification on moto; the chart installed.
-fn installed() -> &'static Queues {
-    static QUEUES: OnceLock<Queues> = OnceLock::new();
-    QUEUES.get_or_init(|| {
-        stack::with_aws(|aws| {
-            for bucket in [RAW, PROCESSED] {
-                aws.create_bucket(bucket).expect("bucket created");
-            }
-            aws.create_table(&TableDefinition::load(), TABLE).expect("table created");
-            // Before the notification, so the gallery's photos send no events.
-            stack::put_gallery(aws, RAW, "demo");
-        });
-        let queues = std::thread::spawn(|| tokio::runtime::Runtime::new().unwrap().block_on(create_queues()))
-            .join()
-            .expect("queues created");
+/// The gallery in the raw bucket Terraform made; the chart installed, pointed at that stack.
+fn installed() -> &'static stack::Cloud {
+    static CLOUD_STACK: OnceLock<stack::Cloud> = OnceLock::new();
+    CLOUD_STACK.get_or_init(|| {
+        let cloud = stack::cloud(CLOUD);
+        let raw = cloud.raw_bucket.clone();
+        stack::with_aws(move |aws| stack::put_gallery(aws, &raw, "demo"));
         let sets = [
-            format!("operator.outputBucket={PROCESSED}"),
-            format!("operator.resultsTable={TABLE}"),
+            format!("operator.outputBucket={}", cloud.processed_bucket),
+            format!("operator.resultsTable={}", cloud.table),
             "replicaCount=1".into(),
             "ingest.enabled=true".into(),
-            format!("ingest.queueUrl={}", queues.uploads),
-            format!("ingest.gallery=s3://{RAW}/gallery/demo/"),
+            format!("ingest.queueUrl={}", cloud.queue_url),
+            format!("ingest.gallery=s3://{}/gallery/demo/", cloud.raw_bucket),
             "ingest.waitSeconds=2".into(),
             // The demo (530 KiB) in two shards, so their overlap is decoded; small files in one.
             "ingest.bytesPerShard=300000".into(),
         ];
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
         stack::install_release(RELEASE, RELEASE_NAMESPACE, &[NAMESPACE], &sets);
-        queues
+        cloud
     })
-}
-
-async fn create_queues() -> Queues {
-    let aws = cameo_ingest::aws::clients().await.expect("AWS clients for moto");
-    let (dead_letters, dead_letters_arn) = queues::create_queue(&aws, DEAD_LETTERS, &[]).await;
-    let redrive = json!({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": MAX_RECEIVES});
-    let attributes = [
-        // Short, so a message left unhandled comes back (and reaches the dead letters) quickly.
-        (QueueAttributeName::VisibilityTimeout, "5".to_string()),
-        (QueueAttributeName::RedrivePolicy, redrive.to_string()),
-    ];
-    let (uploads, uploads_arn) = queues::create_queue(&aws, QUEUE, &attributes).await;
-    queues::notify(&aws, RAW, &uploads_arn).await;
-    Queues { uploads, dead_letters }
 }
 
 /// One test at a time: they share the ingest, the queue and its metrics.
@@ -100,7 +69,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 struct Stack {
     client: Client,
     aws: cameo_ingest::aws::Clients,
-    queues: &'static Queues,
+    cloud: &'static stack::Cloud,
     router: axum::Router,
     _serial: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -108,11 +77,11 @@ struct Stack {
 /// The stack for one test; uploads up to `single_put_max_bytes` take one PUT.
 async fn stack(single_put_max_bytes: u64) -> Stack {
     let serial = SERIAL.lock().await;
-    let queues = tokio::task::spawn_blocking(installed).await.expect("the stack is set up");
+    let cloud = tokio::task::spawn_blocking(installed).await.expect("the stack is set up");
     let config = Config {
-        raw_bucket: RAW.into(),
-        processed_bucket: PROCESSED.into(),
-        table: TABLE.into(),
+        raw_bucket: cloud.raw_bucket.clone(),
+        processed_bucket: cloud.processed_bucket.clone(),
+        table: cloud.table.clone(),
         single_put_max_bytes,
         max_upload_bytes: 1024 * MIB,
         upload_url_ttl_seconds: 3600,
@@ -123,7 +92,7 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
     Stack {
         client: Client::try_default().await.expect("a client from KUBECONFIG"),
         aws: cameo_ingest::aws::clients().await.expect("AWS clients for moto"),
-        queues,
+        cloud,
         router,
         _serial: serial,
     }
@@ -226,7 +195,7 @@ impl Stack {
     async fn queue_drained(&self) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            let (visible, in_flight) = queues::message_counts(&self.aws, &self.queues.uploads).await;
+            let (visible, in_flight) = queues::message_counts(&self.aws, &self.cloud.queue_url).await;
             let left = visible + in_flight;
             if left == 0 {
                 return;
@@ -237,7 +206,7 @@ impl Stack {
     }
 
     async fn send(&self, body: &str) {
-        self.aws.sqs.send_message().queue_url(&self.queues.uploads).message_body(body).send().await.unwrap();
+        self.aws.sqs.send_message().queue_url(&self.cloud.queue_url).message_body(body).send().await.unwrap();
     }
 
     /// Every body in the dead-letter queue, until `wanted` are all there.
@@ -250,7 +219,7 @@ impl Stack {
                 .aws
                 .sqs
                 .receive_message()
-                .queue_url(&self.queues.dead_letters)
+                .queue_url(&self.cloud.dead_letter_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(1)
                 .visibility_timeout(600)
@@ -322,11 +291,12 @@ async fn the_same_event_delivered_again_and_to_both_replicas_makes_one_videojob(
     let id = "0123456789abcdef0123456789abcdef";
     let key = format!("videos/{id}/twice.mp4");
     let bytes = vec![0u8; 1000];
-    let put = stack.aws.s3.put_object().bucket(RAW).key(&key).body(bytes.into()).send().await.unwrap();
+    let raw = &stack.cloud.raw_bucket;
+    let put = stack.aws.s3.put_object().bucket(raw).key(&key).body(bytes.into()).send().await.unwrap();
     let etag = put.e_tag().unwrap().trim_matches('"').to_string();
     // The event S3 sent, delivered four more times: both replicas get some of them.
     let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": RAW}, "object": {"key": key, "eTag": etag, "size": 1}}}]})
+        "s3": {"bucket": {"name": raw}, "object": {"key": key, "eTag": etag, "size": 1}}}]})
     .to_string();
     let before = stack.ingest_metric("cameo_ingest_duplicates_total").await;
     for _ in 0..4 {
@@ -346,7 +316,13 @@ async fn malformed_messages_and_objects_outside_videos_create_nothing_and_reach_
     stack.queue_drained().await;
     let before: Vec<String> = stack.all_videojobs().await.iter().map(|v| v.name_any()).collect();
     stack.send("this is not an S3 event: cameo-garbage").await;
-    stack.aws.s3.put_object().bucket(RAW).key("elsewhere/stray.mp4").body(vec![1; 64].into()).send().await.unwrap();
+    // The notification covers videos/ only, so an object elsewhere sends nothing...
+    let raw = &stack.cloud.raw_bucket;
+    stack.aws.s3.put_object().bucket(raw).key("elsewhere/stray.mp4").body(vec![1; 64].into()).send().await.unwrap();
+    // ...but a queue fed by a wider notification would carry its event.
+    let stray = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": raw}, "object": {"key": "elsewhere/stray.mp4", "eTag": "e", "size": 64}}}]});
+    stack.send(&stray.to_string()).await;
 
     let dead = stack.dead_letters_holding(&["cameo-garbage", "stray.mp4"]).await;
     assert!(dead.iter().all(|b| !b.contains("s3:TestEvent")), "the test event is no work, not a dead letter");

@@ -177,6 +177,23 @@ fn query_index(index: &'static str, key: &'static str, value: &str) -> BTreeSet<
     })
 }
 
+#[test]
+fn the_buckets_terraform_made_refuse_plain_http_under_their_tls_only_policy() {
+    // Stacks tls and cameo differ only in require_tls (terraform/examples/local-stack), and
+    // moto evaluates bucket policies: the refusal is the policy's doing.
+    let guarded = stack::cloud("tls");
+    let open = stack::cloud("cameo");
+    let put = |bucket: String| {
+        with_aws(move |aws| {
+            aws.put(&S3Uri::new(&bucket, "probe/plain-http.bin"), vec![0; 16], "application/octet-stream")
+        })
+    };
+    for bucket in [guarded.raw_bucket, guarded.processed_bucket] {
+        assert!(put(bucket.clone()).is_err(), "a plain-HTTP PUT to {bucket} was accepted");
+    }
+    put(open.raw_bucket).expect("a bucket without the policy takes the same PUT");
+}
+
 #[tokio::test]
 async fn helm_installs_two_replicas_one_leading_under_least_privilege_rbac() {
     let (client, _serial) = client().await;

@@ -1,5 +1,7 @@
-//! Queues on moto as the tests and the benchmark set them up: an SQS queue, and the
-//! raw bucket's `s3:ObjectCreated:*` notifications into it (moto then sends a test event).
+//! Queues on moto: the benchmark makes a queue per round and notifies it of its bucket's
+//! `s3:ObjectCreated:*` events (moto then sends a test event); the flow tests, whose
+//! queue Terraform made, count its messages.
+#![allow(dead_code)] // the tests and the benchmark each use a part
 
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;

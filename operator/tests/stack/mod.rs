@@ -1,6 +1,8 @@
-//! The local stack as tests and benchmarks use it (under `hack/with-cluster`): moto
-//! seeded with buckets, the table, test videos and galleries; the chart installed as a
-//! user would; helpers to drive it with kubectl and to wait, and to measure processes.
+//! The local stack as tests and benchmarks use it (under `hack/with-cluster`): the
+//! buckets, queues and table that `hack/with-cluster` applied to moto from
+//! terraform/examples/local-stack, seeded with test videos and galleries; the chart
+//! installed as a user would; helpers to drive it with kubectl and to wait, and to
+//! measure processes.
 #![allow(dead_code)] // the tests and the benchmarks each use a part
 
 use std::io::Write;
@@ -11,16 +13,49 @@ use std::time::{Duration, Instant};
 use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::evaluate::Truth;
-use cameo_model::table::TableDefinition;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams};
 
 pub const OPERATOR_NAMESPACE: &str = "cameo-system";
 pub const RELEASE: &str = "cameo";
 pub const GPU_NODE: &str = "cameo-gpu-0";
+/// The names of the local stack `cameo` (terraform/examples/local-stack), which
+/// [`seed_aws`] checks against what Terraform applied.
 pub const RAW: &str = "cameo-raw";
 pub const PROCESSED: &str = "cameo-processed";
 pub const TABLE: &str = "MovieEntities";
+
+/// One data stack that `hack/with-cluster` applied to moto (terraform/examples/local-stack),
+/// named as its `stacks` output names it.
+pub struct Cloud {
+    pub raw_bucket: String,
+    pub processed_bucket: String,
+    pub table: String,
+    pub queue_url: String,
+    pub dead_letter_url: String,
+}
+
+/// Stack `name` from tofu's outputs (`CAMEO_TERRAFORM_OUTPUTS`, set by hack/with-cluster).
+pub fn cloud(name: &str) -> Cloud {
+    let path = std::env::var_os("CAMEO_TERRAFORM_OUTPUTS")
+        .expect("CAMEO_TERRAFORM_OUTPUTS is not set: run under hack/with-cluster, which applies terraform/examples/local-stack to moto");
+    let outputs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("tofu's outputs are readable")).expect("tofu output -json");
+    let stack = &outputs["stacks"]["value"][name];
+    let field = |key: &str| {
+        stack[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("terraform/examples/local-stack has no stack {name} with {key}"))
+            .to_string()
+    };
+    Cloud {
+        raw_bucket: field("raw_bucket"),
+        processed_bucket: field("processed_bucket"),
+        table: field("table"),
+        queue_url: field("queue_url"),
+        dead_letter_url: field("dead_letter_url"),
+    }
+}
 
 pub fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(program)
@@ -94,13 +129,15 @@ pub fn with_aws<T: Send + 'static>(work: impl FnOnce(&Aws) -> T + Send + 'static
     std::thread::spawn(move || work(&Aws::from_env().expect("AWS clients for moto"))).join().expect("AWS work")
 }
 
-/// Buckets, the table, `videos` (from testdata) and the galleries in moto.
+/// `videos` (from testdata) and the galleries in the buckets Terraform made.
 pub fn seed_aws(videos: &'static [&'static str]) {
+    let cloud = cloud("cameo");
+    assert_eq!(
+        [cloud.raw_bucket.as_str(), cloud.processed_bucket.as_str(), cloud.table.as_str()],
+        [RAW, PROCESSED, TABLE],
+        "the tests' names are those of stack cameo in terraform/examples/local-stack"
+    );
     with_aws(move |aws| {
-        for bucket in [RAW, PROCESSED] {
-            aws.create_bucket(bucket).expect("bucket created");
-        }
-        aws.create_table(&TableDefinition::load(), TABLE).expect("table created");
         let dir = testdata();
         for video in videos {
             let bytes = std::fs::read(dir.join(video)).expect("make testdata made the video");

@@ -1,0 +1,229 @@
+# The HTTP API in front of cameo-api's Lambda. API Gateway authenticates (a JWT
+# authorizer on every route), throttles and logs; the Lambda only validates, presigns,
+# records and answers (it never carries video bytes).
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  cognito      = var.jwt_issuer == null
+  jwt_issuer   = local.cognito ? "https://${aws_cognito_user_pool.this[0].endpoint}" : var.jwt_issuer
+  jwt_audience = local.cognito ? [aws_cognito_user_pool_client.this[0].id] : var.jwt_audience
+  log_groups = {
+    lambda = "/aws/lambda/${var.name}"
+    access = "/aws/apigateway/${var.name}"
+  }
+}
+
+resource "aws_kms_key" "api" {
+  description             = "cameo API ${var.name}: its logs and the Lambda's environment"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "LogsEncryptTheseGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${data.aws_region.current.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = [
+              for group in values(local.log_groups) :
+              "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:${group}"
+            ]
+          }
+        }
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = local.log_groups
+
+  name              = each.value
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.api.arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_117: it calls only S3 and DynamoDB APIs; a VPC would add a NAT or endpoints and no isolation.
+  # checkov:skip=CKV_AWS_116: invoked synchronously by API Gateway, which returns the error to the caller; a DLQ would receive nothing.
+  # checkov:skip=CKV_AWS_272: code signing needs an AWS Signer profile; the zip's sha256 is pinned by source_code_hash.
+  # checkov:skip=CKV_AWS_50: X-Ray needs xray:Put* on "*", which the no-wildcard rule for roles refuses; API Gateway's access logs record every request.
+  function_name                  = var.name
+  description                    = "cameo upload and results API"
+  role                           = var.role_arn
+  filename                       = var.lambda_zip
+  source_code_hash               = filebase64sha256(var.lambda_zip)
+  runtime                        = "provided.al2023"
+  handler                        = "bootstrap"
+  architectures                  = ["x86_64"]
+  memory_size                    = var.memory_mb
+  timeout                        = 29
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = aws_kms_key.api.arn
+
+  environment {
+    variables = var.environment
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this["lambda"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_user_pool" "this" {
+  count = local.cognito ? 1 : 0
+
+  name                     = var.name
+  deletion_protection      = "ACTIVE"
+  mfa_configuration        = "OPTIONAL"
+  auto_verified_attributes = ["email"]
+  username_attributes      = ["email"]
+
+  admin_create_user_config {
+    allow_admin_create_user_only = true
+  }
+
+  password_policy {
+    minimum_length    = 12
+    require_lowercase = true
+    require_uppercase = true
+    require_numbers   = true
+    require_symbols   = true
+  }
+
+  software_token_mfa_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_user_pool_client" "this" {
+  count = local.cognito ? 1 : 0
+
+  name                          = var.name
+  user_pool_id                  = aws_cognito_user_pool.this[0].id
+  generate_secret               = false
+  explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  prevent_user_existence_errors = "ENABLED"
+  access_token_validity         = 1
+  id_token_validity             = 1
+  token_validity_units {
+    access_token = "hours"
+    id_token     = "hours"
+  }
+}
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  protocol_type = "HTTP"
+  description   = "cameo: upload videos, read who is in them"
+
+  dynamic "cors_configuration" {
+    for_each = length(var.cors_allowed_origins) > 0 ? [1] : []
+    content {
+      allow_origins = var.cors_allowed_origins
+      allow_methods = ["GET", "POST", "DELETE"]
+      allow_headers = ["authorization", "content-type"]
+      max_age       = 3600
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = local.jwt_issuer
+    audience = local.jwt_audience
+  }
+}
+
+resource "aws_apigatewayv2_integration" "lambda" {
+  api_id                 = aws_apigatewayv2_api.this.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = aws_lambda_function.this.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 29000
+}
+
+# The Lambda routes (api/src/routes.rs); API Gateway answers anything else 404 itself
+# and, with CORS on, answers preflight OPTIONS without authentication.
+resource "aws_apigatewayv2_route" "this" {
+  for_each = toset([
+    "POST /videos",
+    "GET /videos",
+    "GET /videos/{id}",
+    "POST /videos/{id}/complete",
+    "DELETE /videos/{id}/upload",
+    "GET /videos/{id}/result",
+    "GET /actors/{name}/videos",
+    "GET /results/latest",
+  ])
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = "JWT"
+  authorizer_id      = aws_apigatewayv2_authorizer.jwt.id
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_rate_limit  = var.throttling_rate_limit
+    throttling_burst_limit = var.throttling_burst_limit
+  }
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.this["access"].arn
+    format = jsonencode({
+      requestId      = "$context.requestId"
+      time           = "$context.requestTime"
+      caller         = "$context.authorizer.claims.sub"
+      ip             = "$context.identity.sourceIp"
+      route          = "$context.routeKey"
+      status         = "$context.status"
+      latencyMs      = "$context.responseLatency"
+      integrationErr = "$context.integrationErrorMessage"
+      authorizerErr  = "$context.authorizer.error"
+    })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowThisHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
+}

@@ -1,0 +1,173 @@
+# One role per component with exactly the calls it makes (README: "Cloud permissions"),
+# bound to its ServiceAccounts by EKS Pod Identity or IRSA. The operator has no role: it
+# only talks to the Kubernetes API.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
+  cluster_arn = var.cluster_name == null ? null : "arn:${local.partition}:eks:${data.aws_region.current.region}:${local.account_id}:cluster/${var.cluster_name}"
+  oidc_issuer = var.oidc_provider_arn == null ? null : replace(var.oidc_provider_arn, "/^arn:[^:]+:iam::[0-9]+:oidc-provider\\//", "")
+
+  pod_roles = {
+    detector = var.detector_service_accounts
+    ingest   = [var.ingest_service_account]
+  }
+  associations = var.binding == "pod_identity" ? {
+    for pair in flatten([
+      for role, accounts in local.pod_roles : [
+        for sa in accounts : { key = "${role}/${sa.namespace}/${sa.name}", role = role, namespace = sa.namespace, name = sa.name }
+      ]
+    ]) : pair.key => pair
+  } : {}
+}
+
+# Policies are built here rather than by aws_iam_policy_document, so a plan (and `tofu
+# test` with a mock provider) shows them whole.
+locals {
+  # Who may assume a pod role: the Pod Identity agent for this account's cluster.
+  pod_identity_trust = {
+    Effect    = "Allow"
+    Principal = { Service = "pods.eks.amazonaws.com" }
+    Action    = ["sts:AssumeRole", "sts:TagSession"]
+    Condition = merge(
+      { StringEquals = { "aws:SourceAccount" = local.account_id } },
+      local.cluster_arn == null ? {} : { ArnEquals = { "aws:SourceArn" = local.cluster_arn } },
+    )
+  }
+  # binding = none: only the account's administrators, who attach their own trust.
+  administrators_trust = {
+    Effect    = "Allow"
+    Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+    Action    = "sts:AssumeRole"
+  }
+
+  lambda_trust = {
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  }
+
+  kms_use = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+  # The detector: reads the video and the gallery, writes results, logs and the embedding
+  # cache, and replaces a movie's items in the table.
+  detector = [
+    { Sid = "ReadVideosAndGallery", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/videos/*", "${var.raw_bucket_arn}/gallery/*"] },
+    { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
+    {
+      Sid      = "WriteAndReadResults"
+      Action   = ["s3:GetObject", "s3:PutObject"]
+      Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/logs/*", "${var.processed_bucket_arn}/cache/*"]
+    },
+    { Sid = "ListResultsAndCache", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["results/*", "cache/*"] } } },
+    {
+      Sid       = "MovieItems"
+      Action    = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["MOVIE#*"] } }
+    },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn] },
+  ]
+
+  # The ingest: receives and deletes upload events, HEADs the video for its metadata, and
+  # writes each video's processing state.
+  ingest = [
+    { Sid = "ConsumeUploadEvents", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource = [var.queue_arn] },
+    { Sid = "HeadVideos", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
+    {
+      Sid       = "VideoStateItems"
+      Action    = ["dynamodb:PutItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["VIDEO#*"] } }
+    },
+    { Sid = "DecryptEventsVideosAndItems", Action = ["kms:Decrypt"], Resource = [var.queue_kms_key_arn, var.bucket_kms_key_arn, var.table_kms_key_arn] },
+    { Sid = "EncryptItems", Action = ["kms:GenerateDataKey"], Resource = [var.table_kms_key_arn] },
+  ]
+
+  # The API's Lambda: presigns uploads under videos/, reads results, queries the table and
+  # keeps its own upload records (README: "The API").
+  api = [
+    { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
+    { Sid = "ListUploads", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
+    { Sid = "ReadResults", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*"] },
+    { Sid = "QueryTable", Action = ["dynamodb:Query"], Resource = [var.table_arn, "${var.table_arn}/index/*"] },
+    {
+      Sid       = "UploadRecords"
+      Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["VIDEO#*"] } }
+    },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn] },
+    {
+      Sid      = "OwnLogs"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["arn:${local.partition}:logs:${data.aws_region.current.region}:${local.account_id}:log-group:/aws/lambda/${var.api_function_name}:*"]
+    },
+  ]
+
+  policies = {
+    for role, statements in { detector = local.detector, ingest = local.ingest, api = local.api } :
+    role => jsonencode({ Version = "2012-10-17", Statement = [for s in statements : merge({ Effect = "Allow" }, s)] })
+  }
+
+  trusts = merge(
+    {
+      for role, accounts in local.pod_roles : role => jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          pod_identity = local.pod_identity_trust
+          # IRSA: the cluster's OIDC tokens of exactly these ServiceAccounts.
+          irsa = {
+            Effect    = "Allow"
+            Principal = { Federated = coalesce(var.oidc_provider_arn, "-") }
+            Action    = "sts:AssumeRoleWithWebIdentity"
+            Condition = {
+              StringEquals = {
+                "${coalesce(local.oidc_issuer, "-")}:aud" = "sts.amazonaws.com"
+                "${coalesce(local.oidc_issuer, "-")}:sub" = [for sa in accounts : "system:serviceaccount:${sa.namespace}:${sa.name}"]
+              }
+            }
+          }
+          none = local.administrators_trust
+        }[var.binding]]
+      })
+    },
+    { api = jsonencode(local.lambda_trust) },
+  )
+}
+
+resource "aws_iam_role" "this" {
+  for_each = local.policies
+
+  name                 = "${var.name_prefix}-${each.key}"
+  description          = "cameo ${each.key}"
+  assume_role_policy   = local.trusts[each.key]
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = local.policies
+
+  name   = "${var.name_prefix}-${each.key}"
+  role   = aws_iam_role.this[each.key].id
+  policy = each.value
+}
+
+resource "aws_eks_pod_identity_association" "this" {
+  for_each = local.associations
+
+  cluster_name    = var.cluster_name
+  namespace       = each.value.namespace
+  service_account = each.value.name
+  role_arn        = aws_iam_role.this[each.value.role].arn
+  tags            = var.tags
+}

@@ -1,0 +1,174 @@
+# Every role has exactly the permissions its component uses: no wildcard actions, writes
+# only under the component's prefixes and item keys, and trust only in its own pods.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { region = "eu-west-1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+}
+
+variables {
+  raw_bucket_arn       = "arn:aws:s3:::raw"
+  processed_bucket_arn = "arn:aws:s3:::processed"
+  bucket_kms_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/buckets"
+  table_arn            = "arn:aws:dynamodb:eu-west-1:123456789012:table/MovieEntities"
+  table_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/table"
+  queue_arn            = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
+  queue_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/queue"
+  api_function_name    = "cameo-api"
+  cluster_name         = "cameo"
+  detector_service_accounts = [
+    { namespace = "media", name = "cameo-detector" },
+    { namespace = "trailers", name = "cameo-detector" },
+  ]
+}
+
+run "no_wildcard_actions_and_writes_only_under_prefixes" {
+  assert {
+    condition = alltrue(flatten([
+      for role, policy in aws_iam_role_policy.this : [
+        for s in jsondecode(policy.policy).Statement : [for a in s.Action : !strcontains(a, "*")]
+      ]
+    ]))
+    error_message = "No role's policy has an action with a wildcard."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for role, policy in aws_iam_role_policy.this : [
+        for s in jsondecode(policy.policy).Statement : [for r in s.Resource : r != "*"]
+      ]
+    ]))
+    error_message = "No role's policy applies to every resource."
+  }
+
+  # What each role may write in S3, and where.
+  assert {
+    condition = jsonencode({
+      for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
+        for s in jsondecode(policy.policy).Statement : s.Resource
+        if length(setintersection(s.Action, ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"])) > 0
+      ])))
+      }) == jsonencode({
+      api      = ["arn:aws:s3:::raw/videos/*"]
+      detector = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*"]
+      ingest   = []
+    })
+    error_message = "The API writes only uploads under videos/, the detector only results/, logs/ and cache/, the ingest nothing."
+  }
+
+  # Every table write is held to its component's item keys.
+  assert {
+    condition = alltrue(flatten([
+      for role, policy in aws_iam_role_policy.this : [
+        for s in jsondecode(policy.policy).Statement :
+        try(length(s.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == 1, false)
+        if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])) > 0
+      ]
+    ]))
+    error_message = "Every statement that writes the table has a dynamodb:LeadingKeys condition."
+  }
+
+  assert {
+    condition = jsonencode({
+      for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
+        for s in jsondecode(policy.policy).Statement : try(s.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], [])
+        if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])) > 0
+      ])))
+    }) == jsonencode({ api = ["VIDEO#*"], detector = ["MOVIE#*"], ingest = ["VIDEO#*"] })
+    error_message = "The detector writes movie partitions; the API and the ingest only video partitions."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement :
+      contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "videos/")])
+    ])
+    error_message = "The API never reads a video."
+  }
+
+  assert {
+    condition = jsonencode(sort(flatten([
+      for s in jsondecode(aws_iam_role_policy.this["ingest"].policy).Statement : s.Action if anytrue([for a in s.Action : startswith(a, "sqs:")])
+    ]))) == jsonencode(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
+    error_message = "The ingest receives, deletes and counts upload events, and does nothing else with the queue."
+  }
+}
+
+run "pod_identity_trusts_this_clusters_agent" {
+  assert {
+    condition = alltrue([
+      for role in ["detector", "ingest"] :
+      jsondecode(aws_iam_role.this[role].assume_role_policy).Statement[0].Principal.Service == "pods.eks.amazonaws.com"
+      && jsondecode(aws_iam_role.this[role].assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == "arn:aws:eks:eu-west-1:123456789012:cluster/cameo"
+    ])
+    error_message = "Pod roles trust only the Pod Identity agent acting for this cluster."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this["api"].assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
+    error_message = "The API role trusts Lambda only."
+  }
+
+  assert {
+    condition = jsonencode(sort(keys(aws_eks_pod_identity_association.this))) == jsonencode([
+      "detector/media/cameo-detector",
+      "detector/trailers/cameo-detector",
+      "ingest/cameo-system/cameo-ingest",
+    ]) && alltrue([for key, a in aws_eks_pod_identity_association.this : "${split("/", key)[1]}/${split("/", key)[2]}" == "${a.namespace}/${a.service_account}"])
+    error_message = "Each detector ServiceAccount (one per watched namespace) and the ingest's get their role, and nothing else."
+  }
+}
+
+run "irsa_trusts_exactly_the_service_accounts" {
+  variables {
+    binding           = "irsa"
+    oidc_provider_arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+  }
+
+  assert {
+    condition = jsonencode(jsondecode(aws_iam_role.this["detector"].assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]) == jsonencode([
+      "system:serviceaccount:media:cameo-detector",
+      "system:serviceaccount:trailers:cameo-detector",
+    ])
+    error_message = "The detector role trusts tokens of its ServiceAccounts only."
+  }
+
+  assert {
+    condition     = length(aws_eks_pod_identity_association.this) == 0
+    error_message = "No Pod Identity associations with IRSA."
+  }
+
+  assert {
+    condition     = output.service_account_annotations.ingest["eks.amazonaws.com/role-arn"] == aws_iam_role.this["ingest"].arn
+    error_message = "With IRSA the chart gets the role annotation."
+  }
+}
+
+run "refuses_an_unknown_binding" {
+  command = plan
+
+  variables {
+    binding = "static-keys"
+  }
+
+  expect_failures = [var.binding]
+}
+
+run "irsa_needs_the_oidc_provider" {
+  command = plan
+
+  variables {
+    binding = "irsa"
+  }
+
+  expect_failures = [var.oidc_provider_arn]
+}

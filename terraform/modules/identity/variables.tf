@@ -1,0 +1,107 @@
+variable "name_prefix" {
+  description = "Roles are <name_prefix>-detector, <name_prefix>-ingest and <name_prefix>-api."
+  type        = string
+  default     = "cameo"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,50}$", var.name_prefix))
+    error_message = "name_prefix must be 1-50 characters valid in an IAM role name."
+  }
+}
+
+variable "raw_bucket_arn" {
+  description = "ARN of the raw bucket: the detector reads videos/ and gallery/, the ingest HEADs videos/, the API presigns under videos/."
+  type        = string
+}
+
+variable "processed_bucket_arn" {
+  description = "ARN of the processed bucket: the detector writes results/, logs/ and cache/, the API reads results/."
+  type        = string
+}
+
+variable "bucket_kms_key_arn" {
+  description = "ARN of the KMS key both buckets encrypt with."
+  type        = string
+}
+
+variable "table_arn" {
+  description = "ARN of the MovieEntities table."
+  type        = string
+}
+
+variable "table_kms_key_arn" {
+  description = "ARN of the KMS key the table encrypts with."
+  type        = string
+}
+
+variable "queue_arn" {
+  description = "ARN of the upload-events queue the ingest reads."
+  type        = string
+}
+
+variable "queue_kms_key_arn" {
+  description = "ARN of the KMS key the queue encrypts with."
+  type        = string
+}
+
+variable "api_function_name" {
+  description = "Name of the API's Lambda function (its role may write only that function's log group)."
+  type        = string
+}
+
+variable "binding" {
+  description = "How pods get their roles: pod_identity (EKS Pod Identity associations), irsa (an OIDC provider and ServiceAccount annotations), or none (roles only; bind them yourself)."
+  type        = string
+  default     = "pod_identity"
+
+  validation {
+    condition     = contains(["pod_identity", "irsa", "none"], var.binding)
+    error_message = "binding must be pod_identity, irsa or none."
+  }
+}
+
+variable "cluster_name" {
+  description = "EKS cluster whose pods assume the detector and ingest roles (needed by pod_identity; scopes the trust to that cluster)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.binding != "pod_identity" || var.cluster_name != null
+    error_message = "binding = pod_identity needs cluster_name."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the cluster's IAM OIDC provider (irsa only)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.binding != "irsa" || var.oidc_provider_arn != null
+    error_message = "binding = irsa needs oidc_provider_arn."
+  }
+}
+
+variable "detector_service_accounts" {
+  description = "ServiceAccounts the detector's shard pods run as: the chart creates detector.serviceAccount.name (cameo-detector) in each watched namespace."
+  type = list(object({
+    namespace = string
+    name      = string
+  }))
+  default = [{ namespace = "cameo", name = "cameo-detector" }]
+}
+
+variable "ingest_service_account" {
+  description = "The ingest's ServiceAccount: <release full name>-ingest in the release namespace (cameo-ingest in cameo-system for release cameo)."
+  type = object({
+    namespace = string
+    name      = string
+  })
+  default = { namespace = "cameo-system", name = "cameo-ingest" }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,181 @@
+# The two buckets: raw (uploads under videos/, the gallery under gallery/) and processed
+# (results/, logs/, cache/). Private, SSE-KMS with bucket keys, versioned, TLS only.
+
+locals {
+  buckets = {
+    raw       = var.raw_bucket_name
+    processed = var.processed_bucket_name
+  }
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+resource "aws_kms_key" "buckets" {
+  description             = "cameo buckets (${var.raw_bucket_name}, ${var.processed_bucket_name})"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  # The account administers the key; roles get use of it through their own IAM policies.
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministers"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "buckets" {
+  name          = "alias/${var.raw_bucket_name}-buckets"
+  target_key_id = aws_kms_key.buckets.key_id
+}
+
+resource "aws_s3_bucket" "this" {
+  # checkov:skip=CKV_AWS_18: server access logs cannot be delivered to an SSE-KMS bucket; audit S3 with CloudTrail data events.
+  # checkov:skip=CKV_AWS_144: one region by design: results can be made again from the videos, and versioning keeps what is overwritten.
+  # checkov:skip=CKV2_AWS_62: the raw bucket's events go to the upload queue (aws_s3_bucket_notification.uploads); nothing consumes the processed bucket's.
+  # checkov:skip=CKV2_AWS_61: both have lifecycle rules (aws_s3_bucket_lifecycle_configuration.raw and .processed), which checkov cannot follow through for_each.
+  for_each = local.buckets
+
+  bucket        = each.value
+  force_destroy = var.force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each = local.buckets
+
+  bucket                  = aws_s3_bucket.this[each.key].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.buckets.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  for_each = var.require_tls ? local.buckets : {}
+
+  bucket = aws_s3_bucket.this[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "raw" {
+  bucket = aws_s3_bucket.this["raw"].id
+
+  rule {
+    id     = "abort-incomplete-uploads-and-expire-old-versions"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = var.abort_incomplete_upload_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "processed" {
+  bucket = aws_s3_bucket.this["processed"].id
+
+  rule {
+    id     = "abort-incomplete-uploads-and-expire-old-versions"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = var.abort_incomplete_upload_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_retention_days
+    }
+  }
+
+  rule {
+    id     = "expire-logs"
+    status = "Enabled"
+    filter {
+      prefix = "logs/"
+    }
+    expiration {
+      days = var.log_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+# Browsers PUT the presigned URLs straight to the bucket; multipart uploads need the
+# answer's ETag, so it is exposed.
+resource "aws_s3_bucket_cors_configuration" "raw" {
+  count = length(var.cors_allowed_origins) > 0 ? 1 : 0
+
+  bucket = aws_s3_bucket.this["raw"].id
+  cors_rule {
+    allowed_methods = ["PUT"]
+    allowed_origins = var.cors_allowed_origins
+    allowed_headers = ["*"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3600
+  }
+}
+
+# PUT, POST and CompleteMultipartUpload are all ObjectCreated.
+resource "aws_s3_bucket_notification" "uploads" {
+  bucket = aws_s3_bucket.this["raw"].id
+
+  queue {
+    id            = "videos-to-ingest"
+    queue_arn     = var.upload_queue_arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "videos/"
+  }
+}

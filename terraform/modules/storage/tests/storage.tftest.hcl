@@ -1,0 +1,134 @@
+# The buckets' security and the upload notification, on a mock provider (no AWS).
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
+  }
+}
+
+variables {
+  raw_bucket_name       = "cameo-raw-test"
+  processed_bucket_name = "cameo-processed-test"
+  upload_queue_arn      = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
+  cors_allowed_origins  = ["https://app.example.com"]
+}
+
+run "buckets_are_private_encrypted_and_tls_only" {
+  assert {
+    condition = alltrue([
+      for block in aws_s3_bucket_public_access_block.this :
+      block.block_public_acls && block.block_public_policy && block.ignore_public_acls && block.restrict_public_buckets
+    ])
+    error_message = "Every bucket blocks all public access."
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_policy.this) == 2
+    error_message = "Both buckets have a policy."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, policy in aws_s3_bucket_policy.this : anytrue([
+        for s in jsondecode(policy.policy).Statement :
+        s.Effect == "Deny" && s.Principal == "*" && s.Action == "s3:*" && s.Condition.Bool["aws:SecureTransport"] == "false"
+        && contains(s.Resource, aws_s3_bucket.this[key].arn) && contains(s.Resource, "${aws_s3_bucket.this[key].arn}/*")
+      ])
+    ])
+    error_message = "Every bucket's policy denies any request not over TLS, on the bucket and its objects."
+  }
+
+  assert {
+    condition = alltrue([
+      for sse in aws_s3_bucket_server_side_encryption_configuration.this : alltrue([
+        for rule in sse.rule : rule.bucket_key_enabled && one(rule.apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
+      ])
+    ])
+    error_message = "Every bucket encrypts with SSE-KMS and a bucket key."
+  }
+
+  assert {
+    condition     = alltrue([for v in aws_s3_bucket_versioning.this : one(v.versioning_configuration).status == "Enabled"])
+    error_message = "Every bucket is versioned."
+  }
+
+  assert {
+    condition     = alltrue([for o in aws_s3_bucket_ownership_controls.this : one(o.rule).object_ownership == "BucketOwnerEnforced"])
+    error_message = "ACLs are disabled on every bucket."
+  }
+}
+
+run "uploads_notify_the_queue_from_videos_only" {
+  assert {
+    condition     = length(aws_s3_bucket_notification.uploads.queue) == 1
+    error_message = "One queue notification."
+  }
+
+  assert {
+    condition = alltrue([
+      for q in aws_s3_bucket_notification.uploads.queue :
+      q.filter_prefix == "videos/" && q.events == toset(["s3:ObjectCreated:*"]) && q.queue_arn == var.upload_queue_arn
+    ])
+    error_message = "Every s3:ObjectCreated:* event under videos/ (PUT, POST and multipart) goes to the upload queue, and nothing else."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_notification.uploads.bucket == aws_s3_bucket.this["raw"].id
+    error_message = "The notification is on the raw bucket."
+  }
+}
+
+run "lifecycle_aborts_uploads_and_expires_logs" {
+  assert {
+    condition = alltrue([
+      for lc in [aws_s3_bucket_lifecycle_configuration.raw, aws_s3_bucket_lifecycle_configuration.processed] :
+      anytrue([for r in lc.rule : length(r.abort_incomplete_multipart_upload) == 1 && length(r.noncurrent_version_expiration) == 1])
+    ])
+    error_message = "Both buckets abort incomplete multipart uploads and expire old versions."
+  }
+
+  assert {
+    condition = anytrue([
+      for r in aws_s3_bucket_lifecycle_configuration.processed.rule :
+      one(r.filter).prefix == "logs/" && one(r.expiration).days == 90
+    ])
+    error_message = "Logs expire after log_retention_days."
+  }
+}
+
+run "browsers_may_upload_and_read_the_etag" {
+  assert {
+    condition = alltrue([
+      for rule in aws_s3_bucket_cors_configuration.raw[0].cors_rule :
+      rule.allowed_methods == toset(["PUT"]) && contains(tolist(rule.expose_headers), "ETag") && rule.allowed_origins == toset(["https://app.example.com"])
+    ])
+    error_message = "CORS lets the configured origins PUT and read the ETag of each part."
+  }
+}
+
+run "no_cors_without_origins" {
+  variables {
+    cors_allowed_origins = []
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_cors_configuration.raw) == 0
+    error_message = "Without origins there is no CORS rule."
+  }
+}
+
+run "refuses_a_wildcard_origin_and_a_bad_bucket_name" {
+  command = plan
+
+  variables {
+    raw_bucket_name      = "Cameo_Raw"
+    cors_allowed_origins = ["*"]
+  }
+
+  expect_failures = [var.raw_bucket_name, var.cors_allowed_origins]
+}

@@ -1,0 +1,74 @@
+output "api_url" {
+  description = "Base URL of the upload and results API."
+  value       = module.api.url
+}
+
+output "api_auth" {
+  description = "What the API's JWT authorizer accepts (and the Cognito pool, when one was created)."
+  value = {
+    issuer               = module.api.jwt_issuer
+    audience             = module.api.jwt_audience
+    cognito_user_pool_id = module.api.cognito_user_pool_id
+  }
+}
+
+output "cluster_name" {
+  description = "Name of the EKS cluster (`aws eks update-kubeconfig --name ...`)."
+  value       = module.cluster.name
+}
+
+output "region" {
+  description = "Region of the deployment."
+  value       = var.region
+}
+
+output "release_namespace" {
+  description = "Namespace the chart is installed in."
+  value       = var.release_namespace
+}
+
+output "image_repositories" {
+  description = "ECR repository URL of each image, by image name."
+  value       = module.registry.repository_urls
+}
+
+output "registry" {
+  description = "The ECR registry host (for `podman login`)."
+  value       = module.registry.registry
+}
+
+output "autoscaler_role_arn" {
+  description = "Role of the cluster autoscaler (`make deploy` installs it as kube-system/cluster-autoscaler)."
+  value       = module.cluster.autoscaler_role_arn
+}
+
+output "helm_values" {
+  description = "Values for charts/cameo: `tofu output -json helm_values > values.json; helm upgrade --install cameo charts/cameo -f values.json`."
+  value = {
+    image = {
+      operator = { repository = module.registry.repository_urls["cameo-operator"] }
+      detector = { repository = module.registry.repository_urls["cameo-detector"] }
+      ingest   = { repository = module.registry.repository_urls["cameo-ingest"] }
+    }
+    watchNamespaces = var.watch_namespaces
+    operator = {
+      outputBucket = module.storage.processed_bucket
+      resultsTable = module.table.name
+    }
+    detector = {
+      serviceAccount  = { name = local.detector_service_account, annotations = module.identity.service_account_annotations.detector }
+      gpuNodeSelector = local.gpu_node_labels
+      gpuTaintKey     = local.gpu_taint_key
+      env             = { AWS_REGION = var.region }
+    }
+    ingest = {
+      enabled        = true
+      queueUrl       = module.queue.url
+      gallery        = "s3://${module.storage.raw_bucket}/gallery/"
+      namespace      = var.watch_namespaces[0]
+      table          = module.table.name
+      serviceAccount = { name = local.ingest_service_account, annotations = module.identity.service_account_annotations.ingest }
+      env            = { AWS_REGION = var.region }
+    }
+  }
+}
