@@ -114,6 +114,18 @@ run "helm_values_match_the_cluster" {
   }
 }
 
+run "helm_values_name_only_keys_the_chart_has" {
+  assert {
+    condition = alltrue(flatten([
+      for section, values in output.helm_values : [
+        for key in try(keys(values), []) :
+        contains(keys(yamldecode(file("../charts/cameo/values.yaml"))[section]), key)
+      ] if can(yamldecode(file("../charts/cameo/values.yaml"))[section])
+    ])) && alltrue([for section in keys(output.helm_values) : can(yamldecode(file("../charts/cameo/values.yaml"))[section])])
+    error_message = "Every key of helm_values (two levels deep) is one of charts/cameo/values.yaml."
+  }
+}
+
 run "buckets_follow_the_account_and_region" {
   assert {
     condition     = module.storage.raw_bucket == "cameo-raw-123456789012-eu-west-1" && module.storage.processed_bucket == "cameo-processed-123456789012-eu-west-1"
