@@ -37,6 +37,15 @@ output "registry" {
   value       = module.registry.registry
 }
 
+output "roles" {
+  description = "Each component's role ARN (bound to its ServiceAccounts by Pod Identity, or named in their IRSA annotations)."
+  value = {
+    detector = module.identity.detector_role_arn
+    ingest   = module.identity.ingest_role_arn
+    api      = module.identity.api_role_arn
+  }
+}
+
 output "autoscaler_role_arn" {
   description = "Role of the cluster autoscaler (`make deploy` installs it as kube-system/cluster-autoscaler)."
   value       = module.cluster.autoscaler_role_arn
