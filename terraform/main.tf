@@ -26,8 +26,11 @@ locals {
   # name when that contains the chart's name).
   detector_service_account = "cameo-detector"
   ingest_service_account   = "cameo-ingest"
-  gpu_node_labels          = { "nvidia.com/gpu.present" = "true" }
-  gpu_taint_key            = "nvidia.com/gpu"
+  # What the chart's shard pods select and tolerate by default (its values.yaml), so
+  # the two cannot drift: GPU nodes carry those labels from boot.
+  chart_detector  = yamldecode(file("${path.module}/../charts/cameo/values.yaml")).detector
+  gpu_node_labels = local.chart_detector.gpuNodeSelector
+  gpu_taint_key   = local.chart_detector.gpuTaintKey
 }
 
 module "network" {

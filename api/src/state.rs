@@ -69,7 +69,7 @@ pub struct VideoView {
 pub struct Processing {
     /// The VideoJob's phase, as `kubectl get vj` shows it.
     pub phase: String,
-    /// Why it failed, in the operator's words.
+    /// Why it failed, or what it waits for (a quota, a node, a queue), in the operator's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub shards_total: u32,

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::processing::{PROCESSING_SK, PROCESSING_WRITE_CONDITION, ProcessingItem, ProcessingState};
 use cameo_model::table::video_pk;
 use cameo_operator::crd::{Phase, VideoJob};
-use cameo_operator::status::{ACCEPTED, FAILED};
+use cameo_operator::status::{ACCEPTED, FAILED, WAITING};
 use futures::StreamExt;
 use kube::ResourceExt;
 use kube::api::Api;
@@ -50,7 +50,8 @@ pub fn processing_item(vj: &VideoJob, now: jiff::Timestamp) -> Option<Processing
     let reason = match status.phase {
         Phase::Failed => condition(FAILED).map(|c| c.message.clone()),
         Phase::Invalid => condition(ACCEPTED).map(|c| c.message.clone()),
-        _ => None,
+        // Why it does not run yet: a quota, no node that fits, a queue.
+        _ => condition(WAITING).filter(|c| c.status == "True").map(|c| c.message.clone()),
     };
     let succeeded = u64::try_from(status.shards.succeeded).unwrap_or(0).min(9_999);
     let result = status.result.as_ref().filter(|_| status.phase == Phase::Succeeded);
@@ -230,6 +231,10 @@ mod tests {
         let invalid = videojob(Phase::Invalid, 0, vec![condition(ACCEPTED, "spec.shards is 99")]);
         let item = processing_item(&invalid, jiff::Timestamp::now()).unwrap();
         assert_eq!((item.state, item.reason.as_deref()), (ProcessingState::Failed, Some("spec.shards is 99")));
+
+        let waiting = videojob(Phase::Pending, 0, vec![condition(WAITING, "0/3 nodes are available")]);
+        let item = processing_item(&waiting, jiff::Timestamp::now()).unwrap();
+        assert_eq!((item.state, item.reason.as_deref()), (ProcessingState::Queued, Some("0/3 nodes are available")));
 
         let item = processing_item(&videojob(Phase::Succeeded, 2, vec![]), jiff::Timestamp::now()).unwrap();
         assert_eq!((item.state, item.actors_found, item.reason), (ProcessingState::Succeeded, Some(1), None));

@@ -45,7 +45,8 @@ pub struct ProcessingItem {
     pub video_job: String,
     /// The video's S3 URI.
     pub source: String,
-    /// Why it failed, or why it cannot run, in the operator's words.
+    /// Why it failed, why it cannot run, or what it waits for (a quota, a node, a queue),
+    /// in the operator's words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub shards_total: u32,

@@ -25,11 +25,22 @@ const S3_URI: &str = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$";
     category = "cameo",
     doc = "A video to analyse: which known people appear in it, and when",
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Reason", type_ = "string", json_path = ".status.reason", description = "Why it is in its phase: waiting, failed or invalid"),
     printcolumn(name = "Progress", type_ = "string", json_path = ".status.progress", description = "Shards done of total"),
     printcolumn(name = "Actors", type_ = "integer", json_path = ".status.result.actorsFound", description = "Known people found"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     validation = Rule::new("!has(self.spec.maxParallelShards) || self.spec.maxParallelShards <= self.spec.shards").message("spec.maxParallelShards cannot exceed spec.shards"),
     validation = Rule::new("self.spec.shards == oldSelf.spec.shards || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.shards is immutable once the VideoJob is accepted"),
+    // What the shards' pods were started with cannot change under them: these fields are
+    // fixed once the VideoJob is accepted (its Jobs exist), instead of ignored silently.
+    validation = Rule::new("self.spec.matchThreshold == oldSelf.spec.matchThreshold || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.matchThreshold is immutable once the VideoJob is accepted"),
+    validation = Rule::new("self.spec.sampling == oldSelf.spec.sampling || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.sampling is immutable once the VideoJob is accepted"),
+    validation = Rule::new("(has(self.spec.minFaceSize) == has(oldSelf.spec.minFaceSize) && (!has(self.spec.minFaceSize) || self.spec.minFaceSize == oldSelf.spec.minFaceSize)) || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.minFaceSize is immutable once the VideoJob is accepted"),
+    validation = Rule::new("(has(self.spec.movie) == has(oldSelf.spec.movie) && (!has(self.spec.movie) || self.spec.movie == oldSelf.spec.movie)) || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.movie is immutable once the VideoJob is accepted"),
+    validation = Rule::new("(has(self.spec.queueName) == has(oldSelf.spec.queueName) && (!has(self.spec.queueName) || self.spec.queueName == oldSelf.spec.queueName)) || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.queueName is immutable once the VideoJob is accepted"),
+    validation = Rule::new("(has(self.spec.priorityClassName) == has(oldSelf.spec.priorityClassName) && (!has(self.spec.priorityClassName) || self.spec.priorityClassName == oldSelf.spec.priorityClassName)) || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.priorityClassName is immutable once the VideoJob is accepted"),
+    validation = Rule::new("(has(self.spec.podLabels) == has(oldSelf.spec.podLabels) && (!has(self.spec.podLabels) || self.spec.podLabels == oldSelf.spec.podLabels)) || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.podLabels is immutable once the VideoJob is accepted"),
+    validation = Rule::new("(has(self.spec.podAnnotations) == has(oldSelf.spec.podAnnotations) && (!has(self.spec.podAnnotations) || self.spec.podAnnotations == oldSelf.spec.podAnnotations)) || !has(oldSelf.status) || oldSelf.status.phase == 'Invalid'").message("spec.podAnnotations is immutable once the VideoJob is accepted"),
 )]
 #[serde(rename_all = "camelCase")]
 pub struct VideoJobSpec {
@@ -44,19 +55,20 @@ pub struct VideoJobSpec {
     #[schemars(regex(pattern = S3_URI), length(max = 1024))]
     pub gallery: String,
 
-    /// What the video is, stored with the results.
+    /// What the video is, stored with the results. Immutable once accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub movie: Option<Movie>,
 
     #[serde(default)]
     pub sampling: Sampling,
 
-    /// Minimum cosine similarity to name a face (0-1).
+    /// Minimum cosine similarity to name a face (0-1). Immutable once accepted.
     #[serde(default = "default_match_threshold")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub match_threshold: f64,
 
     /// Smallest face to find, box height in frame pixels; default 40 per 1080 lines.
+    /// Immutable once accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 8, max = 2160))]
     pub min_face_size: Option<i32>,
@@ -82,7 +94,8 @@ pub struct VideoJobSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.resources is immutable"))]
     pub resources: ShardResources,
 
-    /// Replaces the operator's default node selector (GPU nodes) for the shard pods. Immutable.
+    /// Node labels the shard pods must run on, replacing the operator's default (none:
+    /// the `nvidia.com/gpu` request already steers GPU shards to GPU nodes). Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.nodeSelector is immutable"))]
     pub node_selector: Option<BTreeMap<String, String>>,
@@ -98,7 +111,8 @@ pub struct VideoJobSpec {
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.backoffLimitPerShard is immutable"))]
     pub backoff_limit_per_shard: i32,
 
-    /// The whole analysis fails after this many seconds.
+    /// The whole analysis (shards and merge) fails after this many seconds, counted from
+    /// the start of the shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub active_deadline_seconds: Option<i64>,
@@ -108,9 +122,35 @@ pub struct VideoJobSpec {
     #[schemars(range(min = 0))]
     pub ttl_seconds_after_finished: Option<i32>,
 
-    /// Pause the analysis (running shards are stopped) until set back to false.
+    /// Pause the analysis (running shards are stopped) until set back to false. A queue
+    /// (Kueue) may also hold the Jobs suspended until it admits them; that is its choice.
     #[serde(default)]
     pub suspend: bool,
+
+    /// The Kueue LocalQueue the Jobs are submitted to (`kueue.x-k8s.io/queue-name`),
+    /// replacing the operator's default. Immutable once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
+    pub queue_name: Option<String>,
+
+    /// PriorityClass of the shard and merge pods, replacing the operator's default.
+    /// Immutable once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"))]
+    pub priority_class_name: Option<String>,
+
+    /// Labels added to the Jobs and their pods (cost centres, policy selectors), over the
+    /// operator's defaults. Keys of cameo's own and Kubernetes' Job labels are refused.
+    /// Immutable once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    pub pod_labels: Option<BTreeMap<String, String>>,
+
+    /// Annotations added to the Jobs and their pods, over the operator's defaults.
+    /// Immutable once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32))]
+    pub pod_annotations: Option<BTreeMap<String, String>>,
 }
 
 impl VideoJobSpec {
@@ -133,6 +173,10 @@ impl VideoJobSpec {
             active_deadline_seconds: None,
             ttl_seconds_after_finished: None,
             suspend: false,
+            queue_name: None,
+            priority_class_name: None,
+            pod_labels: None,
+            pod_annotations: None,
         }
     }
 }
@@ -284,7 +328,12 @@ pub struct VideoJobStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Standard conditions: Accepted, Suspended, Complete, Failed.
+    /// Why the VideoJob is in its phase, as a CamelCase reason: what it waits for
+    /// (`Queued`, `Unschedulable`, `JobRejected`, `PodCreationFailed`), why it failed or
+    /// is invalid; empty while it simply runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Standard conditions: Accepted, Waiting, Suspended, Complete, Failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     #[serde(default)]

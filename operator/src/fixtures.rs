@@ -8,13 +8,22 @@ pub fn config() -> OperatorConfig {
         namespaces: vec!["media".into()],
         detector_image: "registry.example/cameo-detector:1.0".into(),
         detector_service_account: "cameo-detector".into(),
-        gpu_node_selector: vec![("nvidia.com/gpu.present".into(), "true".into())],
+        gpu_node_selector: vec![],
         gpu_device: "cuda".into(),
         gpu_taint_key: "nvidia.com/gpu".into(),
         output_bucket: "cameo-processed".into(),
         results_table: "MovieEntities".into(),
         max_shards: 64,
         detector_env: vec![("AWS_REGION".into(), "eu-west-1".into())],
+        queue_name: String::new(),
+        priority_class_name: String::new(),
+        pod_labels: vec![],
+        pod_annotations: vec![],
+        do_not_disrupt: true,
+        job_ttl: std::time::Duration::from_secs(3600),
+        shard_scratch: "2Gi".into(),
+        concurrency: 8,
+        reconcile_timeout: std::time::Duration::from_secs(30),
     }
 }
 

@@ -3,12 +3,15 @@
 //! Reconcile is a pipeline of named steps, most of them pure functions tested without
 //! a cluster: [`validate`] -> [`job`] (desired Job) -> apply -> [`status`] -> write, in
 //! [`controller`], which remembers its own status writes ([`written`]). Around it: the
-//! CRD types ([`crd`]), leader election ([`leader`]), metrics and health endpoints
-//! ([`metrics`], [`server`]), logging and signals ([`process`]).
+//! CRD types ([`crd`]), leader election ([`leader`]), metrics, liveness and the HTTP endpoints
+//! ([`metrics`], [`health`], [`server`]), logging and signals ([`process`]).
 
+pub mod backoff;
 pub mod config;
 pub mod controller;
 pub mod crd;
+pub mod events;
+pub mod health;
 pub mod job;
 pub mod leader;
 pub mod metrics;

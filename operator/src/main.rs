@@ -6,12 +6,13 @@ use std::sync::Arc;
 use cameo_operator::config::{LeaderConfig, OperatorConfig, ServerConfig};
 use cameo_operator::controller::{self, Shared};
 use cameo_operator::crd::VideoJob;
+use cameo_operator::health::Health;
 use cameo_operator::leader::LeaderElector;
 use cameo_operator::metrics::Metrics;
 use cameo_operator::process::{init_logging, shutdown_signal};
 use cameo_operator::server::{self, State};
 use clap::{Parser, Subcommand};
-use kube::{Client, CustomResourceExt};
+use kube::{Client, Config, CustomResourceExt};
 use tokio::sync::watch;
 
 #[derive(Parser)]
@@ -70,9 +71,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfig) -> anyhow::Result<ExitCode> {
-    let client = Client::try_default().await?;
+    leader.validate().map_err(anyhow::Error::msg)?;
+    let mut config = Config::infer().await?;
+    // No request may hang: connecting and sending are bounded here, and every reconcile
+    // and election attempt by its own deadline (reads stay long for watches).
+    config.connect_timeout = Some(std::time::Duration::from_secs(10));
+    config.write_timeout = Some(std::time::Duration::from_secs(30));
+    let client = Client::try_from(config)?;
     let metrics = Arc::new(Metrics::default());
-    let state = Arc::new(State::default());
+    let health = Arc::new(Health::new(
+        leader.lease_duration + leader.renew_deadline,
+        operator.reconcile_timeout.saturating_mul(2),
+    ));
+    let state = Arc::new(State { health: Some(health.clone()), ..State::default() });
     let render = metrics.clone();
     server::serve(server.http_address, state.clone(), Arc::new(move || render.render())).await?;
     let version = client.apiserver_version().await?;
@@ -89,8 +100,8 @@ async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfi
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let identity = leader.identity.clone().unwrap_or_else(|| format!("cameo-operator-{}", std::process::id()));
-    let elector = LeaderElector::new(client.clone(), &leader, identity.clone());
+    let identity = leader.process_identity();
+    let elector = LeaderElector::new(client.clone(), &leader, identity.clone(), health.clone());
     tokio::select! {
         () = elector.acquire() => {}
         () = wait_for_stop(stopped.clone()) => return Ok(ExitCode::SUCCESS),
@@ -98,7 +109,8 @@ async fn run(operator: OperatorConfig, leader: LeaderConfig, server: ServerConfi
     tracing::info!(%identity, "leading: reconciling VideoJobs");
     metrics.is_leader.set(1);
 
-    let shared = Arc::new(Shared::new(client, operator.clone(), metrics.clone(), &identity));
+    let shared =
+        Arc::new(Shared::new(client, operator.clone(), metrics.clone(), &identity, elector.guard(), health.clone()));
     let namespaces: Vec<Option<String>> = match operator.namespaces.iter().filter(|n| !n.is_empty()).count() {
         0 => vec![None],
         _ => operator.namespaces.iter().filter(|n| !n.is_empty()).cloned().map(Some).collect(),

@@ -1,4 +1,4 @@
-//! HTTP endpoints: `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (ready:
+//! HTTP endpoints: `/metrics` (Prometheus), `/healthz` (alive: not wedged) and `/readyz` (ready:
 //! for the operator, able to lead or take over). The ingest serves the same endpoints.
 
 use std::convert::Infallible;
@@ -14,13 +14,17 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::health::Health;
+
 /// Renders the metrics' text exposition when scraped.
 pub type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
-/// Readiness, set by the process once it can do its work.
+/// Readiness, set by the process once it can do its work; liveness, where the process
+/// judges its own (the operator's [`Health`]).
 #[derive(Default)]
 pub struct State {
     pub ready: AtomicBool,
+    pub health: Option<Arc<Health>>,
 }
 
 impl State {
@@ -53,7 +57,10 @@ async fn respond(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = match request.uri().path() {
         "/metrics" => (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics()),
-        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+        "/healthz" => match state.health.as_ref().and_then(|h| h.wedged(std::time::Instant::now())) {
+            Some(why) => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", format!("wedged: {why}\n")),
+            None => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+        },
         "/readyz" if state.ready.load(Ordering::Relaxed) => (StatusCode::OK, "text/plain", "ready\n".to_string()),
         "/readyz" => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "not ready\n".to_string()),
         _ => (StatusCode::NOT_FOUND, "text/plain", "not found\n".to_string()),

@@ -11,17 +11,42 @@ use crate::validate::Invalid;
 use kube::ResourceExt;
 
 pub const ACCEPTED: &str = "Accepted";
+pub const WAITING: &str = "Waiting";
 pub const SUSPENDED: &str = "Suspended";
 pub const COMPLETE: &str = "Complete";
 pub const FAILED: &str = "Failed";
+
+/// What keeps an accepted VideoJob's shards from running, outside cameo: a reason
+/// (CamelCase) and what the cluster said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Waiting {
+    /// The API server refused the Job (an admission policy, a ResourceQuota on Jobs).
+    pub const JOB_REJECTED: &'static str = "JobRejected";
+    /// The Job controller cannot create the pods (a quota on pods or GPUs, a webhook).
+    pub const POD_CREATION_FAILED: &'static str = "PodCreationFailed";
+    /// No node fits a shard pod (the scheduler's message says why).
+    pub const UNSCHEDULABLE: &'static str = "Unschedulable";
+    /// Someone else (a queue such as Kueue) holds the Job suspended until it admits it.
+    pub const QUEUED: &'static str = "Queued";
+}
 
 /// What the status step looks at.
 #[derive(Default)]
 pub struct Observed<'a> {
     /// Why the spec cannot run, if it cannot.
     pub invalid: Option<&'a Invalid>,
+    /// What the cluster keeps the shards waiting for, if anything.
+    pub waiting: Option<Waiting>,
     /// The shards' Job.
     pub detect: Option<&'a Job>,
+    /// The shards all succeeded earlier (the status said Merging), though their Job may be
+    /// gone since (its TTL).
+    pub detected: bool,
     /// The merge Job.
     pub merge: Option<&'a Job>,
     /// What a failed pod said (its termination message), naming the cause of a failure.
@@ -49,11 +74,14 @@ pub fn succeeded(job: Option<&Job>) -> Option<&JobCondition> {
 /// which the cached `vj` may not show yet) and what was observed.
 pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observed, now: &Time) -> VideoJobStatus {
     let detect_status = observed.detect.and_then(|j| j.status.as_ref());
-    let shards = ShardCounts {
-        total: vj.spec.shards,
-        succeeded: detect_status.and_then(|s| s.completed_indexes.as_deref()).map_or(0, count_indexes),
-        failed: detect_status.and_then(|s| s.failed_indexes.as_deref()).map_or(0, count_indexes),
-        active: detect_status.and_then(|s| s.active).unwrap_or(0),
+    let shards = match detect_status {
+        None if observed.detected => current.shards.clone(),
+        _ => ShardCounts {
+            total: vj.spec.shards,
+            succeeded: detect_status.and_then(|s| s.completed_indexes.as_deref()).map_or(0, count_indexes),
+            failed: detect_status.and_then(|s| s.failed_indexes.as_deref()).map_or(0, count_indexes),
+            active: detect_status.and_then(|s| s.active).unwrap_or(0),
+        },
     };
     let detect_failure = failed(observed.detect);
     let merge_failure = failed(observed.merge);
@@ -64,7 +92,7 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
         Phase::Failed
     } else if merged.is_some() {
         Phase::Succeeded
-    } else if succeeded(observed.detect).is_some() {
+    } else if succeeded(observed.detect).is_some() || observed.detected {
         Phase::Merging
     } else if vj.spec.suspend {
         Phase::Suspended
@@ -76,8 +104,11 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
 
     let (accepted_reason, accepted_message) = match observed.invalid {
         Some(i) => (i.reason.to_string(), i.message.clone()),
-        None => ("Valid".to_string(), "The spec is valid and its shards are scheduled".to_string()),
+        None => ("Valid".to_string(), "The spec is valid".to_string()),
     };
+    // Waiting means waiting to run: a finished, suspended or invalid VideoJob is not.
+    let waiting =
+        observed.waiting.as_ref().filter(|_| matches!(phase, Phase::Pending | Phase::Detecting | Phase::Merging));
     let (failed_reason, failed_message) = match (detect_failure, merge_failure) {
         (Some(c), _) => failure_explanation(c, Stage::Detect, observed.failure_detail.as_deref()),
         (None, Some(c)) => failure_explanation(c, Stage::Merge, observed.failure_detail.as_deref()),
@@ -93,10 +124,23 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
     let mut set = |type_: &str, holds: bool, reason: String, message: String| {
         conditions.push(condition(&current.conditions, type_, holds, reason, message, generation, now));
     };
-    set(ACCEPTED, observed.invalid.is_none(), accepted_reason, accepted_message);
-    set(SUSPENDED, phase == Phase::Suspended, "SpecSuspend".into(), String::new());
-    set(COMPLETE, phase == Phase::Succeeded, "ResultsWritten".into(), String::new());
-    set(FAILED, phase == Phase::Failed, failed_reason, failed_message);
+    set(ACCEPTED, observed.invalid.is_none(), accepted_reason.clone(), accepted_message);
+    match waiting {
+        Some(w) => set(WAITING, true, w.reason.into(), w.message.clone()),
+        None => set(WAITING, false, "NotWaiting".into(), String::new()),
+    }
+    let suspended = phase == Phase::Suspended;
+    set(SUSPENDED, suspended, if suspended { "SpecSuspend" } else { "NotSuspended" }.into(), String::new());
+    let complete = phase == Phase::Succeeded;
+    set(COMPLETE, complete, if complete { "ResultsWritten" } else { "NotComplete" }.into(), String::new());
+    set(FAILED, phase == Phase::Failed, failed_reason.clone(), failed_message);
+    let reason = match phase {
+        Phase::Invalid => Some(accepted_reason),
+        Phase::Failed => Some(failed_reason),
+        Phase::Succeeded => Some("ResultsWritten".to_string()),
+        Phase::Suspended => Some("SpecSuspend".to_string()),
+        Phase::Pending | Phase::Detecting | Phase::Merging => waiting.map(|w| w.reason.to_string()),
+    };
 
     let completion_time = match phase {
         Phase::Succeeded => observed
@@ -107,14 +151,17 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
         Phase::Failed => detect_failure.or(merge_failure).and_then(|c| c.last_transition_time.clone()),
         _ => None,
     };
+    let kept = |value: Option<String>, current: &Option<String>| value.or_else(|| current.clone());
     VideoJobStatus {
         phase,
+        reason,
         observed_generation: generation,
         conditions,
         progress: Some(format!("{}/{}", shards.succeeded, shards.total)),
         shards,
-        job_name: observed.detect.map(|job| job.name_any()),
-        start_time: detect_status.and_then(|s| s.start_time.clone()),
+        job_name: kept(observed.detect.map(|job| job.name_any()), &current.job_name),
+        // The shards' first start: the Job resets its own when it is resumed.
+        start_time: current.start_time.clone().or_else(|| detect_status.and_then(|s| s.start_time.clone())),
         completion_time,
         result: observed.result.clone().or_else(|| current.result.clone()),
     }
@@ -297,6 +344,62 @@ mod tests {
         assert_eq!(status.phase, Phase::Invalid);
         let accepted = get(&status, ACCEPTED);
         assert_eq!((accepted.status.as_str(), accepted.reason.as_str()), ("False", "TooManyShards"));
+    }
+
+    #[test]
+    fn what_the_cluster_keeps_waiting_is_a_condition_and_the_reason() {
+        let vj = videojob("x", spec());
+        let waiting = Waiting { reason: Waiting::UNSCHEDULABLE, message: "0/3 nodes are available".into() };
+        let pending = job(JobStatus { active: Some(1), ..JobStatus::default() });
+        let observed = Observed { waiting: Some(waiting.clone()), detect: Some(&pending), ..Observed::default() };
+        let status = first_status(&vj, &observed);
+        assert_eq!((status.phase, status.reason.as_deref()), (Phase::Detecting, Some("Unschedulable")));
+        let condition = get(&status, WAITING);
+        assert_eq!((condition.status.as_str(), condition.message.as_str()), ("True", "0/3 nodes are available"));
+
+        // Once it runs, the condition is False with a reason of its own, and no reason shows.
+        let running = job(JobStatus { active: Some(1), ready: Some(1), ..JobStatus::default() });
+        let status = desired_status(&vj, &status, &Observed { detect: Some(&running), ..Observed::default() }, &now());
+        assert_eq!(
+            (get(&status, WAITING).status.as_str(), get(&status, WAITING).reason.as_str()),
+            ("False", "NotWaiting")
+        );
+        assert_eq!(status.reason, None);
+
+        // A finished VideoJob waits for nothing.
+        let done = complete();
+        let observed =
+            Observed { waiting: Some(waiting), detect: Some(&done), merge: Some(&done), ..Observed::default() };
+        let status = first_status(&vj, &observed);
+        assert_eq!((status.phase, status.reason.as_deref()), (Phase::Succeeded, Some("ResultsWritten")));
+        assert_eq!(get(&status, WAITING).status, "False");
+    }
+
+    #[test]
+    fn false_conditions_have_reasons_of_their_own() {
+        let status = first_status(&videojob("x", spec()), &Observed::default());
+        let reasons: Vec<(&str, &str)> =
+            status.conditions.iter().map(|c| (c.type_.as_str(), c.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (ACCEPTED, "Valid"),
+                (WAITING, "NotWaiting"),
+                (SUSPENDED, "NotSuspended"),
+                (COMPLETE, "NotComplete"),
+                (FAILED, "NotFailed")
+            ]
+        );
+    }
+
+    #[test]
+    fn shards_that_succeeded_stay_counted_when_their_job_expired_during_the_merge() {
+        let vj = videojob("x", spec());
+        let detect = complete();
+        let merging = first_status(&vj, &Observed { detect: Some(&detect), ..Observed::default() });
+        let status = desired_status(&vj, &merging, &Observed { detected: true, ..Observed::default() }, &now());
+        assert_eq!(status.phase, Phase::Merging);
+        assert_eq!((status.shards.succeeded, status.job_name), (4, merging.job_name));
     }
 
     #[test]

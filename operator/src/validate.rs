@@ -19,6 +19,17 @@ pub fn validate(spec: &VideoJobSpec, config: &OperatorConfig) -> Result<(), Inva
             message: format!("spec.shards is {}, but this operator allows at most {}", spec.shards, config.max_shards),
         });
     }
+    for (field, keys) in [("podLabels", &spec.pod_labels), ("podAnnotations", &spec.pod_annotations)] {
+        if let Some(key) = keys.iter().flat_map(|map| map.keys()).find(|key| reserved(key)) {
+            return Err(Invalid {
+                reason: "ReservedKey",
+                message: format!(
+                    "spec.{field} has {key:?}: cameo.dev/, batch.kubernetes.io/, kueue.x-k8s.io/ keys and \
+                     app.kubernetes.io/name and managed-by are set by the operator (use spec.queueName for a queue)"
+                ),
+            });
+        }
+    }
     if output_bucket(spec, config).is_none() {
         return Err(Invalid {
             reason: "NoOutputBucket",
@@ -26,6 +37,12 @@ pub fn validate(spec: &VideoJobSpec, config: &OperatorConfig) -> Result<(), Inva
         });
     }
     Ok(())
+}
+
+/// Label and annotation keys the operator, the Job controller or Kueue set themselves.
+pub fn reserved(key: &str) -> bool {
+    ["cameo.dev/", "batch.kubernetes.io/", "kueue.x-k8s.io/"].iter().any(|prefix| key.starts_with(prefix))
+        || ["app.kubernetes.io/name", "app.kubernetes.io/managed-by", "controller-uid", "job-name"].contains(&key)
 }
 
 /// The bucket results go to: the VideoJob's own, else the operator's default.
@@ -51,6 +68,24 @@ mod tests {
     fn more_shards_than_allowed_is_invalid_with_a_reason() {
         let too_many = VideoJobSpec { shards: 65, ..spec() };
         assert_eq!(validate(&too_many, &config()).unwrap_err().reason, "TooManyShards");
+    }
+
+    #[test]
+    fn labels_the_operator_or_kueue_set_cannot_be_given() {
+        for key in ["cameo.dev/videojob", "kueue.x-k8s.io/queue-name", "app.kubernetes.io/managed-by"] {
+            let labels = VideoJobSpec {
+                pod_labels: Some(std::collections::BTreeMap::from([(key.into(), "x".into())])),
+                ..spec()
+            };
+            let invalid = validate(&labels, &config()).unwrap_err();
+            assert_eq!(invalid.reason, "ReservedKey");
+            assert!(invalid.message.contains(key), "{}", invalid.message);
+        }
+        let fine = VideoJobSpec {
+            pod_annotations: Some(std::collections::BTreeMap::from([("example.com/owner".into(), "x".into())])),
+            ..spec()
+        };
+        assert_eq!(validate(&fine, &config()), Ok(()));
     }
 
     #[test]

@@ -30,11 +30,23 @@ impl WrittenStatuses {
     /// The VideoJob's current status: the one we wrote if `vj` is the copy we wrote it on
     /// (the cache has not caught up), else the cached one.
     pub fn current(&self, vj: &VideoJob) -> VideoJobStatus {
-        let written = self.0.lock().expect("not poisoned");
-        match (written.get(&key(vj)), vj.resource_version()) {
+        let mut written = self.0.lock().expect("not poisoned");
+        let key = key(vj);
+        match (written.get(&key), vj.resource_version()) {
             (Some(w), Some(version)) if w.base == version => w.status.clone(),
-            _ => vj.status.clone().unwrap_or_default(),
+            (Some(_), _) => {
+                // The cache has caught up: what we wrote is no longer needed (at 10,000
+                // VideoJobs, keeping it for minutes is memory).
+                written.remove(&key);
+                vj.status.clone().unwrap_or_default()
+            }
+            (None, _) => vj.status.clone().unwrap_or_default(),
         }
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.0.lock().expect("not poisoned").is_empty()
     }
 
     /// Records that `status` was written on top of `vj`.
@@ -73,6 +85,7 @@ mod tests {
         // The cache caught up (or someone else wrote since): the cached copy is the truth.
         let newer = with_version("11", Some(Phase::Suspended));
         assert_eq!(written.current(&newer).phase, Phase::Suspended);
+        assert!(written.is_empty(), "forgotten once the cache caught up");
     }
 
     #[test]

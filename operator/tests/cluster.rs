@@ -32,7 +32,7 @@ use stack::{
 mod stack;
 
 /// Each test has a namespace of its own, all watched by the one operator installed.
-const NAMESPACES: [&str; 9] = [
+const NAMESPACES: [&str; 12] = [
     "vj-run",
     "vj-bad",
     "vj-invalid",
@@ -42,6 +42,9 @@ const NAMESPACES: [&str; 9] = [
     "vj-delete",
     "vj-admission",
     "vj-rerun",
+    "vj-queue",
+    "vj-quota",
+    "vj-frozen",
 ];
 const TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -105,12 +108,19 @@ fn condition<'a>(vj: &'a VideoJob, type_: &str) -> &'a k8s_openapi::apimachinery
     vj.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == type_)).expect("condition present")
 }
 
+/// The Lease holder: the leading process, `<pod>_<process>`.
 async fn leader(client: &Client) -> String {
     let leases: Api<Lease> = Api::namespaced(client.clone(), OPERATOR_NAMESPACE);
     eventually("a leader", || async {
         leases.get_opt(RELEASE).await.ok().flatten().and_then(|l| l.spec?.holder_identity).filter(|h| !h.is_empty())
     })
     .await
+}
+
+/// The leading process's pod.
+async fn leader_pod(client: &Client) -> String {
+    let identity = leader(client).await;
+    identity.split_once('_').map_or(identity.clone(), |(pod, _)| pod.to_string())
 }
 
 /// GET over plain HTTP/1.0 (the operator's pods listen on their loopback pod IPs).
@@ -133,7 +143,7 @@ fn metric(metrics: &str, name: &str) -> f64 {
 
 async fn leader_metrics(client: &Client) -> String {
     let pods: Api<Pod> = Api::namespaced(client.clone(), OPERATOR_NAMESPACE);
-    let leader = pods.get(&leader(client).await).await.unwrap();
+    let leader = pods.get(&leader_pod(client).await).await.unwrap();
     let ip = leader.status.and_then(|s| s.pod_ip).expect("the leader has a pod IP");
     http_get(&format!("{ip}:8080"), "/metrics")
 }
@@ -205,7 +215,7 @@ async fn helm_installs_two_replicas_one_leading_under_least_privilege_rbac() {
     let operator_pods =
         pods.list(&ListParams::default().labels("app.kubernetes.io/name=cameo-operator")).await.unwrap();
     let names: Vec<String> = operator_pods.items.iter().map(|p| p.name_any()).collect();
-    assert!(names.contains(&leader(&client).await), "the lease holder is one of {names:?}");
+    assert!(names.contains(&leader_pod(&client).await), "the lease holder is one of {names:?}");
     for pod in &operator_pods.items {
         assert_eq!(pod.spec.as_ref().and_then(|s| s.service_account_name.as_deref()), Some(RELEASE));
     }
@@ -284,10 +294,22 @@ async fn a_sharded_videojob_on_the_gpu_node_writes_results_that_match_the_ground
         ok(kubectl(&["get", "events.events.k8s.io", "-n", namespace, "-o", "jsonpath={.items[*].reason}"], None));
     assert!(events.contains("Merging") && events.contains("Succeeded"), "events: {events}");
     // One Event per transition: a reconcile on a cached copy older than our own status
-    // write publishes nothing again (a repeat would become an Event series).
-    let repeats =
-        ok(kubectl(&["get", "events.events.k8s.io", "-n", namespace, "-o", "jsonpath={.items[*].series.count}"], None));
-    assert!(repeats.trim().is_empty(), "repeated events: {repeats}");
+    // write publishes nothing again.
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let mut reasons: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("demo"))
+        .filter(|e| e.reporting_controller.as_deref() == Some("cameo-operator"))
+        .filter_map(|e| e.reason)
+        .collect();
+    let all = reasons.len();
+    reasons.sort();
+    reasons.dedup();
+    assert_eq!(reasons.len(), all, "a transition announced twice: {reasons:?}");
     let metrics = leader_metrics(&client).await;
     assert!(metrics.contains("cameo_operator_videojobs{phase=\"Succeeded\"}"), "{metrics}");
     let logs = with_aws(|aws| aws.get(&S3Uri::new(PROCESSED, "logs/vj-run/demo/shard-1.log")).unwrap());
@@ -343,13 +365,35 @@ async fn invalid_videojobs_are_rejected_at_admission() {
     threshold["matchThreshold"] = json!(1.5);
     assert!(rejected("threshold", threshold).contains("matchThreshold"));
 
-    // The source is immutable once set.
+    let mut reserved = spec("demo.mp4", "demo", 1);
+    reserved["queueName"] = json!("Not A Queue");
+    assert!(rejected("reserved", reserved).contains("spec.queueName"));
+
+    // The source is immutable once set; what the pods were started with, once accepted.
     let mut fixed = spec("demo.mp4", "demo", 1);
     fixed["suspend"] = json!(true);
     apply_videojob(namespace, "fixed", fixed.clone());
-    fixed["source"] = json!(format!("s3://{RAW}/videos/cuts.mp4"));
-    let message = rejected("fixed", fixed);
+    let mut moved = fixed.clone();
+    moved["source"] = json!(format!("s3://{RAW}/videos/cuts.mp4"));
+    let message = rejected("fixed", moved);
     assert!(message.contains("spec.source is immutable"), "{message}");
+    let client = Client::try_default().await.unwrap();
+    wait_for_phase(&Api::<VideoJob>::namespaced(client, namespace), "fixed", Phase::Suspended).await;
+    for (field, value, name) in [
+        ("matchThreshold", json!(0.5), "spec.matchThreshold"),
+        ("sampling", json!({"fps": 5}), "spec.sampling"),
+        ("minFaceSize", json!(24), "spec.minFaceSize"),
+        ("movie", json!({"title": "Renamed"}), "spec.movie"),
+    ] {
+        let mut changed = fixed.clone();
+        changed[field] = value;
+        let message = rejected("fixed", changed);
+        assert!(message.contains(&format!("{name} is immutable once the VideoJob is accepted")), "{message}");
+    }
+    // What follows the Job may change: suspend.
+    fixed["suspend"] = json!(false);
+    fixed["maxParallelShards"] = json!(1);
+    apply_videojob(namespace, "fixed", fixed);
 }
 
 #[tokio::test]
@@ -427,12 +471,9 @@ async fn a_burst_of_videojobs_announces_each_transition_once() {
     let events = events.list(&ListParams::default()).await.unwrap().items;
     let about_videojobs: Vec<&Event> =
         events.iter().filter(|e| e.regarding.as_ref().and_then(|r| r.kind.as_deref()) == Some("VideoJob")).collect();
-    let repeated: Vec<String> = about_videojobs
-        .iter()
-        .filter(|e| e.series.is_some())
-        .map(|e| format!("{:?} {:?}", e.regarding.as_ref().and_then(|r| r.name.clone()), e.reason))
-        .collect();
-    assert!(repeated.is_empty(), "transitions announced more than once: {repeated:?}");
+    let announced: BTreeSet<Option<String>> =
+        about_videojobs.iter().map(|e| e.regarding.as_ref().and_then(|r| r.name.clone())).collect();
+    assert_eq!(announced.len(), BURST, "an Event for every VideoJob");
     assert_eq!(about_videojobs.len(), BURST, "one Event per VideoJob (its one transition, to Suspended)");
 }
 
@@ -442,7 +483,9 @@ async fn killing_the_leader_hands_over_to_the_other_replica_and_work_continues()
     let old_leader = leader(&client).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), OPERATOR_NAMESPACE);
     // A forced delete: the process is killed, the lease is not released.
-    pods.delete(&old_leader, &DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() }).await.unwrap();
+    pods.delete(&leader_pod(&client).await, &DeleteParams { grace_period_seconds: Some(0), ..DeleteParams::default() })
+        .await
+        .unwrap();
 
     eventually("a new leader", || {
         let client = client.clone();
@@ -569,4 +612,228 @@ async fn rerunning_a_videojob_rewrites_the_same_items_and_every_index_answers() 
         out.items().iter().map(|i| text(i, "name")).collect::<BTreeSet<String>>()
     });
     assert!(actors.contains("Barack Obama") && actors.contains("Joe Biden"), "{actors:?}");
+}
+
+/// The pods of one of a VideoJob's Jobs.
+async fn job_pods(pods: &Api<Pod>, job: &str) -> Vec<Pod> {
+    let selector = format!("batch.kubernetes.io/job-name={job}");
+    pods.list(&ListParams::default().labels(&selector)).await.map(|l| l.items).unwrap_or_default()
+}
+
+async fn wait_for_waiting(api: &Api<VideoJob>, name: &str, reason: &str) -> VideoJob {
+    eventually(&format!("{name} waiting with reason {reason}"), || async {
+        let vj = api.get_opt(name).await.ok().flatten()?;
+        let status = vj.status.as_ref()?;
+        let waiting = status.conditions.iter().find(|c| c.type_ == "Waiting")?;
+        (waiting.status == "True" && waiting.reason == reason && status.reason.as_deref() == Some(reason)).then_some(vj)
+    })
+    .await
+}
+
+/// A Job's suspend, written the way Kueue writes it: another field manager, a merge patch.
+async fn queue_sets_suspend(jobs: &Api<Job>, name: &str, suspend: bool) {
+    let params = PatchParams { field_manager: Some("kueue-admission".into()), ..PatchParams::default() };
+    jobs.patch(name, &params, &Patch::Merge(json!({"spec": {"suspend": suspend}}))).await.unwrap();
+}
+
+async fn job_suspended(jobs: &Api<Job>, name: &str) -> bool {
+    jobs.get(name).await.unwrap().spec.and_then(|s| s.suspend).unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_queue_that_suspends_and_resumes_the_job_is_left_alone_and_the_user_still_pauses_it() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-queue";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    // No node has this label: the pods stay Pending, so the Job never finishes under the test.
+    let mut queued = spec("demo.mp4", "demo", 1);
+    queued["nodeSelector"] = json!({"cameo.dev/pool": "h100"});
+    queued["queueName"] = json!("team-a");
+    queued["podLabels"] = json!({"cost-centre": "media-42"});
+    queued["podAnnotations"] = json!({"example.com/owner": "media"});
+    apply_videojob(namespace, "queued", queued);
+
+    // The scheduler's reason reaches the VideoJob, its reason column and an Event.
+    let vj = wait_for_waiting(&videojobs, "queued", "Unschedulable").await;
+    let message = &condition(&vj, "Waiting").message;
+    assert!(message.contains("didn't match Pod's node affinity/selector"), "{message}");
+    let table = ok(kubectl(&["get", "vj", "queued", "-n", namespace], None));
+    assert!(table.contains("REASON") && table.contains("Unschedulable"), "{table}");
+    let job = jobs.get("queued-detect").await.unwrap();
+    assert_eq!(job.labels()["kueue.x-k8s.io/queue-name"], "team-a");
+    let template = job.spec.unwrap().template.metadata.unwrap();
+    assert_eq!(template.labels.unwrap()["cost-centre"], "media-42");
+    let annotations = template.annotations.unwrap();
+    assert_eq!(
+        (annotations["example.com/owner"].as_str(), annotations["karpenter.sh/do-not-disrupt"].as_str()),
+        ("media", "true")
+    );
+
+    // The queue preempts: the Job is suspended by another manager, and stays so.
+    queue_sets_suspend(&jobs, "queued-detect", true).await;
+    wait_for_waiting(&videojobs, "queued", "Queued").await;
+    eventually("the preempted shard pod to go", || async {
+        job_pods(&pods, "queued-detect").await.is_empty().then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(job_suspended(&jobs, "queued-detect").await, "the operator took back the queue's suspend");
+
+    // The queue admits it again: the operator leaves that alone too.
+    queue_sets_suspend(&jobs, "queued-detect", false).await;
+    wait_for_waiting(&videojobs, "queued", "Unschedulable").await;
+    assert!(!job_suspended(&jobs, "queued-detect").await);
+
+    // The user pauses and resumes the VideoJob: both reach the Job.
+    let patch = |suspend: bool| json!({"spec": {"suspend": suspend}});
+    videojobs.patch("queued", &PatchParams::default(), &Patch::Merge(patch(true))).await.unwrap();
+    wait_for_phase(&videojobs, "queued", Phase::Suspended).await;
+    assert!(job_suspended(&jobs, "queued-detect").await, "the user's suspend reached the Job");
+    videojobs.patch("queued", &PatchParams::default(), &Patch::Merge(patch(false))).await.unwrap();
+    eventually("the user's resume to reach the Job", || async {
+        (!job_suspended(&jobs, "queued-detect").await).then_some(())
+    })
+    .await;
+    let events = ok(kubectl(
+        &[
+            "get",
+            "events",
+            "-n",
+            namespace,
+            "--field-selector",
+            "involvedObject.name=queued,type=Warning",
+            "-o",
+            "jsonpath={.items[*].reason}",
+        ],
+        None,
+    ));
+    assert!(events.contains("Unschedulable") && events.contains("Queued"), "events: {events}");
+    videojobs.delete("queued", &DeleteParams::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn quotas_that_refuse_the_job_or_its_pods_are_said_in_the_status_until_lifted() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-quota";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
+    let quotas: Api<k8s_openapi::api::core::v1::ResourceQuota> = Api::namespaced(client.clone(), namespace);
+    let quota = |name: &str, hard: serde_json::Value| {
+        serde_json::from_value(json!({"metadata": {"name": name}, "spec": {"hard": hard}})).unwrap()
+    };
+    let counted = |name: &'static str| {
+        let quotas = quotas.clone();
+        async move {
+            eventually("the quota's usage to be counted", || async {
+                quotas.get(name).await.ok()?.status?.used.map(|_| ())
+            })
+            .await
+        }
+    };
+    quotas.create(&PostParams::default(), &quota("no-jobs", json!({"count/jobs.batch": "0"}))).await.unwrap();
+    counted("no-jobs").await;
+    apply_videojob(namespace, "capped", spec("demo.mp4", "demo", 1));
+
+    let vj = wait_for_waiting(&videojobs, "capped", "JobRejected").await;
+    let message = &condition(&vj, "Waiting").message;
+    assert!(message.contains("exceeded quota") && message.contains("count/jobs.batch"), "{message}");
+    assert_eq!(vj.status.as_ref().unwrap().phase, Phase::Pending);
+
+    // Jobs allowed, pods not: the Job controller's refusal reaches the VideoJob.
+    quotas.create(&PostParams::default(), &quota("no-pods", json!({"pods": "0"}))).await.unwrap();
+    counted("no-pods").await;
+    quotas.delete("no-jobs", &DeleteParams::default()).await.unwrap();
+    eventually("the Job, once the quota is lifted", || async { jobs.get_opt("capped-detect").await.ok().flatten() })
+        .await;
+    let vj = wait_for_waiting(&videojobs, "capped", "PodCreationFailed").await;
+    let message = &condition(&vj, "Waiting").message;
+    assert!(message.contains("exceeded quota") && message.contains("pods"), "{message}");
+    let events = ok(kubectl(
+        &[
+            "get",
+            "events",
+            "-n",
+            namespace,
+            "--field-selector",
+            "involvedObject.name=capped,type=Warning",
+            "-o",
+            "jsonpath={.items[*].reason}",
+        ],
+        None,
+    ));
+    assert!(events.contains("JobRejected") && events.contains("PodCreationFailed"), "events: {events}");
+    videojobs.delete("capped", &DeleteParams::default()).await.unwrap();
+    quotas.delete("no-pods", &DeleteParams::default()).await.unwrap();
+}
+
+/// The PID of the operator process running pod `name` (the node agent runs pods as
+/// local processes, each with its pod's POD_NAME).
+fn operator_pid(name: &str) -> i32 {
+    let wanted = format!("POD_NAME={name}");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains("cameo-operator")
+                && environ.split(|b| *b == 0).any(|var| var == wanted.as_bytes())
+        })
+        .unwrap_or_else(|| panic!("no operator process for pod {name}"))
+}
+
+fn signal(pid: i32, signal: &str) {
+    ok(stack::run("kill", &[&format!("-{signal}"), &pid.to_string()], None));
+}
+
+#[tokio::test]
+async fn a_frozen_leader_stops_before_the_standby_starts_and_writes_nothing_when_it_wakes() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-frozen";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    let frozen = leader(&client).await;
+    let pid = operator_pid(&leader_pod(&client).await);
+    // SIGSTOP: a hung process, as a stalled node or a long pause makes one; its lease is
+    // neither renewed nor released. The chart here: lease 6 s, renew deadline 4 s,
+    // renewals every second.
+    let stopped = Instant::now();
+    signal(pid, "STOP");
+    let mut later = spec("demo.mp4", "demo", 1);
+    later["suspend"] = json!(true);
+    apply_videojob(namespace, "while-frozen", later);
+    // Wake it between its renew deadline (at most 4 s after its last renewal) and the
+    // earliest the standby may lead (6 s after it last saw the lease change, at least 5 s
+    // from now): its watch brings this VideoJob, which nobody has reconciled yet, and its
+    // lease is still its own on the server. It must write nothing, and exit.
+    tokio::time::sleep(Duration::from_millis(4500).saturating_sub(stopped.elapsed())).await;
+    signal(pid, "CONT");
+    // The standby, or the frozen pod's restarted container (a new process), leads next.
+    let next = eventually("another process to lead", || {
+        let (client, frozen) = (client.clone(), frozen.clone());
+        async move { Some(leader(&client).await).filter(|l| *l != frozen) }
+    })
+    .await;
+    eventually("the woken leader to exit", || async {
+        (!std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")))
+        .then_some(())
+    })
+    .await;
+    wait_for_phase(&videojobs, "while-frozen", Phase::Suspended).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let writers: BTreeSet<String> = events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("while-frozen"))
+        .filter_map(|e| e.reporting_instance.clone())
+        .collect();
+    assert_eq!(writers, BTreeSet::from([next.clone()]), "only the new leader wrote about the VideoJob");
+    assert_eq!(leader(&client).await, next, "the woken process did not take the lease back");
+    videojobs.delete("while-frozen", &DeleteParams::default()).await.unwrap();
 }

@@ -197,7 +197,8 @@ pub fn install_release(release: &str, release_namespace: &str, namespaces: &[&st
         &crds,
         "operator.maxShards=8",
         "operator.leaderElection.leaseDuration=6s",
-        "operator.leaderElection.renewInterval=2s",
+        "operator.leaderElection.renewDeadline=4s",
+        "operator.leaderElection.renewInterval=1s",
         "detector.gpuDevice=cpu",
     ]
     .into_iter()

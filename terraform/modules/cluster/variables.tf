@@ -111,9 +111,9 @@ variable "gpus_per_node" {
 }
 
 variable "gpu_node_labels" {
-  description = "Labels every GPU node carries from boot; the chart's detector.gpuNodeSelector must be a subset (the root module passes it the same map)."
+  description = "Labels every GPU node carries from boot, beside cameo.dev/pool=gpu; the chart's detector.gpuNodeSelector must be a subset (the root module passes the chart's default)."
   type        = map(string)
-  default     = { "nvidia.com/gpu.present" = "true" }
+  default     = {}
 }
 
 variable "gpu_taint_key" {

@@ -72,10 +72,9 @@ run "gpu_group_scales_from_zero_with_the_charts_label_and_taint" {
   assert {
     condition = (
       { for t in aws_autoscaling_group_tag.gpu_node_template : one(t.tag).key => one(t.tag).value } == {
-        "k8s.io/cluster-autoscaler/node-template/label/nvidia.com/gpu.present" = "true"
-        "k8s.io/cluster-autoscaler/node-template/label/cameo.dev/pool"         = "gpu"
-        "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"         = "true:NoSchedule"
-        "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"     = "1"
+        "k8s.io/cluster-autoscaler/node-template/label/cameo.dev/pool"     = "gpu"
+        "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu"     = "true:NoSchedule"
+        "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu" = "1"
       }
     )
     error_message = "The GPU group's ASG tells the autoscaler its labels, taint and GPU count."
