@@ -630,6 +630,15 @@ async fn wait_for_waiting(api: &Api<VideoJob>, name: &str, reason: &str) -> Vide
     .await
 }
 
+/// The reasons of the Warning Events about `name`, as `kubectl get events` lists them.
+fn warnings(namespace: &str, name: &str) -> String {
+    let selector = format!("involvedObject.name={name},type=Warning");
+    ok(kubectl(
+        &["get", "events", "-n", namespace, "--field-selector", &selector, "-o", "jsonpath={.items[*].reason}"],
+        None,
+    ))
+}
+
 /// A Job's suspend, written the way Kueue writes it: another field manager, a merge patch.
 async fn queue_sets_suspend(jobs: &Api<Job>, name: &str, suspend: bool) {
     let params = PatchParams { field_manager: Some("kueue-admission".into()), ..PatchParams::default() };
@@ -696,19 +705,7 @@ async fn a_queue_that_suspends_and_resumes_the_job_is_left_alone_and_the_user_st
         (!job_suspended(&jobs, "queued-detect").await).then_some(())
     })
     .await;
-    let events = ok(kubectl(
-        &[
-            "get",
-            "events",
-            "-n",
-            namespace,
-            "--field-selector",
-            "involvedObject.name=queued,type=Warning",
-            "-o",
-            "jsonpath={.items[*].reason}",
-        ],
-        None,
-    ));
+    let events = warnings(namespace, "queued");
     assert!(events.contains("Unschedulable") && events.contains("Queued"), "events: {events}");
     videojobs.delete("queued", &DeleteParams::default()).await.unwrap();
 }
@@ -750,19 +747,7 @@ async fn quotas_that_refuse_the_job_or_its_pods_are_said_in_the_status_until_lif
     let vj = wait_for_waiting(&videojobs, "capped", "PodCreationFailed").await;
     let message = &condition(&vj, "Waiting").message;
     assert!(message.contains("exceeded quota") && message.contains("pods"), "{message}");
-    let events = ok(kubectl(
-        &[
-            "get",
-            "events",
-            "-n",
-            namespace,
-            "--field-selector",
-            "involvedObject.name=capped,type=Warning",
-            "-o",
-            "jsonpath={.items[*].reason}",
-        ],
-        None,
-    ));
+    let events = warnings(namespace, "capped");
     assert!(events.contains("JobRejected") && events.contains("PodCreationFailed"), "events: {events}");
     videojobs.delete("capped", &DeleteParams::default()).await.unwrap();
     quotas.delete("no-pods", &DeleteParams::default()).await.unwrap();
