@@ -31,7 +31,7 @@ use crate::leader::LeaderGuard;
 use crate::metrics::SharedMetrics;
 use crate::status::{Observed, WAITING, Waiting, desired_status, failed, succeeded};
 use crate::validate::validate;
-use crate::written::WrittenStatuses;
+use crate::written::{WrittenStatuses, key};
 
 /// Field manager of the Jobs and the status.
 const MANAGER: &str = "cameo-operator";
@@ -180,10 +180,6 @@ fn prune_job(job: &mut Job) {
         spec.selector = None;
         spec.pod_failure_policy = None;
     }
-}
-
-fn key(vj: &VideoJob) -> String {
-    vj.uid().unwrap_or_else(|| format!("{}/{}", vj.namespace().unwrap_or_default(), vj.name_any()))
 }
 
 pub async fn reconcile(vj: Arc<VideoJob>, context: Arc<Context>) -> Result<Action, Error> {
@@ -372,19 +368,26 @@ async fn create_job(jobs: &Api<Job>, job: &Job, vj: &VideoJob, shared: &Shared) 
     }
 }
 
-/// Whether a running Job's pods may still be starting: not all ready, or none yet.
+fn suspended(job: &Job) -> bool {
+    job.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false)
+}
+
+/// A Job's active and ready pods.
+fn active_and_ready(job: &Job) -> (i32, i32) {
+    let status = job.status.as_ref();
+    (status.and_then(|s| s.active).unwrap_or(0), status.and_then(|s| s.ready).unwrap_or(0))
+}
+
+/// Whether a running Job's pods may still be starting: none yet, or not all ready.
 fn starting(job: &Job, vj: &VideoJob) -> bool {
-    let suspended = job.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false);
-    let status = job.status.clone().unwrap_or_default();
-    !suspended && !vj.spec.suspend && status.active.unwrap_or(0) > status.ready.unwrap_or(0)
-        || !suspended && status.active.unwrap_or(0) == 0
+    let (active, ready) = active_and_ready(job);
+    !suspended(job) && (active == 0 || (!vj.spec.suspend && active > ready))
 }
 
 /// Why a running Job's shards do not run, if the cluster says: held suspended by a queue,
 /// no node fits a pod, or its pods cannot be created.
 async fn waiting_for(job: &Job, vj: &VideoJob, pods: &Api<Pod>, shared: &Shared) -> Option<Waiting> {
-    let suspended = job.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false);
-    if suspended && !vj.spec.suspend {
+    if suspended(job) && !vj.spec.suspend {
         let queue = job.labels().get(QUEUE_LABEL).map(|q| format!(" (queue {q})")).unwrap_or_default();
         return Some(Waiting {
             reason: Waiting::QUEUED,
@@ -394,15 +397,12 @@ async fn waiting_for(job: &Job, vj: &VideoJob, pods: &Api<Pod>, shared: &Shared)
             ),
         });
     }
-    if suspended {
+    if suspended(job) {
         return None;
     }
-    let status = job.status.clone().unwrap_or_default();
-    let (active, ready) = (status.active.unwrap_or(0), status.ready.unwrap_or(0));
+    let (active, ready) = active_and_ready(job);
     if active > ready {
-        let selector = format!("batch.kubernetes.io/job-name={}", job.name_any());
-        let list = pods.list(&ListParams::default().labels(&selector)).await.ok()?;
-        let unschedulable = list.items.iter().find_map(|pod| {
+        let unschedulable = job_pods(pods, job).await?.iter().find_map(|pod| {
             let conditions = pod.status.as_ref()?.conditions.as_ref()?;
             let scheduled = conditions.iter().find(|c| c.type_ == "PodScheduled")?;
             (scheduled.status == "False" && scheduled.reason.as_deref() == Some("Unschedulable"))
@@ -410,6 +410,7 @@ async fn waiting_for(job: &Job, vj: &VideoJob, pods: &Api<Pod>, shared: &Shared)
         })?;
         return Some(Waiting { reason: Waiting::UNSCHEDULABLE, message: unschedulable });
     }
+    let status = job.status.clone().unwrap_or_default();
     let done = status.succeeded.unwrap_or(0) + status.failed.unwrap_or(0);
     let since = status.start_time.as_ref().or(job.metadata.creation_timestamp.as_ref()).map(|t| t.0)?;
     let age = jiff::Timestamp::now().duration_since(since);
@@ -437,21 +438,27 @@ fn new_cause_of_waiting(previous: &VideoJobStatus, status: &VideoJobStatus) -> O
 /// The termination message of a pod of `job` that succeeded (or failed, the latest):
 /// the detector's summary, or the error that stopped it.
 async fn termination_message(pods: &Api<Pod>, job: &Job, success: bool) -> Option<String> {
-    let selector = format!("batch.kubernetes.io/job-name={}", job.name_any());
-    let list = match pods.list(&ListParams::default().labels(&selector)).await {
-        Ok(list) => list,
-        Err(e) => {
-            tracing::warn!(job = %job.name_any(), "cannot read the pods' termination messages: {e}");
-            return None;
-        }
-    };
-    list.items
+    job_pods(pods, job)
+        .await?
         .iter()
         .flat_map(|pod| pod.status.iter().flat_map(|s| s.container_statuses.iter().flatten()))
         .filter_map(|c| c.state.as_ref()?.terminated.as_ref())
         .filter(|t| (t.exit_code == 0) == success && t.message.as_deref().is_some_and(|m| !m.trim().is_empty()))
         .max_by_key(|t| t.finished_at.as_ref().map(|f| f.0))
         .and_then(|t| t.message.clone())
+}
+
+/// The pods of `job`; `None` (logged) when they cannot be listed: what they would have
+/// told is looked for again at the next reconcile.
+async fn job_pods(pods: &Api<Pod>, job: &Job) -> Option<Vec<Pod>> {
+    let selector = format!("batch.kubernetes.io/job-name={}", job.name_any());
+    match pods.list(&ListParams::default().labels(&selector)).await {
+        Ok(list) => Some(list.items),
+        Err(e) => {
+            tracing::warn!(job = %job.name_any(), "cannot list the Job's pods: {e}");
+            None
+        }
+    }
 }
 
 async fn write_status(

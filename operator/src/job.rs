@@ -301,7 +301,7 @@ fn job(
     config: &OperatorConfig,
     stage: Stage,
     pod: PodSpec,
-    pod_annotations: BTreeMap<String, String>,
+    stage_pod_annotations: BTreeMap<String, String>,
     spec: JobSpec,
 ) -> Job {
     let pod_labels = merged(config.pod_labels(), &vj.spec.pod_labels, own_labels(vj));
@@ -315,7 +315,8 @@ fn job(
     if stage == Stage::Detect {
         job_annotations.insert(FOLLOWED_ANNOTATION.to_string(), Followed::of(vj).annotation());
     }
-    let pod_annotations = merged(annotations, &None, pod_annotations);
+    let mut pod_annotations = annotations;
+    pod_annotations.extend(stage_pod_annotations);
     Job {
         metadata: ObjectMeta {
             name: Some(job_name(&vj.name_any(), stage)),

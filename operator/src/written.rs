@@ -58,7 +58,9 @@ impl WrittenStatuses {
     }
 }
 
-fn key(vj: &VideoJob) -> String {
+/// What identifies a VideoJob across its copies: its uid (a new VideoJob of the same
+/// name is another one).
+pub fn key(vj: &VideoJob) -> String {
     vj.uid().unwrap_or_else(|| format!("{}/{}", vj.namespace().unwrap_or_default(), vj.name_any()))
 }
 
