@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -137,6 +138,51 @@ def render(scenario, photos_dir, models_dir, path):
     os.replace(tmp, path)
 
 
+def derive(scenario, out, path):
+    """Renders a scenario made from another one's video ("from"): the frames stored turned by
+    an FFmpeg filter ("stored_filter"), and a display matrix ("display_matrix": its a b c d)
+    saying how players turn them back, as phones store portrait videos."""
+    base = os.path.join(out, scenario["from"] + ".mp4")
+    tmp = path + ".tmp.mp4"
+    codec = ["-vf", scenario["stored_filter"], "-c:v", "libx264", "-preset", "veryfast", "-crf", "18"] \
+        if "stored_filter" in scenario else ["-c", "copy"]
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", base, *codec, "-movflags", "+faststart", tmp],
+                   check=True)
+    set_display_matrix(tmp, scenario["display_matrix"])
+    os.replace(tmp, path)
+
+
+def set_display_matrix(path, abcd):
+    """Writes the 2x2 part of the video track's tkhd matrix (16.16 fixed point) in place.
+    FFmpeg 5.1's muxer writes only quarter turns, and only from a deprecated tag."""
+    with open(path, "r+b") as f:
+        data = bytearray(f.read())
+
+        def boxes(start, end):
+            while start + 8 <= end:
+                size, kind = struct.unpack(">I4s", data[start:start + 8])
+                if size < 8:
+                    sys.exit(f"synth: {path}: unexpected box size {size}")
+                yield kind, start + 8, start + size
+                start += size
+
+        for kind, body, end in boxes(0, len(data)):
+            if kind == b"moov":
+                traks = [(b, e) for k, b, e in boxes(body, end) if k == b"trak"]
+                break
+        else:
+            sys.exit(f"synth: {path} has no moov box")
+        if len(traks) != 1:
+            sys.exit(f"synth: {path} has {len(traks)} tracks, expected the video alone")
+        tkhd = next(b for k, b, _ in boxes(*traks[0]) if k == b"tkhd")
+        # version, flags, times, track id and duration (longer in version 1), reserved, layer...
+        matrix = tkhd + (4 + 32 + 16 if data[tkhd] == 1 else 4 + 20 + 16)
+        a, b, c, d = (round(v * 65536) for v in abcd)
+        data[matrix:matrix + 36] = struct.pack(">9i", a, b, 0, c, d, 0, 0, 0, 1 << 30)
+        f.seek(0)
+        f.write(data)
+
+
 def digest(*parts):
     h = hashlib.sha256()
     for part in parts:
@@ -167,20 +213,36 @@ def main():
         script = f.read()
     with open(os.path.join(HERE, "photos.sha256"), "rb") as f:
         photos = f.read()
-    for name in names:
+
+    def read(name):
         with open(os.path.join(testdata, "scenarios", name + ".json"), "rb") as f:
             raw = f.read()
-        scenario = json.loads(raw)
+        return raw, json.loads(raw)
+
+    # A scenario made from another one's video needs that video first.
+    bases = [read(name)[1].get("from") for name in names]
+    names = list(dict.fromkeys([base for base in bases if base] + names))
+    names.sort(key=lambda name: "from" in read(name)[1])
+    for name in names:
+        raw, scenario = read(name)
+        # Whose shots (and so whose ground truth) the video shows.
+        shown = scenario
+        if "from" in scenario:
+            raw_from, shown = read(scenario["from"])
+            raw += raw_from
         video = os.path.join(out, name + ".mp4")
         stamp = os.path.join(out, name + ".stamp")
         key = digest(raw, script, photos)
         if os.path.exists(video) and os.path.exists(stamp) and open(stamp).read() == key:
             continue
         print(f"synth: rendering {name}", file=sys.stderr)
-        render(scenario, photos_dir, models_dir, video)
-        duration = max(shot["end"] for shot in scenario["shots"])
+        if "from" in scenario:
+            derive(scenario, out, video)
+        else:
+            render(scenario, photos_dir, models_dir, video)
+        duration = max(shot["end"] for shot in shown["shots"])
         with open(os.path.join(out, name + ".truth.json"), "w") as f:
-            json.dump({"video": name + ".mp4", "duration": duration, **truth(scenario)}, f, indent=2)
+            json.dump({"video": name + ".mp4", "duration": duration, **truth(shown)}, f, indent=2)
         with open(stamp, "w") as f:
             f.write(key)
 

@@ -53,7 +53,7 @@ struct StageCpu {
 fn sequential_stage_costs(video: &Path, models: &mut Models, config: &PipelineConfig) -> StageCpu {
     let mut cost = StageCpu::default();
     let reader = VideoReader::open(&VideoSource::File(video.to_path_buf()), 1).unwrap();
-    let min_face = default_min_face_px(reader.info().height);
+    let min_face = default_min_face_px(reader.info().width, reader.info().height);
     let start = thread_cpu();
     let mut in_sink = Duration::ZERO;
     reader
@@ -235,7 +235,7 @@ fn main() {
 fn face_size_sweep(models: &mut Models, gallery: &[EnrolledPerson], cache: &Path, config: &PipelineConfig) {
     let photo = image::open(cache.join("photos/obama2.jpg")).unwrap().to_rgb8();
     let face_height = models.faces_in_image(&photo).unwrap()[0].0.bbox.height;
-    let min_face = default_min_face_px(1080);
+    let min_face = default_min_face_px(1920, 1080);
     println!(
         "## Face-size sweep: 1080p frame, detector input {:?}, smallest promised face {:.0} px\n",
         detection_size(1920, 1080, min_face),

@@ -81,9 +81,10 @@ pub fn detection_size(width: u32, height: u32, min_face_px: f32) -> (u32, u32) {
     (scaled(width), scaled(height))
 }
 
-/// The default smallest face for a frame of this height, in pixels.
-pub fn default_min_face_px(frame_height: u32) -> f32 {
-    frame_height as f32 * DEFAULT_MIN_FACE_FRACTION
+/// The default smallest face for a frame of this size, in pixels: a fraction of its
+/// shorter side, so that a portrait 1080x1920 video is held to 1080p's 40 px.
+pub fn default_min_face_px(width: u32, height: u32) -> f32 {
+    width.min(height) as f32 * DEFAULT_MIN_FACE_FRACTION
 }
 
 pub struct FaceDetector {
@@ -224,8 +225,9 @@ mod tests {
 
     #[test]
     fn a_1080p_frame_is_detected_at_half_size_and_small_frames_are_not_enlarged() {
-        assert_eq!(detection_size(1920, 1080, default_min_face_px(1080)), (960, 540));
-        assert_eq!(detection_size(1280, 720, default_min_face_px(720)), (960, 540));
+        assert_eq!(detection_size(1920, 1080, default_min_face_px(1920, 1080)), (960, 540));
+        assert_eq!(default_min_face_px(1080, 1920), default_min_face_px(1920, 1080));
+        assert_eq!(detection_size(1280, 720, default_min_face_px(1280, 720)), (960, 540));
         assert_eq!(detection_size(320, 240, 10.0), (320, 240));
     }
 

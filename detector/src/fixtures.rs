@@ -22,6 +22,8 @@ pub fn video(duration_seconds: f64) -> VideoSummary {
         duration_seconds,
         width: 1280,
         height: 720,
+        display_orientation: None,
+        warnings: Vec::new(),
         frame_rate: 25.0,
         codec: "h264".into(),
         sampled_fps: 2.0,

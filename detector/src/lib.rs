@@ -11,6 +11,7 @@ pub mod cli;
 #[cfg(feature = "cloud")]
 pub mod cloud;
 pub mod detect;
+pub mod display;
 pub mod embed;
 pub mod error;
 pub mod evaluate;

@@ -60,7 +60,7 @@ impl Models {
 
     /// Every face in a still image with its embedding, best detection first.
     pub fn faces_in_image(&mut self, image: &RgbImage) -> Result<Vec<(Detection, Embedding)>> {
-        let min_face_px = default_min_face_px(image.height());
+        let min_face_px = default_min_face_px(image.width(), image.height());
         let input = DetectorInput::from_image(image, min_face_px);
         let faces: Vec<Detection> =
             self.detector.detect(&input)?.into_iter().filter(|d| large_enough(d, min_face_px)).collect();

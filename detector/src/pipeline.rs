@@ -8,11 +8,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
+use image::metadata::Orientation;
 use indicatif::ProgressBar;
 
 use crate::align::align_face;
 use crate::appearances::{AppearanceConfig, known_people, unknown_people};
 use crate::detect::{Detection, DetectorConfig, FaceDetector, default_min_face_px};
+use crate::display;
 use crate::embed::FaceEmbedder;
 use crate::error::{Error, Result};
 use crate::identify::{EnrolledPerson, IdentifiedTrack, MatchConfig, identify_tracks};
@@ -198,6 +200,9 @@ pub fn analyse_tracks(
             duration_seconds,
             width: info.width,
             height: info.height,
+            display_orientation: (info.orientation != Orientation::NoTransforms)
+                .then(|| display::name(info.orientation).to_string()),
+            warnings: info.warnings,
             frame_rate: info.frame_rate,
             codec: info.codec,
             sampled_fps: config.fps,
@@ -257,7 +262,10 @@ fn decode(
 ) -> Result<(VideoInfo, DecodeStats)> {
     let reader = VideoReader::open(source, config.decoder_threads)?;
     let info = reader.info().clone();
-    let min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.height));
+    for warning in &info.warnings {
+        tracing::warn!(video = %source.name(), "{warning}");
+    }
+    let min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.width, info.height));
     frames.send(Decoded::Info(info.clone())).map_err(|_| stopped())?;
     let stats = reader
         .sample(config.fps, min_face_px, span, |frame| frames.send(Decoded::Frame(frame)).map_err(|_| stopped()))?;
@@ -283,7 +291,7 @@ fn detect_stage(
     for message in frames {
         let frame = match message {
             Decoded::Info(info) => {
-                min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.height));
+                min_face_px = config.min_face_px.unwrap_or_else(|| default_min_face_px(info.width, info.height));
                 if let Some(duration) = info.duration_seconds {
                     progress.set_length((duration * config.fps).ceil() as u64);
                 }

@@ -14,8 +14,10 @@ use ffmpeg::software::scaling::{Context as Scaler, Flags};
 use ffmpeg::util::frame::video::Video as VideoFrame;
 use ffmpeg_next as ffmpeg;
 use image::RgbImage;
+use image::metadata::Orientation;
 
 use crate::detect::{DetectorInput, detection_size};
+use crate::display;
 use crate::error::{Error, Result};
 
 /// Corrupt packets tolerated before the file counts as broken (real streams have the odd glitch).
@@ -26,8 +28,13 @@ const TRUNCATION_TOLERANCE_SECONDS: f64 = 2.0;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoInfo {
+    /// Displayed size: the stored frames turned by `orientation`.
     pub width: u32,
     pub height: u32,
+    /// How the stored frames are turned for display.
+    pub orientation: Orientation,
+    /// What could not be taken at face value, such as a nonsense rotation tag.
+    pub warnings: Vec<String>,
     /// Declared duration of the video stream (or container), if known.
     pub duration_seconds: Option<f64>,
     pub frame_rate: f64,
@@ -141,6 +148,7 @@ impl VideoReader {
             .best(ffmpeg::media::Type::Video)
             .ok_or_else(|| Error::bad_video(path, "the file has no video stream"))?;
         let stream_index = stream.index();
+        let (orientation, orientation_warning) = display_orientation(&stream);
         let time_base = f64::from(stream.time_base());
         let start_pts = (stream.start_time() != ffmpeg::ffi::AV_NOPTS_VALUE).then(|| stream.start_time());
         let stream_duration = (stream.duration() > 0).then(|| stream.duration() as f64 * time_base);
@@ -161,9 +169,12 @@ impl VideoReader {
         if decoder.width() == 0 || decoder.height() == 0 {
             return Err(Error::bad_video(path, "the video stream has no picture size"));
         }
+        let (width, height) = display::turned_size(orientation, (decoder.width(), decoder.height()));
         let info = VideoInfo {
-            width: decoder.width(),
-            height: decoder.height(),
+            width,
+            height,
+            orientation,
+            warnings: orientation_warning.into_iter().collect(),
             duration_seconds: stream_duration.or(container_duration),
             frame_rate: if frame_rate.is_finite() && frame_rate > 0.0 { frame_rate } else { 0.0 },
             codec: decoder.codec().map(|c| c.name().to_string()).unwrap_or_default(),
@@ -230,8 +241,10 @@ impl VideoReader {
                 }
                 let converter = match converter.as_mut() {
                     Some(c) if c.accepts(&decoded) => c,
-                    _ => converter
-                        .insert(Converter::new(&decoded, min_face_px).map_err(|e| Error::bad_video(&self.name, e))?),
+                    _ => converter.insert(
+                        Converter::new(&decoded, self.info.orientation, min_face_px)
+                            .map_err(|e| Error::bad_video(&self.name, e))?,
+                    ),
                 };
                 let (image, detector_input) =
                     converter.convert(&decoded).map_err(|e| Error::bad_video(&self.name, e))?;
@@ -307,22 +320,46 @@ fn near_sample_time(seconds: f64, fps: f64, half_frame: f64) -> bool {
     (seconds - nearest).abs() <= half_frame + 1e-6
 }
 
-/// Converts decoded frames (any pixel format) to RGB at full size and at the detector's size.
+/// How a stream's frames are shown: by its display matrix, else its `rotate` tag; as
+/// stored, with a warning, when that makes no sense (players differ on such files).
+fn display_orientation(stream: &ffmpeg::format::stream::Stream) -> (Orientation, Option<String>) {
+    let matrix = stream.side_data().find(|s| s.kind() == ffmpeg::codec::packet::side_data::Type::DisplayMatrix);
+    let read = match (matrix, stream.metadata().get("rotate")) {
+        (Some(matrix), _) => display::from_display_matrix(matrix.data()),
+        (None, Some(tag)) => display::from_rotate_tag(tag),
+        (None, None) => Ok(Orientation::NoTransforms),
+    };
+    match read {
+        Ok(orientation) => (orientation, None),
+        Err(why) => (Orientation::NoTransforms, Some(format!("{why}; the frames are analysed as stored"))),
+    }
+}
+
+/// Converts decoded frames (any pixel format) to displayed RGB at full size and at the
+/// detector's size.
 struct Converter {
     source: (Pixel, u32, u32),
+    orientation: Orientation,
     full: Scaler,
     detect: Scaler,
+    /// Displayed size of the frame and of the detector's input.
+    displayed_size: (u32, u32),
     detect_size: (u32, u32),
 }
 
 impl Converter {
-    fn new(frame: &VideoFrame, min_face_px: f32) -> std::result::Result<Self, ffmpeg::Error> {
+    fn new(frame: &VideoFrame, orientation: Orientation, min_face_px: f32) -> std::result::Result<Self, ffmpeg::Error> {
         let (format, width, height) = (frame.format(), frame.width(), frame.height());
-        let detect_size = detection_size(width, height, min_face_px);
+        let displayed_size = display::turned_size(orientation, (width, height));
+        let detect_size = detection_size(displayed_size.0, displayed_size.1, min_face_px);
+        // Scaled as stored, then turned: the turn is the same either way, and cheaper small.
+        let (detect_width, detect_height) = display::turned_size(orientation, detect_size);
         Ok(Converter {
             source: (format, width, height),
+            orientation,
             full: Scaler::get(format, width, height, Pixel::RGB24, width, height, Flags::BILINEAR)?,
-            detect: Scaler::get(format, width, height, Pixel::RGB24, detect_size.0, detect_size.1, Flags::AREA)?,
+            detect: Scaler::get(format, width, height, Pixel::RGB24, detect_width, detect_height, Flags::AREA)?,
+            displayed_size,
             detect_size,
         })
     }
@@ -336,13 +373,13 @@ impl Converter {
         self.full.run(frame, &mut rgb)?;
         let mut small = VideoFrame::empty();
         self.detect.run(frame, &mut small)?;
-        let (width, height) = (self.source.1, self.source.2);
+        let (width, height) = self.displayed_size;
         let input = DetectorInput {
-            image: packed_rgb(&small),
+            image: display::turn(packed_rgb(&small), self.orientation),
             scale_x: width as f32 / self.detect_size.0 as f32,
             scale_y: height as f32 / self.detect_size.1 as f32,
         };
-        Ok((packed_rgb(&rgb), input))
+        Ok((display::turn(packed_rgb(&rgb), self.orientation), input))
     }
 }
 

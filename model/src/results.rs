@@ -35,8 +35,17 @@ pub struct VideoSummary {
     pub source: String,
     /// Seconds from the first to the end of the last decoded frame.
     pub duration_seconds: f64,
+    /// Displayed size, as players show the video (boxes are in these pixels).
     pub width: u32,
     pub height: u32,
+    /// How the stored frames were turned for display, from the stream's display matrix or
+    /// `rotate` tag (`rotate90`, `rotate180`, `rotate270`, `flipHorizontal`, `flipVertical`,
+    /// `transpose`, `transverse`); absent when upright.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_orientation: Option<String>,
+    /// What the analysis could not take at face value, such as a nonsense rotation tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Native frame rate of the video stream (0 when the container does not say).
     pub frame_rate: f64,
     pub codec: String,

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use cameo_detector::evaluate::{Truth, mismatches};
 use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
-use cameo_detector::identify::EnrolledPerson;
+use cameo_detector::identify::{EnrolledPerson, IdentifiedTrack};
 use cameo_detector::models::Models;
-use cameo_detector::pipeline::{PipelineConfig, analyse};
+use cameo_detector::pipeline::{PipelineConfig, analyse_tracks, results_document};
 use cameo_detector::results::ResultsDocument;
 use cameo_detector::runtime::{DeviceRequest, Runtime};
 
@@ -55,6 +55,8 @@ pub fn load_image(path: &Path) -> image::RgbImage {
 
 pub struct ScenarioRun {
     pub document: ResultsDocument,
+    /// What the appearances stage made the document from.
+    pub tracks: Vec<IdentifiedTrack>,
     pub truth: Truth,
     pub gallery: Vec<EnrolledPerson>,
 }
@@ -72,9 +74,10 @@ pub fn run_scenario(scenario: &str, gallery: &str) -> ScenarioRun {
     let config = PipelineConfig::default();
     let progress = indicatif::ProgressBar::hidden();
     let source = cameo_detector::video::VideoSource::File(video);
-    let analysis = analyse(&source, &mut models, &gallery, &config, runtime.device().name(), &progress)
+    let analysis = analyse_tracks(&source, None, &mut models, &gallery, &config, runtime.device().name(), &progress)
         .expect("analysis succeeds");
-    ScenarioRun { document: analysis.document, truth, gallery }
+    let document = results_document(analysis.video, analysis.models, analysis.parameters, None, &analysis.tracks);
+    ScenarioRun { document, tracks: analysis.tracks, truth, gallery }
 }
 
 impl ScenarioRun {
