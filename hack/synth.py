@@ -40,16 +40,31 @@ def largest_face(photo, models_dir):
     return float(h), float(x + w / 2), float(y + h / 2)
 
 
+def over_shot(value, progress):
+    """A number, or [from, to] moving linearly from one to the other over the shot."""
+    if isinstance(value, list):
+        return value[0] + (value[1] - value[0]) * progress
+    return value
+
+
 class Layer:
-    """One photo in a shot: where it is, how big, how it moves and how it is degraded.
+    """One photo (or an occluding bar) in a shot: where it is, how big, how it moves and
+    how it is degraded.
 
     With face_height, the photo is scaled so its largest face is that tall and "center"
     (fractions of the frame, moving to "to" over the shot) places that face; with
-    height, the photo is that tall and "center" places its middle.
+    height, the photo is that tall and "center" places its middle. "blur" softens the
+    photo itself; "frame_blur" (Gaussian radius) and "motion_blur" (horizontal smear), in
+    frame pixels, soften it as shown and may change over the shot ([from, to]). A "bar"
+    ([width, height] as fractions of the frame, in "color") passes in front of what the
+    layers before it drew.
     """
 
     def __init__(self, spec, photos_dir, models_dir):
         self.spec = spec
+        self.cache = {}
+        if "bar" in spec:
+            return
         photo = Image.open(os.path.join(photos_dir, spec["photo"])).convert("RGB")
         if "crop" in spec:
             x0, y0, x1, y1 = spec["crop"]
@@ -70,20 +85,29 @@ class Layer:
             self.base_scale = spec["height"] / photo.size[1]
             self.anchor = (0.5, 0.5)
         self.photo = photo
-        self.cache = {}
 
     def render(self, canvas, progress):
         s = self.spec
+        cx0, cy0 = s.get("center", [0.5, 0.5])
+        cx1, cy1 = s.get("to", [cx0, cy0])
+        cx = (cx0 + (cx1 - cx0) * progress) * canvas.size[0]
+        cy = (cy0 + (cy1 - cy0) * progress) * canvas.size[1]
+        if "bar" in s:
+            w, h = s["bar"][0] * canvas.size[0], s["bar"][1] * canvas.size[1]
+            canvas.paste(tuple(s.get("color", [20, 20, 20])), (round(cx - w / 2), round(cy - h / 2), round(cx + w / 2), round(cy + h / 2)))
+            return
         zoom = 1 + (s.get("zoom", 1) - 1) * progress
         scale = self.base_scale * zoom
         size = (max(1, round(self.photo.size[0] * scale)), max(1, round(self.photo.size[1] * scale)))
         if size not in self.cache:
             self.cache = {size: self.photo.resize(size, Image.BILINEAR)}
         image = self.cache[size]
-        cx0, cy0 = s.get("center", [0.5, 0.5])
-        cx1, cy1 = s.get("to", [cx0, cy0])
-        cx = (cx0 + (cx1 - cx0) * progress) * canvas.size[0]
-        cy = (cy0 + (cy1 - cy0) * progress) * canvas.size[1]
+        radius = over_shot(s.get("frame_blur", 0), progress)
+        if radius > 0:
+            image = image.filter(ImageFilter.GaussianBlur(radius))
+        smear = round(over_shot(s.get("motion_blur", 0), progress))
+        if smear > 1:
+            image = Image.fromarray(cv2.filter2D(np.asarray(image), -1, np.full((1, smear), 1.0 / smear)))
         canvas.paste(image, (round(cx - size[0] * self.anchor[0]), round(cy - size[1] * self.anchor[1])))
 
 

@@ -62,6 +62,17 @@ pub fn mismatches(document: &ResultsDocument, truth: &Truth, enrolled: &[&str]) 
             shots.extend(spans.iter().map(|s| (s[0], s[1], 1)));
         }
     }
+    // An unknown face where only enrolled people are on screen is one of them split off.
+    for unknown in &document.unknown {
+        for a in &unknown.appearances {
+            if !shots.iter().any(|&(start, end, _)| a.start_seconds < end && a.end_seconds > start) {
+                problems.push(format!(
+                    "{} at [{}, {}) while only enrolled people are on screen",
+                    unknown.name, a.start_seconds, a.end_seconds
+                ));
+            }
+        }
+    }
     for (start, end, faces) in shots {
         let clusters = document
             .unknown
@@ -75,6 +86,23 @@ pub fn mismatches(document: &ResultsDocument, truth: &Truth, enrolled: &[&str]) 
         }
     }
     problems
+}
+
+/// The fraction of `name`'s time on screen in `truth` in which `document` names them
+/// (1 for someone who is not on screen).
+pub fn recall(document: &ResultsDocument, truth: &Truth, name: &str) -> f64 {
+    let expected = truth.people.get(name).map_or(&[][..], Vec::as_slice);
+    let total: f64 = expected.iter().map(|t| t[1] - t[0]).sum();
+    let Some(found) = document.people.iter().find(|p| p.name == name) else {
+        return if total > 0.0 { 0.0 } else { 1.0 };
+    };
+    let named: f64 = expected
+        .iter()
+        .flat_map(|t| {
+            found.appearances.iter().map(move |a| (a.end_seconds.min(t[1]) - a.start_seconds.max(t[0])).max(0.0))
+        })
+        .sum();
+    if total > 0.0 { named / total } else { 1.0 }
 }
 
 #[cfg(test)]
@@ -105,5 +133,28 @@ mod tests {
         let found = document(vec![person("Ada", &[(0.0, 5.0)]), person("Cy", &[(1.0, 2.0)])], vec![]);
         let problems = mismatches(&found, &truth(), &["Ada", "Cy"]);
         assert_eq!(problems.len(), 4, "{problems:#?}"); // Ada's intervals, Cy absent, Bea and the stranger not unknown
+    }
+
+    #[test]
+    fn an_unknown_face_while_only_enrolled_people_are_on_screen_is_reported() {
+        let found = document(
+            vec![person("Ada", &[(0.0, 5.0), (10.0, 15.0)])],
+            vec![
+                person("unknown-1", &[(5.0, 8.0)]),
+                person("unknown-2", &[(15.0, 20.0)]),
+                person("unknown-3", &[(1.0, 2.0)]),
+            ],
+        );
+        let problems = mismatches(&found, &truth(), &["Ada"]);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].starts_with("unknown-3"), "{problems:#?}");
+    }
+
+    #[test]
+    fn recall_is_the_share_of_the_true_time_named() {
+        let found = document(vec![person("Ada", &[(1.0, 5.0), (10.0, 16.0)])], vec![]);
+        assert!((recall(&found, &truth(), "Ada") - 0.9).abs() < 1e-9);
+        assert_eq!(recall(&found, &truth(), "Bea"), 0.0);
+        assert_eq!(recall(&found, &truth(), "Cy"), 1.0);
     }
 }

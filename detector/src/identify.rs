@@ -126,6 +126,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, &a)| FaceObservation {
                     seconds: i as f64,
+                    shot: 0,
                     bbox: BBox::default(),
                     score: 0.9,
                     embedding: unit(a),

@@ -3,7 +3,8 @@
 //! The work is a pipeline of stages with plain data between them, each in its own module:
 //! [`video`] (frames) -> [`detect`] (faces) -> [`align`] (112x112 crops) -> [`embed`]
 //! (embeddings) -> [`track`] (tracks) -> [`identify`] (names) -> [`appearances`]
-//! (who appears when), wired together by [`pipeline`].
+//! (who appears when), wired together by [`pipeline`]. [`display`] turns frames as
+//! players show them; [`shots`] tells the tracker where the cuts are.
 
 pub mod align;
 pub mod appearances;
@@ -22,6 +23,7 @@ pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod shots;
 pub mod timeline;
 pub mod track;
 pub mod video;

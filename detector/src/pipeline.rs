@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::identify::{EnrolledPerson, IdentifiedTrack, MatchConfig, identify_tracks};
 use crate::models::{Models, large_enough};
 use crate::results::{ModelsUsed, Movie, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
+use crate::shots::ShotCounter;
 use crate::track::{FaceObservation, TrackerConfig, build_tracks};
 use crate::video::{DecodeStats, SampledFrame, Span, TimeRange, VideoInfo, VideoReader, VideoSource};
 
@@ -118,6 +119,7 @@ enum Decoded {
 /// One frame's faces, detected and aligned, waiting for their embeddings.
 struct DetectedFrame {
     seconds: f64,
+    shot: u32,
     faces: Vec<Detection>,
     crops: Vec<RgbImage>,
 }
@@ -181,7 +183,11 @@ pub fn analyse_tracks(
     let faces_detected = observations.iter().filter(|o| counted.contains(o.seconds)).count();
     let tracks = build_tracks(
         observations,
-        &TrackerConfig { link_similarity: config.link_similarity, max_gap_seconds: config.gap_tolerance_seconds },
+        &TrackerConfig {
+            link_similarity: config.link_similarity,
+            max_gap_seconds: config.gap_tolerance_seconds,
+            sample_period_seconds: 1.0 / config.fps,
+        },
     );
     let tracks = identify_tracks(tracks, gallery, &config.matching);
     timings.track = track_started.elapsed();
@@ -288,6 +294,7 @@ fn detect_stage(
 ) -> Result<(Duration, Duration, f32)> {
     let (mut detect_time, mut align_time) = (Duration::ZERO, Duration::ZERO);
     let mut min_face_px = config.min_face_px.unwrap_or(0.0);
+    let mut shots = ShotCounter::default();
     for message in frames {
         let frame = match message {
             Decoded::Info(info) => {
@@ -300,13 +307,14 @@ fn detect_stage(
             Decoded::Frame(frame) => frame,
         };
         let started = Instant::now();
+        let shot = shots.next(&frame.detector_input.image);
         let faces: Vec<Detection> =
             detector.detect(&frame.detector_input)?.into_iter().filter(|d| large_enough(d, min_face_px)).collect();
         let aligning = Instant::now();
         let crops = faces.iter().map(|d| align_face(&frame.image, &d.landmarks)).collect();
         detect_time += aligning - started;
         align_time += aligning.elapsed();
-        detected.send(DetectedFrame { seconds: frame.seconds, faces, crops }).map_err(|_| stopped())?;
+        detected.send(DetectedFrame { seconds: frame.seconds, shot, faces, crops }).map_err(|_| stopped())?;
         progress.inc(1);
     }
     Ok((detect_time, align_time, min_face_px))
@@ -319,14 +327,14 @@ fn embed_stage(
     embedder: &mut FaceEmbedder,
 ) -> Result<(Vec<FaceObservation>, Duration)> {
     let mut observations = Vec::new();
-    let mut pending: Vec<(f64, Detection)> = Vec::new();
+    let mut pending: Vec<(f64, u32, Detection)> = Vec::new();
     let mut crops: Vec<RgbImage> = Vec::new();
     let mut busy = Duration::ZERO;
     loop {
         let next = if crops.is_empty() { detected.recv().ok() } else { detected.try_recv().ok() };
         let finished = next.is_none() && crops.is_empty();
         if let Some(frame) = next {
-            pending.extend(frame.faces.into_iter().map(|face| (frame.seconds, face)));
+            pending.extend(frame.faces.into_iter().map(|face| (frame.seconds, frame.shot, face)));
             crops.extend(frame.crops);
             if crops.len() < embedder.batch_size() {
                 continue;
@@ -338,11 +346,8 @@ fn embed_stage(
         let started = Instant::now();
         let embeddings = embedder.embed(&crops)?;
         crops.clear();
-        observations.extend(pending.drain(..).zip(embeddings).map(|((seconds, face), embedding)| FaceObservation {
-            seconds,
-            bbox: face.bbox,
-            score: face.score,
-            embedding,
+        observations.extend(pending.drain(..).zip(embeddings).map(|((seconds, shot, face), embedding)| {
+            FaceObservation { seconds, shot, bbox: face.bbox, score: face.score, embedding }
         }));
         busy += started.elapsed();
     }
