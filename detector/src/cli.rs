@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::detect::DetectorConfig;
 use crate::identify::MatchConfig;
+use crate::models::Precision;
 use crate::pipeline::PipelineConfig;
 use crate::runtime::{Device, DeviceRequest};
 
@@ -179,10 +180,14 @@ pub struct RuntimeArgs {
     #[arg(long, value_enum, default_value_t = DeviceRequest::Auto)]
     pub device: DeviceRequest,
 
-    /// Folder holding yunet.onnx and sface.onnx, as `make setup` prepares them
-    /// [default: ~/.cache/cameo/models].
+    /// Folder holding yunet.onnx, sface.onnx and sface_int8.onnx, as `make setup` prepares
+    /// them [default: ~/.cache/cameo/models].
     #[arg(long, env = "CAMEO_MODELS_DIR")]
     pub models: Option<PathBuf>,
+
+    /// The recogniser's precision [default: int8 on CPU, where it is faster; fp32 on CUDA].
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
 
     /// ONNX Runtime shared library.
     #[arg(long, env = "ORT_DYLIB_PATH", default_value = "libonnxruntime.so")]

@@ -109,6 +109,7 @@ fn detect(args: DetectArgs) -> Result<()> {
         embed_s = t.embed.as_secs_f64(),
         track_s = t.track.as_secs_f64(),
         frames = analysis.document.video.frames_analysed,
+        faces_embedded = t.faces_embedded,
         "analysis finished"
     );
 

@@ -10,11 +10,39 @@ use crate::detect::{Detection, DetectorConfig, DetectorInput, FaceDetector, defa
 use crate::embed::{Embedding, FaceEmbedder};
 use crate::error::{Error, Result};
 use crate::results::ModelInfo;
-use crate::runtime::{ModelFile, Runtime};
+use crate::runtime::{Device, ModelFile, Runtime};
 
 /// File names inside the models directory, as `make setup` prepares them.
 pub const DETECTOR_FILE: &str = "yunet.onnx";
 pub const RECOGNIZER_FILE: &str = "sface.onnx";
+pub const RECOGNIZER_INT8_FILE: &str = "sface_int8.onnx";
+
+/// The recogniser's precision. On CPU, int8 (its Conv layers quantised, see
+/// `hack/prepare_models.py`) embeds a face 1.5x faster than fp32 (15-17 against 25 ms
+/// here) with embeddings within cosine 0.98 of fp32's, and every accuracy test passes
+/// with either; on a GPU fp32 is as fast and exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Precision {
+    Fp32,
+    Int8,
+}
+
+impl Precision {
+    /// The faster precision on `device`.
+    pub fn fastest_on(device: Device) -> Self {
+        match device {
+            Device::Cpu => Precision::Int8,
+            Device::Cuda => Precision::Fp32,
+        }
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            Precision::Fp32 => RECOGNIZER_FILE,
+            Precision::Int8 => RECOGNIZER_INT8_FILE,
+        }
+    }
+}
 
 /// Boxes are loose estimates: a face counts as large enough within this fraction of the minimum.
 const MIN_FACE_SLACK: f32 = 0.8;
@@ -24,17 +52,21 @@ pub struct Models {
     pub embedder: FaceEmbedder,
     pub detector_file: ModelFile,
     pub recognizer_file: ModelFile,
+    pub precision: Precision,
 }
 
 impl Models {
-    pub fn load(runtime: &Runtime, dir: &Path, config: DetectorConfig) -> Result<Self> {
+    /// Loads both models; the recogniser in `precision`, or the fastest on the runtime's device.
+    pub fn load(runtime: &Runtime, dir: &Path, config: DetectorConfig, precision: Option<Precision>) -> Result<Self> {
+        let precision = precision.unwrap_or_else(|| Precision::fastest_on(runtime.device()));
         let detector_file = ModelFile::open(dir.join(DETECTOR_FILE))?;
-        let recognizer_file = ModelFile::open(dir.join(RECOGNIZER_FILE))?;
+        let recognizer_file = ModelFile::open(dir.join(precision.file()))?;
         Ok(Models {
             detector: FaceDetector::new(runtime, &detector_file, config)?,
             embedder: FaceEmbedder::new(runtime, &recognizer_file)?,
             detector_file,
             recognizer_file,
+            precision,
         })
     }
 
@@ -43,7 +75,11 @@ impl Models {
     }
 
     pub fn recognizer_info(&self) -> ModelInfo {
-        ModelInfo { name: "SFace 2021dec (OpenCV Zoo)".into(), sha256: self.recognizer_file.sha256.clone() }
+        let name = match self.precision {
+            Precision::Fp32 => "SFace 2021dec (OpenCV Zoo)",
+            Precision::Int8 => "SFace 2021dec (OpenCV Zoo), int8",
+        };
+        ModelInfo { name: name.into(), sha256: self.recognizer_file.sha256.clone() }
     }
 
     /// Loads ONNX Runtime and both models as the command line says.
@@ -54,7 +90,7 @@ impl Models {
             .clone()
             .or_else(|| cache_root().map(|d| d.join("models")))
             .ok_or_else(|| Error::Config("no models folder: pass --models or set CAMEO_MODELS_DIR".into()))?;
-        let models = Models::load(&runtime, &dir, config)?;
+        let models = Models::load(&runtime, &dir, config, args.precision)?;
         Ok((runtime, models))
     }
 

@@ -15,7 +15,7 @@ use crate::align::align_face;
 use crate::appearances::{AppearanceConfig, known_people, unknown_people};
 use crate::detect::{Detection, DetectorConfig, FaceDetector, default_min_face_px};
 use crate::display;
-use crate::embed::FaceEmbedder;
+use crate::embed::{FaceEmbedder, UnchangedFaces};
 use crate::error::{Error, Result};
 use crate::identify::{EnrolledPerson, IdentifiedTrack, MatchConfig, identify_tracks};
 use crate::models::{Models, large_enough};
@@ -95,6 +95,8 @@ pub struct StageTimings {
     pub embed: Duration,
     pub track: Duration,
     pub wall: Duration,
+    /// Faces run through the recogniser; the others kept an unchanged face's embedding.
+    pub faces_embedded: usize,
 }
 
 pub struct Analysis {
@@ -171,11 +173,12 @@ pub fn analyse_tracks(
         decoded.and_then(|(info, stats)| Ok((info, stats, detected?, embedded?)))
     })?;
     let (detect_time, align_time, min_face_px) = detected;
-    let (observations, embed_time) = embedded;
+    let (observations, embed_time, faces_embedded) = embedded;
     timings.decode = stats.busy;
     timings.detect = detect_time;
     timings.align = align_time;
     timings.embed = embed_time;
+    timings.faces_embedded = faces_embedded;
     progress.finish_and_clear();
 
     let track_started = Instant::now();
@@ -320,35 +323,61 @@ fn detect_stage(
     Ok((detect_time, align_time, min_face_px))
 }
 
+/// Where a face's embedding comes from: the batch being embedded, or an earlier face that
+/// looked the same.
+enum EmbeddingSource {
+    Batch(usize),
+    Earlier(usize),
+}
+
 /// Embed stage: embeds crops in batches, without waiting for a full batch when the
-/// detector has nothing more ready.
+/// detector has nothing more ready; a face that has not changed since the previous sample
+/// keeps that sample's embedding. Returns the observations, the time spent and the number
+/// of faces embedded.
 fn embed_stage(
     detected: mpsc::Receiver<DetectedFrame>,
     embedder: &mut FaceEmbedder,
-) -> Result<(Vec<FaceObservation>, Duration)> {
-    let mut observations = Vec::new();
-    let mut pending: Vec<(f64, u32, Detection)> = Vec::new();
+) -> Result<(Vec<FaceObservation>, Duration, usize)> {
+    let mut observations: Vec<FaceObservation> = Vec::new();
+    let mut pending: Vec<(f64, u32, Detection, EmbeddingSource)> = Vec::new();
     let mut crops: Vec<RgbImage> = Vec::new();
-    let mut busy = Duration::ZERO;
+    let mut unchanged = UnchangedFaces::default();
+    let (mut busy, mut embedded) = (Duration::ZERO, 0);
     loop {
         let next = if crops.is_empty() { detected.recv().ok() } else { detected.try_recv().ok() };
         let finished = next.is_none() && crops.is_empty();
         if let Some(frame) = next {
-            pending.extend(frame.faces.into_iter().map(|face| (frame.seconds, frame.shot, face)));
-            crops.extend(frame.crops);
+            unchanged.next_frame();
+            for (face, crop) in frame.faces.into_iter().zip(frame.crops) {
+                let source = match unchanged.reuse(frame.shot, &face.bbox, &crop) {
+                    Some(earlier) => EmbeddingSource::Earlier(earlier),
+                    None => {
+                        unchanged.remember(frame.shot, face.bbox, crop.clone(), observations.len() + pending.len());
+                        crops.push(crop);
+                        EmbeddingSource::Batch(crops.len() - 1)
+                    }
+                };
+                pending.push((frame.seconds, frame.shot, face, source));
+            }
             if crops.len() < embedder.batch_size() {
                 continue;
             }
         }
-        if finished {
-            return Ok((observations, busy));
-        }
         let started = Instant::now();
-        let embeddings = embedder.embed(&crops)?;
+        let embeddings = if crops.is_empty() { Vec::new() } else { embedder.embed(&crops)? };
+        embedded += crops.len();
         crops.clear();
-        observations.extend(pending.drain(..).zip(embeddings).map(|((seconds, shot, face), embedding)| {
-            FaceObservation { seconds, shot, bbox: face.bbox, score: face.score, embedding }
-        }));
+        for (seconds, shot, face, source) in pending.drain(..) {
+            // An earlier face comes first in time, so it is an observation already.
+            let embedding = match source {
+                EmbeddingSource::Batch(i) => embeddings[i].clone(),
+                EmbeddingSource::Earlier(i) => observations[i].embedding.clone(),
+            };
+            observations.push(FaceObservation { seconds, shot, bbox: face.bbox, score: face.score, embedding });
+        }
         busy += started.elapsed();
+        if finished {
+            return Ok((observations, busy, embedded));
+        }
     }
 }

@@ -103,6 +103,11 @@ impl Runtime {
         self.device.get()
     }
 
+    /// ONNX Runtime threads of each session.
+    pub fn intra_threads(&self) -> usize {
+        self.intra_threads
+    }
+
     /// Opens a model as a session on this runtime's device.
     pub fn session(&self, model: &ModelFile) -> Result<Session> {
         let model_error = |e: ort::Error| Error::Model { path: model.path.clone(), reason: e.to_string() };

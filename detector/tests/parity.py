@@ -3,7 +3,7 @@
 pre- and post-processing written independently of the Rust code (numpy for YuNet's
 input and output decoding, OpenCV's own alignCrop for alignment).
 
-Usage: parity.py IMAGE MODELS_DIR SCORE_THRESHOLD
+Usage: parity.py IMAGE MODELS_DIR SCORE_THRESHOLD RECOGNIZER (the SFace file cameo runs)
 Prints JSON: [{"bbox": [x, y, w, h], "landmarks": [[x, y] x5], "score": s, "embedding": [128]}]
 for faces in image order of decreasing score. The image is used at its own size.
 """
@@ -53,11 +53,11 @@ def iou(a, b):
 
 
 def main():
-    image, models, threshold = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    image, models, threshold, recognizer_path = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
     options = ort.SessionOptions()
     options.log_severity_level = 3
     detector = ort.InferenceSession(os.path.join(models, "yunet.onnx"), options, providers=["CPUExecutionProvider"])
-    recognizer = ort.InferenceSession(os.path.join(models, "sface.onnx"), options, providers=["CPUExecutionProvider"])
+    recognizer = ort.InferenceSession(recognizer_path, options, providers=["CPUExecutionProvider"])
     aligner = cv2.FaceRecognizerSF.create(os.path.join(models, "sface.onnx"), "")
     bgr = cv2.imread(image, cv2.IMREAD_COLOR)
     results = []

@@ -28,17 +28,18 @@ fn assert_parity(photo_name: &str, expected_faces: usize) {
     let path = dir.path().join("input.png");
     image.save(&path).unwrap();
     let threshold = PipelineConfig::default().detector.score_threshold;
+    let (_runtime, mut models) = load_models();
     let output = Command::new(python())
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/parity.py"))
         .arg(&path)
         .arg(models_dir())
         .arg(threshold.to_string())
+        .arg(&models.recognizer_file.path)
         .output()
         .expect("the setup venv's python runs");
     assert!(output.status.success(), "parity.py failed: {}", String::from_utf8_lossy(&output.stderr));
     let reference: Vec<ReferenceFace> = serde_json::from_slice(&output.stdout).expect("parity.py prints JSON");
 
-    let (_runtime, mut models) = load_models();
     // Detect at the image's own size, as the reference does.
     let input = DetectorInput { image: image.clone(), scale_x: 1.0, scale_y: 1.0 };
     let faces = models.detector.detect(&input).unwrap();

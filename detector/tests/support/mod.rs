@@ -45,7 +45,7 @@ pub fn python() -> PathBuf {
 
 pub fn load_models() -> (Runtime, Models) {
     let runtime = Runtime::new(&onnxruntime(), DeviceRequest::Cpu, 1).expect("ONNX Runtime loads");
-    let models = Models::load(&runtime, &models_dir(), PipelineConfig::default().detector).expect("models load");
+    let models = Models::load(&runtime, &models_dir(), PipelineConfig::default().detector, None).expect("models load");
     (runtime, models)
 }
 
