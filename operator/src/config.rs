@@ -17,6 +17,12 @@ pub struct OperatorConfig {
     #[arg(long, env = "CAMEO_DETECTOR_IMAGE")]
     pub detector_image: String,
 
+    /// When the kubelet pulls the detector image for shard and merge pods (the chart's
+    /// `image.pullPolicy`, as for its own pods).
+    #[arg(long, env = "CAMEO_DETECTOR_IMAGE_PULL_POLICY", default_value = "IfNotPresent",
+          value_parser = ["Always", "IfNotPresent", "Never"])]
+    pub detector_image_pull_policy: String,
+
     /// ServiceAccount of the shard pods (it carries the detector's cloud identity).
     #[arg(long, env = "CAMEO_DETECTOR_SERVICE_ACCOUNT", default_value = "cameo-detector")]
     pub detector_service_account: String,

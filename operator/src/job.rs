@@ -394,6 +394,7 @@ fn pod_template(
         containers: vec![Container {
             name: CONTAINER_NAME.into(),
             image: Some(config.detector_image.clone()),
+            image_pull_policy: Some(config.detector_image_pull_policy.clone()),
             args: Some(args),
             env: (!env.is_empty()).then_some(env),
             resources: Some(resources),
@@ -645,6 +646,21 @@ mod tests {
         let pod = pod_spec(&job);
         assert_eq!(pod.node_selector.as_ref().unwrap().len(), 1);
         assert!(pod.tolerations.is_none());
+    }
+
+    #[test]
+    fn shard_and_merge_pods_pull_the_detector_image_as_the_chart_says() {
+        let always = OperatorConfig {
+            detector_image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cameo-detector@sha256:0123".into(),
+            detector_image_pull_policy: "Always".into(),
+            ..config()
+        };
+        let vj = videojob("x", spec());
+        for job in [desired_detect_job(&vj, &always), desired_merge_job(&vj, &always, None)] {
+            let container = &pod_spec(&job).containers[0];
+            assert_eq!(container.image, Some(always.detector_image.clone()));
+            assert_eq!(container.image_pull_policy.as_deref(), Some("Always"));
+        }
     }
 
     #[test]
