@@ -19,6 +19,15 @@ const TURNED: [(&str, &str); 7] = [
     ("demo_transverse", "transverse"),
 ];
 
+/// Each named person's appearances as `[start, end]`.
+fn intervals(run: &ScenarioRun) -> Vec<(String, Vec<[f64; 2]>)> {
+    let people = &run.document.people;
+    people
+        .iter()
+        .map(|p| (p.name.clone(), p.appearances.iter().map(|a| [a.start_seconds, a.end_seconds]).collect()))
+        .collect()
+}
+
 /// Named sightings by second: where each person's face was seen in each sampled frame.
 fn named_sightings(run: &ScenarioRun) -> Vec<(String, Sighting)> {
     let mut all: Vec<(String, Sighting)> = run
@@ -35,12 +44,7 @@ fn named_sightings(run: &ScenarioRun) -> Vec<(String, Sighting)> {
 fn the_demo_stored_turned_or_mirrored_finds_the_same_people_at_the_same_times_and_places() {
     let upright = run_scenario("demo", "demo");
     upright.assert_matches_truth();
-    let upright_intervals: Vec<(String, Vec<[f64; 2]>)> = upright
-        .document
-        .people
-        .iter()
-        .map(|p| (p.name.clone(), p.appearances.iter().map(|a| [a.start_seconds, a.end_seconds]).collect()))
-        .collect();
+    let upright_intervals = intervals(&upright);
     let upright_faces = named_sightings(&upright);
     assert!(upright_faces.len() >= 20, "the upright demo names too few faces to compare: {}", upright_faces.len());
     let mut problems = Vec::new();
@@ -50,14 +54,9 @@ fn the_demo_stored_turned_or_mirrored_finds_the_same_people_at_the_same_times_an
         if (video.width, video.height) != (1280, 720) || video.display_orientation.as_deref() != Some(orientation) {
             problems.push(format!("{scenario}: {}x{} {:?}", video.width, video.height, video.display_orientation));
         }
-        let intervals: Vec<(String, Vec<[f64; 2]>)> = turned
-            .document
-            .people
-            .iter()
-            .map(|p| (p.name.clone(), p.appearances.iter().map(|a| [a.start_seconds, a.end_seconds]).collect()))
-            .collect();
-        if intervals != upright_intervals {
-            problems.push(format!("{scenario}: {intervals:?}, upright {upright_intervals:?}"));
+        let turned_intervals = intervals(&turned);
+        if turned_intervals != upright_intervals {
+            problems.push(format!("{scenario}: {turned_intervals:?}, upright {upright_intervals:?}"));
         }
         // Boxes are in displayed pixels: each named face sits where the upright one does.
         let faces = named_sightings(&turned);
