@@ -90,13 +90,13 @@ class Layer:
         s = self.spec
         cx0, cy0 = s.get("center", [0.5, 0.5])
         cx1, cy1 = s.get("to", [cx0, cy0])
-        cx = (cx0 + (cx1 - cx0) * progress) * canvas.size[0]
-        cy = (cy0 + (cy1 - cy0) * progress) * canvas.size[1]
+        cx = over_shot([cx0, cx1], progress) * canvas.size[0]
+        cy = over_shot([cy0, cy1], progress) * canvas.size[1]
         if "bar" in s:
             w, h = s["bar"][0] * canvas.size[0], s["bar"][1] * canvas.size[1]
             canvas.paste(tuple(s.get("color", [20, 20, 20])), (round(cx - w / 2), round(cy - h / 2), round(cx + w / 2), round(cy + h / 2)))
             return
-        zoom = 1 + (s.get("zoom", 1) - 1) * progress
+        zoom = over_shot([1, s.get("zoom", 1)], progress)
         scale = self.base_scale * zoom
         size = (max(1, round(self.photo.size[0] * scale)), max(1, round(self.photo.size[1] * scale)))
         if size not in self.cache:

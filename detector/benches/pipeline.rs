@@ -96,25 +96,16 @@ fn covers(document: &ResultsDocument, name: &str, seconds: f64) -> bool {
         .any(|a| seconds >= a.start_seconds - 1e-6 && seconds <= a.end_seconds + 1e-6)
 }
 
-/// A benchmark video and the gallery it is analysed against.
-struct Clip {
-    scenario: &'static str,
-    gallery: &'static str,
-    description: &'static str,
-}
+/// The benchmark videos (testdata/scenarios/<name>.json) and the gallery each is analysed against.
+const CLIPS: [(&str, &str); 2] = [("bench_1080p", "cuts"), ("bench_crowd_720p", "cuts")];
 
-const CLIPS: [Clip; 2] = [
-    Clip {
-        scenario: "bench_1080p",
-        gallery: "cuts",
-        description: "1920x1080, 25 fps, 60 s: shots of one to six people, as in a film",
-    },
-    Clip {
-        scenario: "bench_crowd_720p",
-        gallery: "cuts",
-        description: "1280x720, 25 fps, 60 s: crowds of 24 to 54 faces of 30-45 px, Obama and Biden small among them",
-    },
-];
+/// What a scenario shows, as its file describes it.
+fn description(scenario: &str) -> String {
+    let path = format!("{}/../testdata/scenarios/{scenario}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    parsed["description"].as_str().unwrap_or_default().to_string()
+}
 
 /// One run of the pipeline as users run it: wall time, process CPU, results and stage times.
 struct Run {
@@ -160,7 +151,7 @@ fn main() {
         "Sampled at {} fps; CPU, {cores} cores; cameo's recogniser in int8 (its default on CPU) and fp32.\n",
         config.fps
     );
-    for clip in &CLIPS {
+    for clip in CLIPS {
         bench_clip(clip, &testdata, &models_dir, &cache, &mut int8, &mut fp32, &config);
     }
     let gallery =
@@ -170,7 +161,7 @@ fn main() {
 }
 
 fn bench_clip(
-    clip: &Clip,
+    (scenario, gallery): (&str, &str),
     testdata: &Path,
     models_dir: &Path,
     cache: &Path,
@@ -178,14 +169,14 @@ fn bench_clip(
     fp32: &mut Models,
     config: &PipelineConfig,
 ) {
-    let video = testdata.join(format!("{}.mp4", clip.scenario));
-    let gallery_dir = testdata.join("galleries").join(clip.gallery);
+    let video = testdata.join(format!("{scenario}.mp4"));
+    let gallery_dir = testdata.join("galleries").join(gallery);
     let folder = GalleryFolder::scan(&gallery_dir).unwrap();
     let gallery = enroll(folder.photos(), int8, &mut NoCache, || {}).unwrap();
     let gallery_fp32 = enroll(folder.photos(), fp32, &mut NoCache, || {}).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("## {}\n", clip.scenario);
-    println!("`{}`: {}; synthesised from photos.\n", video.display(), clip.description);
+    println!("## {scenario}\n");
+    println!("`{}`, synthesised from photos: {}.\n", video.display(), description(scenario));
 
     // 1. The pipeline as users run it, and OpenCV's own on the same video, models and sampling.
     let run = best_run(&video, int8, &gallery, config);

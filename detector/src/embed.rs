@@ -117,10 +117,10 @@ fn embed_on(session: &mut Session, crops: &[RgbImage], batch: usize) -> Result<V
 
 /// A face keeps the embedding of the previous sample's face when its crop differs from the
 /// crop that embedding came from by at most this (mean absolute difference of the 0-255
-/// values): compression noise and sub-pixel motion of a face that stayed put. Measured on
-/// the test videos' consecutive samples: crops this close embed at cosine 0.86 or more to
-/// each other (most above 0.97; small faces in crowds vary most), crops of different people
-/// differ by 17 or more; about half of all faces stay this close.
+/// values): compression noise, landmark jitter and sub-pixel motion of a face that stayed
+/// put. Measured on the test videos' consecutive samples: crops this close embed at cosine
+/// 0.72 or more to each other (small faces in crowds vary most; within 3 levels, 0.97),
+/// while crops of different people in the same place differ by 17 or more.
 const UNCHANGED_MAX_DIFFERENCE: f32 = 10.0;
 
 /// ... and it is in the same shot, overlapping that face's box at least this much.

@@ -91,13 +91,16 @@ pub fn build_tracks(observations: Vec<FaceObservation>, config: &TrackerConfig) 
 /// Links one frame's faces to open tracks, by likeness first (best similarity first),
 /// then by place; the rest start tracks.
 fn link_frame(tracks: &mut Vec<Track>, frame: Vec<FaceObservation>, seconds: f64, config: &TrackerConfig) {
-    let open: Vec<usize> =
-        (0..tracks.len()).filter(|&i| seconds - tracks[i].last_seconds() <= config.max_gap_seconds).collect();
-    let templates: Vec<Embedding> = open.iter().map(|&i| tracks[i].recent_template()).collect();
+    let open: Vec<(usize, Embedding)> = tracks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| seconds - t.last_seconds() <= config.max_gap_seconds)
+        .map(|(i, t)| (i, t.recent_template()))
+        .collect();
     let mut alike: Vec<(f32, usize, usize)> = Vec::new();
     let mut placed: Vec<(f32, usize, usize)> = Vec::new();
     for (face_index, face) in frame.iter().enumerate() {
-        for (&track_index, template) in open.iter().zip(&templates) {
+        for &(track_index, ref template) in &open {
             let similarity = face.embedding.cosine(template);
             if similarity >= config.link_similarity {
                 alike.push((similarity, face_index, track_index));

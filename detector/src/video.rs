@@ -342,8 +342,7 @@ struct Converter {
     orientation: Orientation,
     full: Scaler,
     detect: Scaler,
-    /// Displayed size of the frame and of the detector's input.
-    displayed_size: (u32, u32),
+    /// Displayed size of the detector's input.
     detect_size: (u32, u32),
 }
 
@@ -359,7 +358,6 @@ impl Converter {
             orientation,
             full: Scaler::get(format, width, height, Pixel::RGB24, width, height, Flags::BILINEAR)?,
             detect: Scaler::get(format, width, height, Pixel::RGB24, detect_width, detect_height, Flags::AREA)?,
-            displayed_size,
             detect_size,
         })
     }
@@ -373,7 +371,7 @@ impl Converter {
         self.full.run(frame, &mut rgb)?;
         let mut small = VideoFrame::empty();
         self.detect.run(frame, &mut small)?;
-        let (width, height) = self.displayed_size;
+        let (width, height) = display::turned_size(self.orientation, (self.source.1, self.source.2));
         let input = DetectorInput {
             image: display::turn(packed_rgb(&small), self.orientation),
             scale_x: width as f32 / self.detect_size.0 as f32,
