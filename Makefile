@@ -13,7 +13,7 @@ PYTHON := $(CAMEO_CACHE)/venv/bin/python
 DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
 OUT := out
 
-.PHONY: setup test-tools testdata demo test lint bench schema crds lambda deploy
+.PHONY: setup test-tools testdata demo test lint bench schema crds lambda deploy images push test-images
 
 ## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
 setup:
@@ -43,8 +43,12 @@ demo: setup
 ## operator, the ingest and the cloud data path on a local Kubernetes control plane
 ## (built once, ~15 minutes on 2 cores) with moto for S3, SQS and DynamoDB, whose
 ## buckets, queues and table Terraform applies (and destroys at the end)
-test: test-tools testdata lint
+test: test-tools testdata lint test-images
 	hack/with-cluster --destroy cargo test --release --locked --workspace --features cameo-detector/cloud
+
+# The images the tests run from the local registry (named as the chart's defaults name them).
+test-images: test-tools
+	REGISTRY=127.0.0.1:5000/cameo hack/images build $(TEST_IMAGES)
 
 ## lint: formatting, clippy, the Helm chart (lint, schema validation, checkov) and
 ## terraform/ (fmt, validate, tofu test, tflint, checkov; OpenTofu and the AWS provider
@@ -55,6 +59,7 @@ lint: setup
 	cargo clippy --release --locked -p cameo-detector --all-targets -- -D warnings
 	hack/check-chart
 	hack/check-terraform
+	$(CAMEO_CACHE)/venv/bin/hadolint images/*.Dockerfile
 
 ## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs; the API's
 ## latency, start-up and Lambda zip; the ingest on 1,000 upload events (Markdown)
@@ -64,6 +69,24 @@ bench: testdata lambda
 	hack/with-cluster cargo bench --locked -p cameo-operator --features cameo-detector/cloud --bench cloud
 	CAMEO_LAMBDA_ZIP=$(LAMBDA_ZIP) hack/with-cluster cargo bench --locked -p cameo-api --bench api
 	hack/with-cluster cargo bench --locked -p cameo-ingest --bench ingest
+
+REGISTRY ?= 127.0.0.1:5000/cameo
+IMAGES ?= operator ingest detector detector-cuda
+TEST_IMAGES := operator ingest detector detector-cuda
+
+## images: the container images (images/*.Dockerfile), built here offline from host
+## binaries on a Debian base made once from Debian's packages: cameo-operator,
+## cameo-ingest, cameo-detector and its CUDA variant (cameo-detector:*-cuda), tagged
+## <appVersion>-<commit> and <appVersion> under $(REGISTRY) (default the local registry
+## the chart's defaults name); prints their sizes. `make images REGISTRY=... push`
+## pushes them (IMAGES="operator detector" for some)
+images: setup
+	hack/setup.sh --image-tools
+	REGISTRY=$(REGISTRY) $(if $(TAG),TAG=$(TAG)) hack/images build $(IMAGES)
+
+## push: the images to $(REGISTRY) (after `make images`; log in to it first)
+push:
+	REGISTRY=$(REGISTRY) $(if $(TAG),TAG=$(TAG)) hack/images push $(IMAGES)
 
 LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/cameo-api/bootstrap.zip
 

@@ -7,6 +7,9 @@
 #   - with --test-tools, what only the tests need (so `make demo` stays quick): s3s-fs, a
 #     strict S3 that checks SigV4 signatures and presigned URLs
 #   - with --lambda-tools, cargo-lambda (PyPI; it brings zig), which builds the API's Lambda zip
+#   - with --image-tools (and --test-tools, whose tests run the images), the Debian packages
+#     that build and run container images offline: mmdebstrap, buildah, podman with runc,
+#     skopeo and a registry (hack/images)
 # Everything lands under $CAMEO_CACHE (default ~/.cache/cameo); a second run does nothing.
 set -euo pipefail
 
@@ -18,10 +21,13 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 install_debian_packages() {
     # curl, unzip and openssl: photo extraction and the local control plane (hack/cluster).
-    local packages=(libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev
-        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core curl unzip openssl)
+    install_packages libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev \
+        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core curl unzip openssl
+}
+
+install_packages() {
     local missing=()
-    for p in "${packages[@]}"; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return
@@ -102,6 +108,11 @@ extract_photos() {
     fi
 }
 
+install_image_tools() {
+    install_packages mmdebstrap buildah podman runc skopeo docker-registry uidmap fuse-overlayfs slirp4netns \
+        containernetworking-plugins conmon golang-github-containers-common binutils unzip
+}
+
 # s3s-fs (Apache-2.0) from crates.io, built once per version (~5 minutes on 2 cores).
 S3S_FS_VERSION=0.14.1
 install_s3s_fs() {
@@ -132,8 +143,12 @@ install_debian_packages
 install_python
 prepare_models
 extract_photos
-case "${1:-}" in
-    --test-tools) install_s3s_fs ;;
+for option in "$@"; do
+    case "$option" in
+    --test-tools) install_s3s_fs && install_image_tools ;;
+    --image-tools) install_image_tools ;;
     --lambda-tools) install_cargo_lambda ;;
-esac
+    *) log "unknown option $option" && exit 2 ;;
+    esac
+done
 log "ready: $cache"

@@ -1,8 +1,10 @@
 //! `cameo-node-agent`: test support standing in for the kubelets of an EKS cluster's
 //! nodes. It registers a CPU system node and a GPU node (labels, taint and
 //! `nvidia.com/gpu` capacity of an EKS GPU node group), keeps them Ready, and runs the
-//! pods the real scheduler binds to them as local processes (see `pods.rs`).
+//! pods the real scheduler binds to them: from their images with podman when the image
+//! is in one of its registries, else as local processes (see `pods.rs`).
 
+mod containers;
 mod nodes;
 mod pods;
 
@@ -13,18 +15,29 @@ use clap::Parser;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
+use containers::Runtime;
 use nodes::{Kind, NodeShape};
-use pods::Agent;
+use pods::{Agent, Options};
 
 #[derive(Parser)]
-#[command(name = "cameo-node-agent", about = "Runs pods bound to its nodes as local processes (test support)")]
+#[command(
+    name = "cameo-node-agent",
+    about = "Runs pods bound to its nodes as containers or local processes (test support)"
+)]
 struct Cli {
-    /// Image repository suffix and the local binary standing for it: `cameo-operator=/path/to/bin`.
+    /// Registry host whose images run as containers with podman: `127.0.0.1:5000`.
+    #[arg(long = "registry")]
+    registries: Vec<String>,
+    /// Image repository suffix and the local binary standing for it in process mode:
+    /// `cameo-operator=/path/to/bin`.
     #[arg(long = "image", value_parser = parse_pair::<PathBuf>)]
     images: Vec<(String, PathBuf)>,
     /// Environment every process gets, as from its image: `NAME=value`.
     #[arg(long = "image-env", value_parser = parse_pair::<String>)]
     image_env: Vec<(String, String)>,
+    /// Environment every pod gets from the node, process or container: `NAME=value`.
+    #[arg(long = "env", value_parser = parse_pair::<String>)]
+    node_env: Vec<(String, String)>,
     /// Where pods' working directories, logs and credentials go.
     #[arg(long)]
     work_dir: PathBuf,
@@ -70,21 +83,27 @@ async fn main() -> anyhow::Result<()> {
     ];
     nodes::register(&client, &shapes).await?;
     tokio::spawn(nodes::heartbeat(client.clone(), shapes.clone()));
-    let agent = Arc::new(Agent::new(
-        client,
-        shapes.iter().map(|s| s.name.clone()).collect(),
-        cli.images,
-        cli.image_env,
-        cli.work_dir,
+    let containers = Runtime { registries: cli.registries, label_value: cli.work_dir.display().to_string() };
+    // Containers a killed agent of the same work dir left behind.
+    containers.remove_all().await;
+    let options = Options {
+        images: cli.images,
+        image_env: cli.image_env,
+        node_env: cli.node_env,
+        containers,
+        work_dir: cli.work_dir,
         api_server,
         ca_file,
-    ));
+    };
+    let agent = Arc::new(Agent::new(client, shapes.iter().map(|s| s.name.clone()).collect(), options));
     tokio::select! {
-        () = agent.run() => {}
+        () = agent.clone().run() => {}
         _ = tokio::signal::ctrl_c() => {}
         () = terminate() => {}
     }
-    // Children get SIGKILL with us (PR_SET_PDEATHSIG).
+    // Processes and podman clients get SIGKILL with us (PR_SET_PDEATHSIG); containers
+    // outlive their podman client, so they go first.
+    agent.remove_containers().await;
     Ok(())
 }
 

@@ -1,16 +1,22 @@
-//! Runs the pods the scheduler binds to this agent's nodes as local processes, and
-//! reports their status the way a kubelet does.
+//! Runs the pods the scheduler binds to this agent's nodes, and reports their status
+//! the way a kubelet does.
 //!
-//! What it does like a kubelet: one process per pod (the first container), the image
-//! mapped to a locally built binary; args and env from the pod spec, with `$(VAR)`
-//! expansion and the downward API (fieldRef); a kubeconfig made from a TokenRequest for
-//! the pod's ServiceAccount, so the API server enforces the pod's RBAC; a unique
-//! loopback pod IP (127.0.1.N) so replicas can bind the same port; httpGet readiness
-//! probes; restart policies with back-off; exit codes and termination messages in
-//! containerStatuses; SIGTERM, the grace period, then SIGKILL when a pod is deleted.
-//! What it does not: images, volumes, resource limits, users, liveness probes.
+//! A pod (its first container) runs one of two ways, chosen by its image: from the image
+//! itself with podman when the image is in one of the agent's registries (container
+//! mode, `containers.rs`), or else as a local process of the binary that stands for the
+//! image (process mode, quick to start: most tests use it).
+//!
+//! What it does like a kubelet in both modes: args and env from the pod spec, with
+//! `$(VAR)` expansion and the downward API (fieldRef); credentials from a TokenRequest
+//! for the pod's ServiceAccount, so the API server enforces the pod's RBAC (a
+//! kubeconfig for a process; the token volume at its mount path for a container); a
+//! unique loopback pod IP (127.0.1.N) so replicas can bind the same port; httpGet
+//! readiness probes; restart policies with back-off; exit codes and termination
+//! messages in containerStatuses; SIGTERM, the grace period, then SIGKILL when a pod is
+//! deleted. Container mode adds image pulls, emptyDir volumes, users, read-only roots and
+//! resource limits. Neither does liveness probes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,44 +38,42 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::watch;
 
-/// How the agent runs pods: which binary stands for which image, and what else a
-/// container would have had from its image.
-pub struct Agent {
-    pub client: Client,
-    pub nodes: Vec<String>,
+use crate::containers::{self, Mount, Runtime};
+
+/// How the agent runs pods: which binary stands for which image, what else a
+/// process would have had from its image, and which images run as containers.
+pub struct Options {
     /// Image repository suffix (e.g. `cameo-operator`) and the binary that stands for it.
     pub images: Vec<(String, PathBuf)>,
     /// Environment every process gets, as an image's ENV lines would give it.
     pub image_env: Vec<(String, String)>,
+    /// Environment every pod gets from this node (the cloud endpoints and credentials
+    /// that IRSA would give on EKS).
+    pub node_env: Vec<(String, String)>,
+    /// Images in these registries run as containers.
+    pub containers: Runtime,
     pub work_dir: PathBuf,
-    /// API server URL and CA file, for the kubeconfigs of pods.
+    /// API server URL and CA file, for the credentials of pods.
     pub api_server: String,
     pub ca_file: PathBuf,
+}
+
+pub struct Agent {
+    client: Client,
+    nodes: Vec<String>,
+    options: Options,
     next_ip: AtomicU32,
     running: Mutex<HashMap<String, watch::Sender<Pod>>>,
 }
 
 impl Agent {
-    pub fn new(
-        client: Client,
-        nodes: Vec<String>,
-        images: Vec<(String, PathBuf)>,
-        image_env: Vec<(String, String)>,
-        work_dir: PathBuf,
-        api_server: String,
-        ca_file: PathBuf,
-    ) -> Self {
-        Agent {
-            client,
-            nodes,
-            images,
-            image_env,
-            work_dir,
-            api_server,
-            ca_file,
-            next_ip: AtomicU32::new(1),
-            running: Mutex::new(HashMap::new()),
-        }
+    pub fn new(client: Client, nodes: Vec<String>, options: Options) -> Self {
+        Agent { client, nodes, options, next_ip: AtomicU32::new(1), running: Mutex::new(HashMap::new()) }
+    }
+
+    /// Removes every container this agent started.
+    pub async fn remove_containers(&self) {
+        self.options.containers.remove_all().await;
     }
 
     /// Watches all pods and runs those bound to this agent's nodes.
@@ -137,7 +141,7 @@ impl Agent {
         let spec = pod.spec.clone().unwrap_or_default();
         let Some(container) = spec.containers.first().cloned() else { anyhow::bail!("pod has no containers") };
         let pod_ip = format!("127.0.1.{}", self.next_ip.fetch_add(1, Ordering::Relaxed) % 250 + 1);
-        let dir = self.work_dir.join(format!("{namespace}_{name}_{}", &pod.uid().unwrap_or_default()[..8]));
+        let dir = self.options.work_dir.join(format!("{namespace}_{name}_{}", &pod.uid().unwrap_or_default()[..8]));
         std::fs::create_dir_all(&dir)?;
         let mut status = Reporter::new(&pod, &container, &pod_ip);
 
@@ -163,6 +167,7 @@ impl Agent {
         loop {
             let mut child = prepared.spawn(&dir)?;
             let pid = child.id().unwrap_or(0);
+            status.image_id.clone_from(&prepared.image_id);
             status.running();
             status.send(&api, &name).await;
             tracing::info!(pod = %format!("{namespace}/{name}"), pid, ip = %pod_ip, "started");
@@ -175,7 +180,7 @@ impl Agent {
                     changed = updates.changed() => {
                         if changed.is_err() || updates.borrow().metadata.deletion_timestamp.is_some() {
                             let seconds = grace(&updates.borrow());
-                            break Err(stop(&mut child, pid, seconds).await);
+                            break Err(prepared.stop(&mut child, &self.options.containers, seconds).await);
                         }
                     }
                     _ = probe.tick() => {
@@ -236,47 +241,142 @@ impl Agent {
         pod_ip: &str,
         dir: &Path,
     ) -> Result<Prepared, (&'static str, String)> {
+        let config_error = |e: String| ("CreateContainerConfigError", e);
         let image = container.image.clone().unwrap_or_default();
-        let binary = self
-            .binary_for(&image)
-            .ok_or(("ErrImagePull", format!("no local binary stands for image {image:?} (see --image)")))?;
+        let as_container = self.options.containers.runs(&image);
+        let binary = match as_container {
+            true => None,
+            false => Some(self.binary_for(&image).ok_or((
+                "ErrImagePull",
+                format!("no local binary stands for image {image:?} (see --image and --registry)"),
+            ))?),
+        };
         let termination_log = dir.join("termination-log");
-        let mut env: Vec<(String, String)> = vec![
-            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
-            ("HOME".into(), dir.display().to_string()),
-            ("HOSTNAME".into(), pod.name_any()),
-            // Where a container would find /dev/termination-log.
-            ("TERMINATION_MESSAGE_PATH".into(), termination_log.display().to_string()),
-        ];
-        env.extend(self.image_env.iter().cloned());
-        if let Some(kubeconfig) = self
-            .service_account_kubeconfig(pod, dir)
-            .await
-            .map_err(|e| ("CreateContainerConfigError", e.to_string()))?
-        {
-            env.push(("KUBECONFIG".into(), kubeconfig.display().to_string()));
+        std::fs::write(&termination_log, "").map_err(|e| config_error(e.to_string()))?;
+        let mut env: Vec<(String, String)> = vec![("HOSTNAME".into(), pod.name_any())];
+        let token = self.service_account_token(pod).await.map_err(|e| config_error(format!("{e:#}")))?;
+        if as_container {
+            // What a kubelet gives every container: the API server's address.
+            let address = self.options.api_server.trim_start_matches("https://");
+            let (host, port) = address.rsplit_once(':').unwrap_or((address, "443"));
+            env.extend([
+                ("KUBERNETES_SERVICE_HOST".into(), host.to_string()),
+                ("KUBERNETES_SERVICE_PORT".into(), port.to_string()),
+            ]);
+        } else {
+            env.extend([
+                ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+                ("HOME".into(), dir.display().to_string()),
+                // Where a container would find /dev/termination-log.
+                ("TERMINATION_MESSAGE_PATH".into(), termination_log.display().to_string()),
+            ]);
+            env.extend(self.options.image_env.iter().cloned());
+            if let Some(token) = &token {
+                let kubeconfig = self.write_kubeconfig(pod, token, dir).map_err(|e| config_error(e.to_string()))?;
+                env.push(("KUBECONFIG".into(), kubeconfig.display().to_string()));
+            }
         }
+        env.extend(self.options.node_env.iter().cloned());
         for var in container.env.clone().unwrap_or_default() {
             let value = match (&var.value, &var.value_from) {
                 (Some(value), _) => expand(value, &env),
                 (None, Some(source)) => match &source.field_ref {
                     Some(field) => field_value(pod, &field.field_path, pod_ip)
-                        .ok_or(("CreateContainerConfigError", format!("unsupported fieldRef {}", field.field_path)))?,
-                    None => {
-                        return Err((
-                            "CreateContainerConfigError",
-                            format!("env {}: only fieldRef is supported", var.name),
-                        ));
-                    }
+                        .ok_or_else(|| config_error(format!("unsupported fieldRef {}", field.field_path)))?,
+                    None => return Err(config_error(format!("env {}: only fieldRef is supported", var.name))),
                 },
                 (None, None) => String::new(),
             };
             env.push((var.name.clone(), value));
         }
-        let mut args: Vec<String> = container.command.clone().unwrap_or_default().into_iter().skip(1).collect();
-        args.extend(container.args.clone().unwrap_or_default());
-        let args = args.iter().map(|a| expand(a, &env)).collect();
-        Ok(Prepared { binary, args, env, termination_log, log: dir.join("container.log") })
+        let expanded = |list: &Option<Vec<String>>| list.as_ref().map(|l| l.iter().map(|a| expand(a, &env)).collect());
+        let (command, args): (Option<Vec<String>>, Option<Vec<String>>) =
+            (expanded(&container.command), expanded(&container.args));
+        let log = dir.join("container.log");
+        let Some(binary) = binary else {
+            let pulled = self.options.containers.pull(&image, container.image_pull_policy.as_deref()).await?;
+            let mounts = self.mounts(pod, container, token.as_deref(), &termination_log, dir).map_err(config_error)?;
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let run = containers::Run {
+                name: &name,
+                label_value: &self.options.containers.label_value,
+                hostname: &pod.name_any(),
+                image: &image,
+                pulled: &pulled,
+                env: &env,
+                mounts: &mounts,
+                command,
+                args,
+            };
+            let spec = pod.spec.clone().unwrap_or_default();
+            let podman_args = containers::run_args(&run, &spec, container).map_err(config_error)?;
+            return Ok(Prepared {
+                launch: Launch::Container { name, args: podman_args },
+                image_id: pulled.id,
+                termination_log,
+                log,
+            });
+        };
+        // The binary stands for the command's first word.
+        let mut process_args: Vec<String> = command.unwrap_or_default().into_iter().skip(1).collect();
+        process_args.extend(args.unwrap_or_default());
+        Ok(Prepared {
+            launch: Launch::Process { binary, args: process_args, env },
+            image_id: String::new(),
+            termination_log,
+            log,
+        })
+    }
+
+    /// The container's volume mounts on the host: emptyDirs as folders of the pod's, the
+    /// ServiceAccount token volume as its token, CA and namespace, and the termination
+    /// message file at its path.
+    fn mounts(
+        &self,
+        pod: &Pod,
+        container: &Container,
+        token: Option<&str>,
+        termination_log: &Path,
+        dir: &Path,
+    ) -> Result<Vec<Mount>, String> {
+        let volumes: BTreeMap<String, k8s_openapi::api::core::v1::Volume> = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.volumes.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| (v.name.clone(), v))
+            .collect();
+        let io = |e: std::io::Error| e.to_string();
+        let mut mounts = Vec::new();
+        for mount in container.volume_mounts.iter().flatten() {
+            let volume = volumes.get(&mount.name).ok_or_else(|| format!("no volume {} in the pod", mount.name))?;
+            let host = if volume.empty_dir.is_some() {
+                let host = dir.join("volumes").join(&mount.name);
+                std::fs::create_dir_all(&host).map_err(io)?;
+                // A kubelet's emptyDir is writable by any user of the pod.
+                std::fs::set_permissions(&host, std::os::unix::fs::PermissionsExt::from_mode(0o777)).map_err(io)?;
+                host
+            } else if volume
+                .projected
+                .as_ref()
+                .is_some_and(|p| p.sources.iter().flatten().any(|source| source.service_account_token.is_some()))
+            {
+                let token = token.ok_or("the token volume is mounted but the pod automounts no token")?;
+                let ca = std::fs::read(&self.options.ca_file).map_err(io)?;
+                containers::write_service_account(dir, token, &ca, &pod.namespace().unwrap_or_default()).map_err(io)?
+            } else {
+                return Err(format!(
+                    "volume {}: only emptyDir and the service account token are supported",
+                    mount.name
+                ));
+            };
+            mounts.push(Mount { host, container: mount.mount_path.clone(), read_only: mount.read_only == Some(true) });
+        }
+        std::fs::set_permissions(termination_log, std::os::unix::fs::PermissionsExt::from_mode(0o666)).map_err(io)?;
+        let path = container.termination_message_path.clone().unwrap_or_else(|| "/dev/termination-log".into());
+        mounts.push(Mount { host: termination_log.to_path_buf(), container: path, read_only: false });
+        Ok(mounts)
     }
 
     fn binary_for(&self, image: &str) -> Option<PathBuf> {
@@ -285,12 +385,16 @@ impl Agent {
             Some((repo, tag)) if !tag.contains('/') => repo,
             _ => repository,
         };
-        self.images.iter().find(|(suffix, _)| repository.ends_with(suffix.as_str())).map(|(_, path)| path.clone())
+        self.options
+            .images
+            .iter()
+            .find(|(suffix, _)| repository.ends_with(suffix.as_str()))
+            .map(|(_, path)| path.clone())
     }
 
-    /// A kubeconfig holding a token of the pod's ServiceAccount, unless the pod or the
-    /// ServiceAccount opts out of automounting.
-    async fn service_account_kubeconfig(&self, pod: &Pod, dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    /// A token of the pod's ServiceAccount, unless the pod or the ServiceAccount opts out
+    /// of automounting.
+    async fn service_account_token(&self, pod: &Pod) -> anyhow::Result<Option<String>> {
         let spec = pod.spec.clone().unwrap_or_default();
         let account = spec.service_account_name.clone().unwrap_or_else(|| "default".into());
         let namespace = pod.namespace().unwrap_or_default();
@@ -310,26 +414,40 @@ impl Agent {
             .create_token_request(&account, &Default::default(), &request)
             .await?
             .status
-            .map(|s| s.token)
+            .and_then(|s| s.token)
             .unwrap_or_default();
+        Ok(Some(token))
+    }
+
+    /// A kubeconfig holding the pod's token, for a process.
+    fn write_kubeconfig(&self, pod: &Pod, token: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+        let account =
+            pod.spec.as_ref().and_then(|s| s.service_account_name.clone()).unwrap_or_else(|| "default".into());
+        let namespace = pod.namespace().unwrap_or_default();
         let path = dir.join("kubeconfig");
         let config = json!({
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "cluster", "cluster": {"server": self.api_server, "certificate-authority": self.ca_file}}],
+            "clusters": [{"name": "cluster", "cluster": {"server": self.options.api_server, "certificate-authority": self.options.ca_file}}],
             "users": [{"name": account, "user": {"token": token}}],
             "contexts": [{"name": "pod", "context": {"cluster": "cluster", "user": account, "namespace": namespace}}],
             "current-context": "pod",
         });
         std::fs::write(&path, serde_yaml::to_string(&config)?)?;
-        Ok(Some(path))
+        Ok(path)
     }
 }
 
+/// How a pod's container starts: a local binary, or `podman run`.
+enum Launch {
+    Process { binary: PathBuf, args: Vec<String>, env: Vec<(String, String)> },
+    Container { name: String, args: Vec<String> },
+}
+
 struct Prepared {
-    binary: PathBuf,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
+    launch: Launch,
+    /// The pulled image's digest (container mode), for containerStatuses.
+    image_id: String,
     termination_log: PathBuf,
     log: PathBuf,
 }
@@ -337,11 +455,19 @@ struct Prepared {
 impl Prepared {
     fn spawn(&self, dir: &Path) -> std::io::Result<tokio::process::Child> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
-        let mut command = Command::new(&self.binary);
+        let mut command = match &self.launch {
+            Launch::Process { binary, args, env } => {
+                let mut command = Command::new(binary);
+                command.args(args).env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                command
+            }
+            Launch::Container { args, .. } => {
+                let mut command = Command::new("podman");
+                command.args(args);
+                command
+            }
+        };
         command
-            .args(&self.args)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(dir)
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
@@ -356,23 +482,34 @@ impl Prepared {
         }
         command.spawn()
     }
-}
 
-/// SIGTERM, then SIGKILL after the grace period; the exit code (128 + signal when killed).
-async fn stop(child: &mut tokio::process::Child, pid: u32, grace_seconds: i64) -> i32 {
-    // SAFETY: signalling a child we spawned and have not reaped.
-    unsafe {
-        libc::kill(pid as i32, libc::SIGTERM);
-    }
-    let grace = Duration::from_secs(grace_seconds.max(0) as u64);
-    let exit = match tokio::time::timeout(grace, child.wait()).await {
-        Ok(exit) => exit.ok(),
-        Err(_) => {
-            let _ = child.kill().await;
-            child.wait().await.ok()
+    /// SIGTERM, then SIGKILL after the grace period; the exit code (128 + signal when
+    /// killed). A container gets them through podman.
+    async fn stop(&self, child: &mut tokio::process::Child, runtime: &Runtime, grace_seconds: i64) -> i32 {
+        let grace = Duration::from_secs(grace_seconds.max(0) as u64);
+        match &self.launch {
+            Launch::Process { .. } => {
+                // SAFETY: signalling a child we spawned and have not reaped.
+                unsafe {
+                    libc::kill(child.id().unwrap_or(0) as i32, libc::SIGTERM);
+                }
+            }
+            Launch::Container { name, .. } => runtime.signal(name, "TERM").await,
         }
-    };
-    exit.map_or(137, |e| e.code().unwrap_or(128 + exit_signal(&e)))
+        let exit = match tokio::time::timeout(grace, child.wait()).await {
+            Ok(exit) => exit.ok(),
+            Err(_) => {
+                match &self.launch {
+                    Launch::Process { .. } => {
+                        let _ = child.kill().await;
+                    }
+                    Launch::Container { name, .. } => runtime.signal(name, "KILL").await,
+                }
+                child.wait().await.ok()
+            }
+        };
+        exit.map_or(137, |e| e.code().unwrap_or(128 + exit_signal(&e)))
+    }
 }
 
 fn exit_signal(status: &std::process::ExitStatus) -> i32 {
@@ -542,6 +679,7 @@ async fn http_ok(host: &str, port: i32, path: &str) -> bool {
 struct Reporter {
     container: String,
     image: String,
+    image_id: String,
     pod_ip: String,
     started: Time,
     restarts: i32,
@@ -556,6 +694,7 @@ impl Reporter {
         Reporter {
             container: container.name.clone(),
             image: container.image.clone().unwrap_or_default(),
+            image_id: String::new(),
             pod_ip: pod_ip.to_string(),
             started: pod.status.as_ref().and_then(|s| s.start_time.clone()).unwrap_or(Time(Timestamp::now())),
             restarts: 0,
@@ -634,7 +773,7 @@ impl Reporter {
             container_statuses: Some(vec![ContainerStatus {
                 name: self.container.clone(),
                 image: self.image.clone(),
-                image_id: String::new(),
+                image_id: self.image_id.clone(),
                 ready: self.ready,
                 started: Some(running),
                 restart_count: self.restarts,

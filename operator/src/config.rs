@@ -13,9 +13,14 @@ pub struct OperatorConfig {
     #[arg(long, env = "CAMEO_NAMESPACES", value_delimiter = ',', default_value = "")]
     pub namespaces: Vec<String>,
 
-    /// Container image of the detector that shard pods run.
+    /// Container image of the detector that CPU shards and the merge run.
     #[arg(long, env = "CAMEO_DETECTOR_IMAGE")]
     pub detector_image: String,
+
+    /// Container image of the detector that GPU shards run (its CUDA variant); default
+    /// the detector image.
+    #[arg(long, env = "CAMEO_DETECTOR_GPU_IMAGE")]
+    pub detector_gpu_image: Option<String>,
 
     /// When the kubelet pulls the detector image for shard and merge pods (the chart's
     /// `image.pullPolicy`, as for its own pods).
@@ -99,6 +104,14 @@ pub struct OperatorConfig {
 }
 
 impl OperatorConfig {
+    /// The detector image a shard runs: the CUDA variant on GPU nodes.
+    pub fn shard_image(&self, gpu: bool) -> &str {
+        match (&self.detector_gpu_image, gpu) {
+            (Some(image), true) if !image.is_empty() => image,
+            _ => &self.detector_image,
+        }
+    }
+
     pub fn gpu_node_selector(&self) -> BTreeMap<String, String> {
         pairs(&self.gpu_node_selector)
     }

@@ -8,6 +8,7 @@ pub fn config() -> OperatorConfig {
         namespaces: vec!["media".into()],
         detector_image: "registry.example/cameo-detector:1.0".into(),
         detector_image_pull_policy: "IfNotPresent".into(),
+        detector_gpu_image: None,
         detector_service_account: "cameo-detector".into(),
         gpu_node_selector: vec![],
         gpu_device: "cuda".into(),

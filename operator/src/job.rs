@@ -173,6 +173,7 @@ pub fn desired_detect_job(vj: &VideoJob, config: &OperatorConfig) -> Job {
     let pod = pod_template(
         vj,
         config,
+        config.shard_image(resources.gpu),
         args,
         ResourceRequirements { requests: Some(requests), limits: Some(limits), ..Default::default() },
         &config.shard_scratch,
@@ -247,7 +248,7 @@ pub fn desired_merge_job(vj: &VideoJob, config: &OperatorConfig, deadline: Optio
         vj,
         config,
         Stage::Merge,
-        pod_template(vj, config, args, resources, MERGE_SCRATCH),
+        pod_template(vj, config, &config.detector_image, args, resources, MERGE_SCRATCH),
         BTreeMap::new(),
         JobSpec {
             completions: Some(1),
@@ -360,6 +361,7 @@ fn output_args(vj: &VideoJob, config: &OperatorConfig) -> Vec<String> {
 fn pod_template(
     vj: &VideoJob,
     config: &OperatorConfig,
+    image: &str,
     args: Vec<String>,
     resources: ResourceRequirements,
     scratch: &str,
@@ -393,7 +395,7 @@ fn pod_template(
         }),
         containers: vec![Container {
             name: CONTAINER_NAME.into(),
-            image: Some(config.detector_image.clone()),
+            image: Some(image.to_string()),
             image_pull_policy: Some(config.detector_image_pull_policy.clone()),
             args: Some(args),
             env: (!env.is_empty()).then_some(env),
@@ -661,6 +663,23 @@ mod tests {
             assert_eq!(container.image, Some(always.detector_image.clone()));
             assert_eq!(container.image_pull_policy.as_deref(), Some("Always"));
         }
+    }
+
+    #[test]
+    fn gpu_shards_run_the_cuda_image_and_cpu_shards_and_the_merge_the_cpu_one() {
+        let config =
+            OperatorConfig { detector_gpu_image: Some("registry.example/cameo-detector:1.0-cuda".into()), ..config() };
+        let gpu = videojob("x", spec());
+        let mut cpu_spec = spec();
+        cpu_spec.resources.gpu = false;
+        let cpu = videojob("y", cpu_spec);
+        let image = |job: &Job| pod_spec(job).containers[0].image.clone().unwrap();
+        assert_eq!(image(&desired_detect_job(&gpu, &config)), "registry.example/cameo-detector:1.0-cuda");
+        assert_eq!(image(&desired_detect_job(&cpu, &config)), config.detector_image);
+        assert_eq!(image(&desired_merge_job(&gpu, &config, None)), config.detector_image);
+        // Without a CUDA image, GPU shards run the one detector image.
+        let single = OperatorConfig { detector_gpu_image: None, ..config.clone() };
+        assert_eq!(image(&desired_detect_job(&gpu, &single)), config.detector_image);
     }
 
     #[test]

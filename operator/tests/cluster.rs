@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::evaluate::mismatches;
-use cameo_detector::results::ResultsDocument;
 use cameo_model::table::movie_id;
 use cameo_operator::crd::{Phase, VideoJob, VideoJobSpec};
 use k8s_openapi::api::batch::v1::Job;
@@ -26,7 +25,8 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use stack::{
-    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, spec, truth, with_aws,
+    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, result_document, spec,
+    truth, with_aws,
 };
 
 mod stack;
@@ -146,12 +146,6 @@ async fn leader_metrics(client: &Client) -> String {
     let leader = pods.get(&leader_pod(client).await).await.unwrap();
     let ip = leader.status.and_then(|s| s.pod_ip).expect("the leader has a pod IP");
     http_get(&format!("{ip}:8080"), "/metrics")
-}
-
-fn result_document(namespace: &str, name: &str) -> ResultsDocument {
-    let key = format!("results/{namespace}/{name}/result.json");
-    let bytes = with_aws(move |aws| aws.get(&S3Uri::new(PROCESSED, key)).unwrap()).expect("result.json exists");
-    serde_json::from_slice(&bytes).expect("result.json is a results document")
 }
 
 type Item = std::collections::HashMap<String, AttributeValue>;

@@ -30,6 +30,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{/* The GPU shards' (CUDA) detector image: each of repository and tag defaults to the CPU detector's, the tag with -cuda after it. */}}
+{{- define "cameo.detectorGpuImage" -}}
+{{- $gpu := .Values.image.detectorGpu -}}
+{{- $cpu := .Values.image.detector -}}
+{{- $repository := default $cpu.repository $gpu.repository -}}
+{{- if $gpu.digest -}}
+{{- printf "%s@%s" $repository $gpu.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (default (printf "%s-cuda" (default .Chart.AppVersion $cpu.tag)) $gpu.tag) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "cameo.operatorServiceAccount" -}}
 {{- default (include "cameo.fullname" .) .Values.operator.serviceAccount.name -}}
 {{- end -}}

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::evaluate::Truth;
+use cameo_detector::results::ResultsDocument;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams};
 
@@ -176,6 +177,23 @@ pub fn install(namespaces: &[&str]) {
 /// The CRD is cluster-wide: the first release on the cluster installs it and a later one
 /// shares it (`crds.install=false`), as two releases on one real cluster would.
 pub fn install_release(release: &str, release_namespace: &str, namespaces: &[&str], sets: &[&str]) {
+    let processes = [
+        "image.operator.repository=cameo-operator",
+        "image.detector.repository=cameo-detector",
+        "image.ingest.repository=cameo-ingest",
+        "image.pullPolicy=IfNotPresent",
+    ];
+    helm_install(release, release_namespace, namespaces, &[&processes, sets].concat());
+}
+
+/// Installs the chart as [`install_release`] does, but with the chart's own image
+/// defaults: the images `make images` built, which the node agent pulls from the local
+/// registry and runs with podman.
+pub fn install_release_from_images(release: &str, release_namespace: &str, namespaces: &[&str], sets: &[&str]) {
+    helm_install(release, release_namespace, namespaces, sets);
+}
+
+fn helm_install(release: &str, release_namespace: &str, namespaces: &[&str], sets: &[&str]) {
     assert!(
         std::env::var_os("KUBECONFIG").is_some() && std::env::var_os("AWS_ENDPOINT_URL").is_some(),
         "KUBECONFIG or AWS_ENDPOINT_URL is not set: run under hack/with-cluster (make test, make bench)"
@@ -189,10 +207,6 @@ pub fn install_release(release: &str, release_namespace: &str, namespaces: &[&st
     let crds = format!("crds.install={}", !crd_exists);
     let mut args = vec!["install", release, chart, "--namespace", release_namespace, "--wait", "--timeout", "180s"];
     for set in [
-        "image.operator.repository=cameo-operator",
-        "image.detector.repository=cameo-detector",
-        "image.ingest.repository=cameo-ingest",
-        "image.pullPolicy=IfNotPresent",
         &watched,
         &crds,
         "operator.maxShards=8",
@@ -207,6 +221,13 @@ pub fn install_release(release: &str, release_namespace: &str, namespaces: &[&st
         args.extend(["--set", set]);
     }
     ok(run("helm", &args, None));
+}
+
+/// The results document a VideoJob wrote to the processed bucket.
+pub fn result_document(namespace: &str, name: &str) -> ResultsDocument {
+    let key = format!("results/{namespace}/{name}/result.json");
+    let bytes = with_aws(move |aws| aws.get(&S3Uri::new(PROCESSED, key)).unwrap()).expect("result.json exists");
+    serde_json::from_slice(&bytes).expect("result.json is a results document")
 }
 
 /// Applies a VideoJob with kubectl, as users do.
