@@ -48,7 +48,7 @@ test: test-tools testdata lint test-images
 
 # The images the tests run from the local registry (named as the chart's defaults name them).
 test-images: test-tools
-	REGISTRY=127.0.0.1:5000/cameo hack/images build $(TEST_IMAGES)
+	REGISTRY=127.0.0.1:5000/cameo hack/images build
 
 ## lint: formatting, clippy, the Helm chart (lint, schema validation, checkov) and
 ## terraform/ (fmt, validate, tofu test, tflint, checkov; OpenTofu and the AWS provider
@@ -71,8 +71,8 @@ bench: testdata lambda
 	hack/with-cluster cargo bench --locked -p cameo-ingest --bench ingest
 
 REGISTRY ?= 127.0.0.1:5000/cameo
-IMAGES ?= operator ingest detector detector-cuda
-TEST_IMAGES := operator ingest detector detector-cuda
+# Empty: all of them (hack/images).
+IMAGES ?=
 
 ## images: the container images (images/*.Dockerfile), built here offline from host
 ## binaries on a Debian base made once from Debian's packages: cameo-operator,

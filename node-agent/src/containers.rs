@@ -65,11 +65,7 @@ impl Runtime {
             .await
             .map_err(|e| ("ErrImagePull", format!("inspecting {image}: {e}")))?;
         let (digest, user) = inspected.trim_end_matches('\n').split_once('\t').unwrap_or((inspected.trim(), ""));
-        let repository = image.split('@').next().unwrap_or(image);
-        let repository = match repository.rsplit_once(':') {
-            Some((repo, tag)) if !tag.contains('/') => repo,
-            _ => repository,
-        };
+        let repository = repository(image);
         tracing::info!(image, milliseconds = started.elapsed().as_millis() as u64, "image ready");
         Ok(Image { id: format!("{repository}@{digest}"), user: user.to_string() })
     }
@@ -88,6 +84,16 @@ impl Runtime {
         for id in ids.split_whitespace() {
             let _ = podman(&["rm", "--force", "--time", "0", id]).await;
         }
+    }
+}
+
+/// An image reference without its tag or digest: `127.0.0.1:5000/cameo/cameo-detector`
+/// of `127.0.0.1:5000/cameo/cameo-detector:0.1.0` (the registry's port is no tag).
+pub fn repository(image: &str) -> &str {
+    let repository = image.split('@').next().unwrap_or(image);
+    match repository.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => repository,
     }
 }
 
@@ -352,6 +358,19 @@ mod tests {
         assert_eq!(quantity("2G"), Some(2e9));
         assert_eq!(quantity("lots"), None);
         assert_eq!(quantity("1Xi"), None);
+    }
+
+    #[test]
+    fn a_repository_is_the_reference_without_tag_or_digest() {
+        for image in [
+            "127.0.0.1:5000/cameo/cameo-detector:0.1.0-cuda",
+            "127.0.0.1:5000/cameo/cameo-detector@sha256:0123",
+            "127.0.0.1:5000/cameo/cameo-detector:0.1.0@sha256:0123",
+            "127.0.0.1:5000/cameo/cameo-detector",
+        ] {
+            assert_eq!(repository(image), "127.0.0.1:5000/cameo/cameo-detector", "{image}");
+        }
+        assert_eq!(repository("cameo-operator:1.0"), "cameo-operator");
     }
 
     #[test]

@@ -163,11 +163,11 @@ impl Agent {
                 .or(p.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
                 .unwrap_or(30)
         };
+        status.image_id.clone_from(&prepared.image_id);
         let mut backoff = Duration::from_secs(1);
         loop {
             let mut child = prepared.spawn(&dir)?;
             let pid = child.id().unwrap_or(0);
-            status.image_id.clone_from(&prepared.image_id);
             status.running();
             status.send(&api, &name).await;
             tracing::info!(pod = %format!("{namespace}/{name}"), pid, ip = %pod_ip, "started");
@@ -380,11 +380,7 @@ impl Agent {
     }
 
     fn binary_for(&self, image: &str) -> Option<PathBuf> {
-        let repository = image.split('@').next().unwrap_or(image);
-        let repository = match repository.rsplit_once(':') {
-            Some((repo, tag)) if !tag.contains('/') => repo,
-            _ => repository,
-        };
+        let repository = containers::repository(image);
         self.options
             .images
             .iter()
@@ -489,9 +485,12 @@ impl Prepared {
         let grace = Duration::from_secs(grace_seconds.max(0) as u64);
         match &self.launch {
             Launch::Process { .. } => {
-                // SAFETY: signalling a child we spawned and have not reaped.
-                unsafe {
-                    libc::kill(child.id().unwrap_or(0) as i32, libc::SIGTERM);
+                // No id: already reaped (kill(0) would signal the agent's own group).
+                if let Some(pid) = child.id() {
+                    // SAFETY: signalling a child we spawned and have not reaped.
+                    unsafe {
+                        libc::kill(pid as i32, libc::SIGTERM);
+                    }
                 }
             }
             Launch::Container { name, .. } => runtime.signal(name, "TERM").await,

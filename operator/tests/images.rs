@@ -45,18 +45,16 @@ fn installed() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         stack::seed_aws(&["demo.mp4"]);
-        let tag = format!("image.operator.tag={}", tag());
-        let detector_tag = format!("image.detector.tag={}", self::tag());
+        let operator_tag = format!("image.operator.tag={}", tag());
+        let detector_tag = format!("image.detector.tag={}", tag());
         let bucket = format!("operator.outputBucket={PROCESSED}");
-        let crds = kube_has_crd().then_some("crds.install=false");
-        let mut sets = vec![tag.as_str(), detector_tag.as_str(), bucket.as_str()];
-        sets.extend(crds);
-        stack::install_release_from_images(RELEASE, RELEASE_NAMESPACE, &[NAMESPACE], &sets);
+        stack::install_release_from_images(
+            RELEASE,
+            RELEASE_NAMESPACE,
+            &[NAMESPACE],
+            &[&operator_tag, &detector_tag, &bucket],
+        );
     });
-}
-
-fn kube_has_crd() -> bool {
-    stack::kubectl(&["get", "crd", "videojobs.cameo.dev"], None).status.success()
 }
 
 /// One test at a time: one of them deletes the leader.
@@ -152,13 +150,16 @@ async fn a_sharded_videojob_runs_from_the_detector_images_and_matches_the_ground
     assert!(document.people[0].appearances.iter().any(|a| a.start_seconds < 12.0 && a.end_seconds > 12.0));
 }
 
+/// `podman run` as the operator's pods run the detector: the pods' user, a read-only root.
+const RUN_AS_A_POD: [&str; 5] = ["run", "--rm", "--read-only", "--read-only-tmpfs=false", "--user=65532:65532"];
+
 /// The detector's `detect` on the demo: in its image (read-only root, the pods' user,
 /// /tmp the only place to write), or as the host binary.
 fn detect(in_image: Option<&str>, out: &std::path::Path) -> ResultsDocument {
     let data = testdata();
     let output = match in_image {
         Some(image) => Command::new("podman")
-            .args(["run", "--rm", "--read-only", "--read-only-tmpfs=false", "--user=65532:65532"])
+            .args(RUN_AS_A_POD)
             .arg(format!("--volume={}:/data:ro", data.display()))
             .arg(format!("--volume={}:/tmp:rw", out.display()))
             .args([
@@ -225,7 +226,7 @@ fn the_detector_image_finds_the_same_people_at_the_same_times_as_the_host_binary
 #[test]
 fn the_cuda_image_refuses_device_cuda_without_a_gpu_and_says_why() {
     let output = Command::new("podman")
-        .args(["run", "--rm", "--read-only", "--read-only-tmpfs=false", "--user=65532:65532"])
+        .args(RUN_AS_A_POD)
         .arg(format!("--volume={}:/data:ro", testdata().display()))
         .args([&image("cameo-detector", "-cuda"), "detect", "--device=cuda", "--video=/data/demo.mp4"])
         .args(["--gallery=/data/galleries/demo"])
