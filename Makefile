@@ -13,7 +13,7 @@ PYTHON := $(CAMEO_CACHE)/venv/bin/python
 DETECTOR := $(CARGO_TARGET_DIR)/release/cameo-detector
 OUT := out
 
-.PHONY: setup test-tools testdata demo test lint bench schema crds lambda deploy images push test-images
+.PHONY: setup test-tools testdata demo test lint bench cpu-paths schema crds lambda deploy images push test-images
 
 ## setup: Debian packages, Python venv (ONNX Runtime), face models and photos (idempotent)
 setup:
@@ -61,10 +61,13 @@ lint: setup
 	hack/check-terraform
 	$(CAMEO_CACHE)/venv/bin/hadolint images/*.Dockerfile
 
-## bench: detector throughput beside OpenCV; the operator under 500 VideoJobs; the API's
-## latency, start-up and Lambda zip; the ingest on 1,000 upload events (Markdown)
+## bench: detector throughput beside OpenCV and its accuracy on every scenario; the
+## operator under 500 VideoJobs; the API's latency, start-up and Lambda zip; the ingest
+## on 1,000 upload events (Markdown)
 bench: testdata lambda
+	$(PYTHON) hack/synth.py $(CAMEO_CACHE)/photos $(CAMEO_TESTDATA) testdata bench_only_shots_720p
 	cargo bench --locked -p cameo-detector --bench pipeline
+	cargo bench --locked -p cameo-detector --bench accuracy
 	hack/with-cluster cargo bench --locked -p cameo-operator --bench scale
 	hack/with-cluster cargo bench --locked -p cameo-operator --features cameo-detector/cloud --bench cloud
 	CAMEO_LAMBDA_ZIP=$(LAMBDA_ZIP) hack/with-cluster cargo bench --locked -p cameo-api --bench api
@@ -102,6 +105,11 @@ lambda:
 ## check); safe to rerun. Reads terraform/cameo.tfvars (see terraform/cameo.tfvars.example)
 deploy:
 	hack/deploy
+
+## cpu-paths: the demo's results on this CPU and on an emulated AVX2-only one (QEMU),
+## which must be identical (hack/cpu-paths; about 4 minutes)
+cpu-paths: demo
+	hack/cpu-paths
 
 ## schema: regenerate the committed JSON Schema of the results document
 schema:

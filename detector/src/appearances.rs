@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::embed::Embedding;
 use crate::identify::{IdentifiedTrack, Sighting};
-use crate::results::{Appearance, PersonAppearances, SampleFace};
+use crate::models::Precision;
+use crate::results::{Appearance, DecidedBy, PersonAppearances, SampleFace};
 
 #[derive(Debug, Clone, Copy)]
 pub struct AppearanceConfig {
@@ -19,15 +20,23 @@ pub struct AppearanceConfig {
 
 /// Enrolled people with at least one identified track, by first appearance.
 pub fn known_people(tracks: &[IdentifiedTrack], config: &AppearanceConfig) -> Vec<PersonAppearances> {
-    let mut by_name: BTreeMap<&str, Vec<Sighting>> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, (Vec<Sighting>, DecidedBy)> = BTreeMap::new();
     for track in tracks {
         if let Some(name) = track.person.as_deref() {
-            by_name.entry(name).or_default().extend(&track.sightings);
+            let (sightings, decided_by) = by_name.entry(name).or_default();
+            sightings.extend(&track.sightings);
+            match track.evidence.recognizer() {
+                Precision::Int8 => decided_by.int8_tracks += 1,
+                Precision::Fp32 => decided_by.fp32_tracks += 1,
+            }
         }
     }
     let mut people: Vec<PersonAppearances> = by_name
         .into_iter()
-        .filter_map(|(name, sightings)| summarize(name.to_string(), sorted(sightings.into_iter()), config))
+        .filter_map(|(name, (sightings, decided_by))| {
+            let person = summarize(name.to_string(), sorted(sightings.into_iter()), config)?;
+            Some(PersonAppearances { decided_by: Some(decided_by), ..person })
+        })
         .collect();
     people.sort_by(|a, b| a.first_seen_seconds.total_cmp(&b.first_seen_seconds));
     people
@@ -121,6 +130,7 @@ fn summarize(name: String, sightings: Vec<Sighting>, config: &AppearanceConfig) 
         screen_time_seconds: appearances.iter().map(|a| a.end_seconds - a.start_seconds).sum(),
         first_seen_seconds: first.start_seconds,
         confidence: mean(groups.iter().flatten().map(|s| s.similarity)),
+        decided_by: None,
         appearances,
     })
 }
@@ -141,10 +151,12 @@ mod tests {
     use super::*;
     use crate::fixtures::unit;
     use crate::geometry::BBox;
+    use crate::identify::Evidence;
 
     fn track(person: Option<&str>, seconds: &[f64], angle: f32) -> IdentifiedTrack {
         IdentifiedTrack {
             person: person.map(str::to_string),
+            evidence: Evidence { faces: vec![] },
             template: unit(angle),
             sightings: seconds
                 .iter()
@@ -169,6 +181,7 @@ mod tests {
         assert_eq!(spans, vec![(1.0, 4.5), (9.0, 9.5)]);
         assert_eq!(people[0].screen_time_seconds, 4.0);
         assert_eq!(people[0].first_seen_seconds, 1.0);
+        assert_eq!(people[0].decided_by, Some(DecidedBy { int8_tracks: 3, fp32_tracks: 0 }));
     }
 
     #[test]

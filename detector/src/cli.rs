@@ -119,6 +119,11 @@ pub struct DetectArgs {
     #[arg(long)]
     pub gallery: PathBuf,
 
+    /// Fail (exit 2) when a gallery photo cannot be used or nobody is enrolled, instead of
+    /// skipping such photos and analysing the video with the rest.
+    #[arg(long)]
+    pub strict_gallery: bool,
+
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::results::ResultsDocument;
+use crate::results::{PersonAppearances, ResultsDocument};
 
 /// Who is on screen when.
 #[derive(Debug, Clone, Deserialize)]
@@ -93,16 +93,36 @@ pub fn mismatches(document: &ResultsDocument, truth: &Truth, enrolled: &[&str]) 
 pub fn recall(document: &ResultsDocument, truth: &Truth, name: &str) -> f64 {
     let expected = truth.people.get(name).map_or(&[][..], Vec::as_slice);
     let total: f64 = expected.iter().map(|t| t[1] - t[0]).sum();
-    let Some(found) = document.people.iter().find(|p| p.name == name) else {
-        return if total > 0.0 { 0.0 } else { 1.0 };
-    };
-    let named: f64 = expected
+    let named = document.people.iter().find(|p| p.name == name).map_or(0.0, |found| named_in(found, expected));
+    if total > 0.0 { named / total } else { 1.0 }
+}
+
+/// The share of the time `document` names `name` in which they are on screen in `truth`,
+/// within `tolerance` seconds (a sampled video knows when someone leaves only to within a
+/// sample period): 1 when every second they are named is right; `None` when they are
+/// never named.
+pub fn precision(document: &ResultsDocument, truth: &Truth, name: &str, tolerance: f64) -> Option<f64> {
+    let found = document.people.iter().find(|p| p.name == name)?;
+    let named: f64 = found.appearances.iter().map(|a| a.end_seconds - a.start_seconds).sum();
+    let mut widened: Vec<[f64; 2]> = Vec::new();
+    for t in truth.people.get(name).map_or(&[][..], Vec::as_slice) {
+        let t = [t[0] - tolerance, t[1] + tolerance];
+        match widened.last_mut() {
+            Some(last) if t[0] <= last[1] => last[1] = last[1].max(t[1]),
+            _ => widened.push(t),
+        }
+    }
+    Some(if named > 0.0 { named_in(found, &widened) / named } else { 1.0 })
+}
+
+/// Seconds of `found`'s appearances inside the `expected` intervals.
+fn named_in(found: &PersonAppearances, expected: &[[f64; 2]]) -> f64 {
+    expected
         .iter()
         .flat_map(|t| {
             found.appearances.iter().map(move |a| (a.end_seconds.min(t[1]) - a.start_seconds.max(t[0])).max(0.0))
         })
-        .sum();
-    if total > 0.0 { named / total } else { 1.0 }
+        .sum()
 }
 
 #[cfg(test)]
@@ -156,5 +176,16 @@ mod tests {
         assert!((recall(&found, &truth(), "Ada") - 0.9).abs() < 1e-9);
         assert_eq!(recall(&found, &truth(), "Bea"), 0.0);
         assert_eq!(recall(&found, &truth(), "Cy"), 1.0);
+    }
+
+    #[test]
+    fn precision_is_the_share_of_the_named_time_that_is_right() {
+        let found = document(vec![person("Ada", &[(1.0, 5.0), (10.0, 16.0)]), person("Cy", &[(0.0, 2.0)])], vec![]);
+        // Ada is named 10 s, 1 s of it after she left at 15 s.
+        assert!((precision(&found, &truth(), "Ada", 0.0).unwrap() - 0.9).abs() < 1e-9);
+        assert!((precision(&found, &truth(), "Ada", 0.5).unwrap() - 0.95).abs() < 1e-9);
+        assert_eq!(precision(&found, &truth(), "Ada", 1.0), Some(1.0));
+        assert_eq!(precision(&found, &truth(), "Cy", 0.5), Some(0.0));
+        assert_eq!(precision(&found, &truth(), "Bea", 0.5), None);
     }
 }

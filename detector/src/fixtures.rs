@@ -35,7 +35,7 @@ pub fn video(duration_seconds: f64) -> VideoSummary {
 
 pub fn models() -> ModelsUsed {
     let model = ModelInfo { name: "m".into(), sha256: "0".into() };
-    ModelsUsed { detector: model.clone(), recognizer: model, execution_provider: "cpu".into() }
+    ModelsUsed { detector: model.clone(), recognizer: model, fp32_recognizer: None, execution_provider: "cpu".into() }
 }
 
 pub fn parameters() -> Parameters {
@@ -46,6 +46,7 @@ pub fn parameters() -> Parameters {
         detection_score_threshold: 0.8,
         gap_tolerance_seconds: 1.5,
         link_similarity: 0.45,
+        int8_shift: None,
     }
 }
 
@@ -56,6 +57,7 @@ pub fn person(name: &str, spans: &[(f64, f64)]) -> PersonAppearances {
         screen_time_seconds: spans.iter().map(|(start, end)| end - start).sum(),
         first_seen_seconds: spans.first().map_or(0.0, |s| s.0),
         confidence: 0.7,
+        decided_by: None,
         appearances: spans
             .iter()
             .map(|&(start, end)| Appearance {
@@ -77,6 +79,7 @@ pub fn results(people: Vec<PersonAppearances>, unknown: Vec<PersonAppearances>) 
         movie: None,
         models: models(),
         parameters: parameters(),
+        gallery: None,
         people,
         unknown,
     }

@@ -1,51 +1,105 @@
 //! The gallery of known people: one folder per person, named after them, holding their
 //! photos (`<gallery>/<Person Name>/*.{jpg,jpeg,png}`), on disk or under an S3 prefix.
 //!
-//! Each photo must show exactly one face. Embeddings are cached by the sha256 of the
-//! photo and of both models, so an unchanged gallery costs no inference the second time.
+//! A photo must show one face, large and sharp enough ([`crate::photos`]). A photo that
+//! does not, or that cannot be read, is skipped with its reason and the rest are used: a
+//! curated gallery contains mistakes, and one of them must not fail every video. Photos
+//! are embedded in fp32, the precision the match threshold is calibrated for, and each
+//! photo's verdict (its embedding, or why it was skipped) is cached by the sha256 of the
+//! photo, both models and the photo rules' version, so an unchanged gallery costs no
+//! inference the second time and N shards do not each look at a bad photo again.
 
 use std::path::{Path, PathBuf};
 
 use image::{ImageDecoder, ImageReader, RgbImage};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::embed::{EMBEDDING_DIM, Embedding};
+use crate::embed::Embedding;
 use crate::error::{Error, Result};
 use crate::identify::EnrolledPerson;
 use crate::models::Models;
+use crate::photos::{PHOTO_RULES_VERSION, Unusable, usable_face};
+use crate::results::{GallerySummary, SkippedPhoto};
 
 const PHOTO_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
 /// Photos larger than this are refused rather than decoded (a decompression bomb guard).
 const MAX_PHOTO_PIXELS: u64 = 50_000_000;
 
-/// One gallery photo: whose it is, where it came from (for messages), and its bytes.
+/// The format of a cached verdict; bumped when it changes (older records are then ignored).
+const CACHE_RECORD_VERSION: u32 = 1;
+
+/// One gallery photo: whose it is, where it came from (for messages), and its bytes, or
+/// why there are none (it vanished between listing and reading, or may not be read).
 pub struct GalleryPhoto {
     pub person: String,
     pub location: String,
-    pub bytes: Vec<u8>,
+    pub bytes: std::result::Result<Vec<u8>, String>,
 }
 
-/// Where gallery embeddings are kept between runs, by content hash.
-pub trait EmbeddingCache {
-    fn get(&mut self, key: &str) -> Option<Embedding>;
+/// The people enrolled from a gallery, and what of it was skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Gallery {
+    pub people: Vec<EnrolledPerson>,
+    pub skipped: Vec<SkippedPhoto>,
+}
+
+impl Gallery {
+    pub fn summary(&self) -> GallerySummary {
+        GallerySummary {
+            people: self.people.len(),
+            photos: self.people.iter().map(|p| p.embeddings.len()).sum(),
+            skipped: self.skipped.clone(),
+        }
+    }
+
+    /// Says in the log what was skipped, and when nobody could be enrolled.
+    pub fn warn(&self, location: &str) {
+        for skipped in &self.skipped {
+            tracing::warn!(photo = %skipped.location, "gallery photo skipped: {}", skipped.reason);
+        }
+        if self.people.is_empty() {
+            tracing::warn!(gallery = location, "nobody is enrolled: every face will be unknown");
+        }
+    }
+
+    /// With `--strict-gallery`: anything skipped, or nobody enrolled, is bad input.
+    pub fn strict(self, location: &str) -> Result<Self> {
+        if let Some(first) = self.skipped.first() {
+            let more = match self.skipped.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            return Err(Error::bad_gallery(&first.location, format!("{}{more}", first.reason)));
+        }
+        if self.people.is_empty() {
+            return Err(Error::bad_gallery(location, "has nobody with a usable photo"));
+        }
+        Ok(self)
+    }
+}
+
+/// Where photo verdicts are kept between runs, as bytes by key.
+pub trait VerdictCache {
+    fn get(&mut self, key: &str) -> Option<Vec<u8>>;
     /// Best effort: a cache that cannot be written only costs time next run.
-    fn put(&mut self, key: &str, embedding: &Embedding);
+    fn put(&mut self, key: &str, bytes: Vec<u8>);
 }
 
 /// A cache folder on disk.
 pub struct DirCache(pub PathBuf);
 
-impl EmbeddingCache for DirCache {
-    fn get(&mut self, key: &str) -> Option<Embedding> {
-        embedding_from_bytes(&std::fs::read(self.0.join(key)).ok()?)
+impl VerdictCache for DirCache {
+    fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.0.join(key)).ok()
     }
 
-    fn put(&mut self, key: &str, embedding: &Embedding) {
-        let written = std::fs::create_dir_all(&self.0)
-            .and_then(|()| crate::output::write_atomically(&self.0.join(key), &embedding_to_bytes(embedding)));
+    fn put(&mut self, key: &str, bytes: Vec<u8>) {
+        let written =
+            std::fs::create_dir_all(&self.0).and_then(|()| crate::output::write_atomically(&self.0.join(key), &bytes));
         if let Err(e) = written {
-            tracing::warn!("cannot cache a gallery embedding in {}: {e}", self.0.display());
+            tracing::warn!("cannot cache a gallery verdict in {}: {e}", self.0.display());
         }
     }
 }
@@ -53,115 +107,159 @@ impl EmbeddingCache for DirCache {
 /// No caching.
 pub struct NoCache;
 
-impl EmbeddingCache for NoCache {
-    fn get(&mut self, _: &str) -> Option<Embedding> {
+impl VerdictCache for NoCache {
+    fn get(&mut self, _: &str) -> Option<Vec<u8>> {
         None
     }
 
-    fn put(&mut self, _: &str, _: &Embedding) {}
+    fn put(&mut self, _: &str, _: Vec<u8>) {}
 }
 
-/// A gallery on disk: each person's name and photo files, sorted by name.
+/// What was concluded about a photo's content: cached, as it cannot change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum Verdict {
+    Usable(Embedding),
+    Skipped(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheRecord {
+    version: u32,
+    verdict: Verdict,
+}
+
+/// A gallery on disk: each person's name and photo files, sorted by name, and what could
+/// not be used as found (a folder without photos, a name that is no name).
 #[derive(Debug, Clone)]
 pub struct GalleryFolder {
     pub people: Vec<(String, Vec<PathBuf>)>,
+    pub skipped: Vec<SkippedPhoto>,
 }
 
 impl GalleryFolder {
-    /// Lists the gallery; an empty gallery, a person without photos or an unusable name is an error.
+    /// Lists the gallery; a folder that cannot be read is an error, an empty one is not.
     pub fn scan(dir: &Path) -> Result<Self> {
         let entries = read_dir_sorted(dir)?;
-        let mut people = Vec::new();
+        let (mut people, mut skipped) = (Vec::new(), Vec::new());
         for path in entries.into_iter().filter(|p| p.is_dir()) {
+            let location = path.display().to_string();
             let folder = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let name = person_name(folder, &path.display().to_string())?;
-            let photos: Vec<PathBuf> =
-                read_dir_sorted(&path)?.into_iter().filter(|p| p.is_file() && is_photo(p)).collect();
+            let photos: Vec<PathBuf> = match read_dir_sorted(&path) {
+                Ok(files) => files.into_iter().filter(|p| p.is_file() && is_photo(p)).collect(),
+                Err(e) => {
+                    skipped.push(SkippedPhoto { location, reason: e.to_string() });
+                    continue;
+                }
+            };
             if photos.is_empty() {
-                return Err(Error::bad_gallery(path.display(), "has no .jpg or .png photos"));
+                skipped.push(SkippedPhoto { location, reason: "has no .jpg, .jpeg or .png photos".into() });
+                continue;
             }
-            people.push((name, photos));
+            match person_name(folder) {
+                Ok(name) => people.push((name, photos)),
+                Err(reason) => skipped.extend(
+                    photos.iter().map(|p| SkippedPhoto { location: p.display().to_string(), reason: reason.into() }),
+                ),
+            }
         }
-        if people.is_empty() {
-            return Err(Error::bad_gallery(
-                dir.display(),
-                "has no person folders (expected <gallery>/<Person Name>/*.jpg)",
-            ));
-        }
-        Ok(GalleryFolder { people })
+        Ok(GalleryFolder { people, skipped })
     }
 
     pub fn photo_count(&self) -> usize {
         self.people.iter().map(|(_, photos)| photos.len()).sum()
     }
 
-    /// The photos, read one at a time.
+    /// The photos, read one at a time (one that cannot be read is skipped by [`enroll`]).
     pub fn photos(&self) -> impl Iterator<Item = Result<GalleryPhoto>> + '_ {
         self.people.iter().flat_map(|(person, photos)| {
             photos.iter().map(move |path| {
-                let bytes = std::fs::read(path).map_err(|e| Error::bad_gallery(path.display(), e))?;
-                Ok(GalleryPhoto { person: person.clone(), location: path.display().to_string(), bytes })
+                Ok(GalleryPhoto {
+                    person: person.clone(),
+                    location: path.display().to_string(),
+                    bytes: std::fs::read(path).map_err(|e| format!("cannot read it: {e}")),
+                })
             })
         })
     }
 }
 
-/// Embeds every photo (or takes it from `cache`), calling `progress` after each. People
-/// come out in the order their first photo comes in.
+/// Enrols every usable photo (embedding it, or taking its verdict from `cache`), calling
+/// `progress` after each; `skipped` (from listing) heads the list of what was left out.
+/// An error reading `photos` (not a photo that cannot be read: the storage) stops it.
+/// People come out in the order their first usable photo comes in.
 pub fn enroll(
     photos: impl IntoIterator<Item = Result<GalleryPhoto>>,
+    skipped: Vec<SkippedPhoto>,
     models: &mut Models,
-    cache: &mut dyn EmbeddingCache,
+    cache: &mut dyn VerdictCache,
     mut progress: impl FnMut(),
-) -> Result<Vec<EnrolledPerson>> {
-    let model_key = format!("{}{}", models.detector_file.sha256, models.recognizer_file.sha256);
-    let mut people: Vec<EnrolledPerson> = Vec::new();
+) -> Result<Gallery> {
+    let model_key =
+        format!("{}{}{PHOTO_RULES_VERSION}", models.detector_file.sha256, models.fp32_recognizer_file.sha256);
+    let mut gallery = Gallery { people: Vec::new(), skipped };
     for photo in photos {
         let photo = photo?;
-        let key = format!("{:x}", Sha256::new().chain_update(&photo.bytes).chain_update(&model_key).finalize());
-        let embedding = match cache.get(&key) {
-            Some(embedding) => embedding,
-            None => {
-                let embedding = embed_photo(&photo, models)?;
-                cache.put(&key, &embedding);
-                embedding
+        let verdict = match &photo.bytes {
+            Err(reason) => Verdict::Skipped(reason.clone()),
+            Ok(bytes) => {
+                let key = format!("{:x}", Sha256::new().chain_update(bytes).chain_update(&model_key).finalize());
+                match cache.get(&key).and_then(|record| cached(&record)) {
+                    Some(verdict) => verdict,
+                    None => {
+                        let verdict = match embed_photo(&photo.location, bytes, models)? {
+                            Ok(embedding) => Verdict::Usable(embedding),
+                            Err(unusable) => Verdict::Skipped(unusable.to_string()),
+                        };
+                        let record = CacheRecord { version: CACHE_RECORD_VERSION, verdict: verdict.clone() };
+                        cache.put(&key, serde_json::to_vec(&record).unwrap_or_default());
+                        verdict
+                    }
+                }
             }
         };
-        match people.iter_mut().find(|p| p.name == photo.person) {
-            Some(person) => person.embeddings.push(embedding),
-            None => people.push(EnrolledPerson { name: photo.person, embeddings: vec![embedding] }),
+        match verdict {
+            Verdict::Skipped(reason) => gallery.skipped.push(SkippedPhoto { location: photo.location, reason }),
+            Verdict::Usable(embedding) => match gallery.people.iter_mut().find(|p| p.name == photo.person) {
+                Some(person) => person.embeddings.push(embedding),
+                None => gallery.people.push(EnrolledPerson { name: photo.person, embeddings: vec![embedding] }),
+            },
         }
         progress();
     }
-    Ok(people)
+    Ok(gallery)
 }
 
-fn embed_photo(photo: &GalleryPhoto, models: &mut Models) -> Result<Embedding> {
-    let image = decode_photo(&photo.location, &photo.bytes)?;
-    let mut faces = models.faces_in_image(&image)?;
-    match faces.len() {
-        1 => Ok(faces.remove(0).1),
-        0 => Err(Error::bad_gallery(&photo.location, "no face found; use a photo where the face is clearly visible")),
-        n => Err(Error::bad_gallery(
-            &photo.location,
-            format!("{n} faces found; a gallery photo must show exactly one person"),
-        )),
+/// A cache record's verdict, if it is one of this version.
+fn cached(record: &[u8]) -> Option<Verdict> {
+    serde_json::from_slice::<CacheRecord>(record).ok().filter(|r| r.version == CACHE_RECORD_VERSION).map(|r| r.verdict)
+}
+
+/// The photo's face embedded in fp32, or why the photo cannot be used. Errors are the
+/// models' (exit 1 or 3), never the photo's.
+fn embed_photo(location: &str, bytes: &[u8], models: &mut Models) -> Result<std::result::Result<Embedding, Unusable>> {
+    let image = match decode_photo(bytes) {
+        Ok(image) => image,
+        Err(why) => return Ok(Err(Unusable::Unreadable(why))),
+    };
+    let faces = models.aligned_faces(&image)?;
+    match usable_face(&faces) {
+        Ok(face) => Ok(Ok(models.recognisers.embed_fp32(&[faces[face].1.clone()])?.remove(0))),
+        Err(unusable) => {
+            tracing::debug!(photo = location, "{unusable}");
+            Ok(Err(unusable))
+        }
     }
 }
 
-/// Decodes a photo upright (applying its EXIF orientation).
-pub fn decode_photo(location: &str, bytes: &[u8]) -> Result<RgbImage> {
-    let bad = |e: image::ImageError| Error::bad_gallery(location, format!("not a readable image ({e})"));
-    let reader = ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Error::bad_gallery(location, e))?;
+/// Decodes a photo upright (applying its EXIF orientation), or says why it cannot.
+pub fn decode_photo(bytes: &[u8]) -> std::result::Result<RgbImage, String> {
+    let bad = |e: image::ImageError| format!("not a readable image ({e})");
+    let reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
     let mut decoder = reader.into_decoder().map_err(bad)?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > MAX_PHOTO_PIXELS {
-        return Err(Error::bad_gallery(
-            location,
-            format!("{width}x{height} is too large; use a photo under 50 megapixels"),
-        ));
+        return Err(format!("{width}x{height} is too large; use a photo under 50 megapixels"));
     }
     let orientation = decoder.orientation().map_err(bad)?;
     let mut image = image::DynamicImage::from_decoder(decoder).map_err(bad)?;
@@ -170,9 +268,9 @@ pub fn decode_photo(location: &str, bytes: &[u8]) -> Result<RgbImage> {
 }
 
 /// A person's name from their folder's name: printable, not empty.
-pub fn person_name(folder: &str, location: &str) -> Result<String> {
+pub fn person_name(folder: &str) -> std::result::Result<String, &'static str> {
     if folder.trim().is_empty() || folder.chars().any(char::is_control) {
-        return Err(Error::bad_gallery(location, "a person's folder name must be a printable name"));
+        return Err("a person's folder name must be a printable name");
     }
     Ok(folder.to_string())
 }
@@ -194,12 +292,46 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-/// An embedding as stored in a cache: 128 little-endian f32.
-pub fn embedding_to_bytes(embedding: &Embedding) -> Vec<u8> {
-    embedding.0.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn embedding_from_bytes(bytes: &[u8]) -> Option<Embedding> {
-    (bytes.len() == EMBEDDING_DIM * 4)
-        .then(|| Embedding(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()))
+    #[test]
+    fn a_folder_without_photos_and_a_nameless_folder_are_skipped_and_the_rest_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        for (folder, file) in [("Ada", "a.jpg"), ("Empty", "notes.txt"), ("Bad\u{7}Name", "b.png")] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join(file), b"x").unwrap();
+        }
+        let folder = GalleryFolder::scan(dir.path()).unwrap();
+        assert_eq!(folder.people.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["Ada"]);
+        let reasons: Vec<&str> = folder.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            vec!["a person's folder name must be a printable name", "has no .jpg, .jpeg or .png photos"]
+        );
+        assert!(folder.skipped[0].location.ends_with("b.png"));
+        assert!(GalleryFolder::scan(&dir.path().join("absent")).is_err(), "an unreadable location is an error");
+        assert!(GalleryFolder::scan(tempfile::tempdir().unwrap().path()).unwrap().people.is_empty());
+    }
+
+    #[test]
+    fn a_cached_verdict_of_another_record_version_is_ignored() {
+        let record = |version| serde_json::to_vec(&CacheRecord { version, verdict: Verdict::Skipped("no".into()) });
+        assert_eq!(cached(&record(CACHE_RECORD_VERSION).unwrap()), Some(Verdict::Skipped("no".into())));
+        assert_eq!(cached(&record(CACHE_RECORD_VERSION + 1).unwrap()), None);
+        assert_eq!(cached(b"\x00\x01"), None, "an old raw embedding");
+    }
+
+    #[test]
+    fn strict_galleries_refuse_what_others_skip() {
+        let skipped = vec![SkippedPhoto { location: "g/Ada/a.jpg".into(), reason: "no face found".into() }];
+        let person = EnrolledPerson { name: "Bea".into(), embeddings: vec![Embedding(vec![1.0])] };
+        let gallery = Gallery { people: vec![person.clone()], skipped };
+        assert_eq!(gallery.summary(), GallerySummary { people: 1, photos: 1, skipped: gallery.skipped.clone() });
+        let error = gallery.strict("g").unwrap_err().to_string();
+        assert!(error.contains("g/Ada/a.jpg") && error.contains("no face found"), "{error}");
+        assert!(Gallery::default().strict("g").is_err());
+        assert!(Gallery { people: vec![person], skipped: vec![] }.strict("g").is_ok());
+    }
 }

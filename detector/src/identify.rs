@@ -1,17 +1,36 @@
-//! Identify stage: open-set matching of tracks against the gallery of enrolled people.
+//! Identify stage: open-set naming of tracks against the gallery of enrolled people.
 //!
-//! A track gets a name only when its mean embedding is close enough to one person
-//! (threshold), clearly closer than to anyone else (margin), and no other person wins
-//! more of its individual frames. Everything else stays unknown: a stranger must
-//! never be given an enrolled name.
+//! Names are decided face by face, on a track's best faces (the largest, sharpest, most
+//! frontal, [`crate::best_faces`]): a face matches a person when its similarity to that
+//! person's closest gallery photo reaches the threshold and leads every other person by
+//! the margin, the per-face rule the threshold is calibrated for; a track is named after a
+//! person who wins a strict majority of its best faces. A mean of embeddings is never held
+//! to a threshold calibrated on single faces. Everything else stays unknown: a stranger
+//! must never be given an enrolled name.
+//!
+//! The threshold is calibrated on the fp32 recogniser, which embeds the gallery. Tracks
+//! are embedded in the tracking precision (int8 on CPU), whose similarities differ from
+//! fp32's by up to [`INT8_SHIFT`]: where that much could change a track's decision, the
+//! track is decided again on the fp32 embeddings of its best faces; elsewhere the int8
+//! decision is the one fp32 would make, and stands.
 
+use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 use crate::embed::Embedding;
+use crate::error::Result;
 use crate::geometry::BBox;
+use crate::models::Precision;
 use crate::track::Track;
 
-/// One enrolled person: a name and the embeddings of their gallery photos.
+/// The most an int8 face's similarity to a gallery photo differs from its fp32
+/// similarity. `make bench` measures it over 28,504 pairs (the 2,036 faces of the test
+/// videos at one frame a second against the 14 faces of the test photos): mean -0.008,
+/// standard deviation 0.018, 99.9th percentile 0.071, largest 0.090; an earlier sample of
+/// 28,434 pairs reached 0.115.
+pub const INT8_SHIFT: f32 = 0.12;
+
+/// One enrolled person: a name and the (fp32) embeddings of their gallery photos.
 #[derive(Debug, Clone)]
 pub struct EnrolledPerson {
     pub name: String,
@@ -27,15 +46,70 @@ pub struct MatchConfig {
     pub margin: f32,
 }
 
+impl MatchConfig {
+    /// The rule with every similarity allowed to be `shift` off: `shift` > 0 is stricter
+    /// (what still matches then matches whatever the shift), < 0 looser.
+    fn shifted(&self, shift: f32) -> MatchConfig {
+        // A lead is the difference of two similarities, each of which may be off.
+        MatchConfig { threshold: self.threshold + shift, margin: self.margin + 2.0 * shift }
+    }
+}
+
 /// A track and who it is: the plain data later stages (and other shards' merge) need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentifiedTrack {
     /// The enrolled person's name, or `None` for an unknown face.
     pub person: Option<String>,
+    pub evidence: Evidence,
     /// The mean embedding of the whole track, for grouping unknown faces.
     pub template: Embedding,
     pub sightings: Vec<Sighting>,
+}
+
+/// What a track's name was decided on: each best face's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// Best first.
+    pub faces: Vec<FaceVerdict>,
+}
+
+/// Who one of a track's best faces is, under the match rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaceVerdict {
+    pub seconds: f64,
+    pub bbox: BBox,
+    pub quality: f32,
+    /// The person it matches, if any.
+    pub person: Option<String>,
+    /// Its similarity to the closest person (0 with an empty gallery).
+    pub similarity: f32,
+    /// The recogniser whose embedding gave the verdict.
+    pub recognizer: Precision,
+}
+
+impl Evidence {
+    /// The person who wins a strict majority of the faces.
+    pub fn decision(&self) -> Option<String> {
+        majority(self.faces.iter().map(|f| f.person.clone())).flatten()
+    }
+
+    /// How well the faces match `person`: their mean similarity to them among those that match.
+    pub fn strength(&self, person: &str) -> f32 {
+        let matching: Vec<f32> =
+            self.faces.iter().filter(|f| f.person.as_deref() == Some(person)).map(|f| f.similarity).collect();
+        matching.iter().sum::<f32>() / matching.len().max(1) as f32
+    }
+
+    /// fp32 when any verdict came from it: the tracking recogniser alone could not decide.
+    pub fn recognizer(&self) -> Precision {
+        match self.faces.iter().any(|f| f.recognizer == Precision::Fp32) {
+            true => Precision::Fp32,
+            false => Precision::Int8,
+        }
+    }
 }
 
 /// One face of a track in one sampled frame.
@@ -48,6 +122,14 @@ pub struct Sighting {
     pub score: f32,
     /// Similarity to the identified person's gallery (0 for unknown faces).
     pub similarity: f32,
+}
+
+/// The value held by more than half of `values`, if one is.
+pub fn majority<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Option<T> {
+    let values: Vec<T> = values.into_iter().collect();
+    let half = values.len() / 2;
+    let winner = values.iter().position(|v| values.iter().filter(|w| *w == v).count() > half)?;
+    values.into_iter().nth(winner)
 }
 
 /// The best and second-best person for an embedding, by similarity to each person's closest photo.
@@ -81,58 +163,150 @@ pub fn match_embedding(embedding: &Embedding, gallery: &[EnrolledPerson], config
     }
 }
 
-pub fn identify_tracks(tracks: Vec<Track>, gallery: &[EnrolledPerson], config: &MatchConfig) -> Vec<IdentifiedTrack> {
-    tracks
-        .into_iter()
-        .map(|track| {
-            let person = identify_track(&track, gallery, config).map(|p| &gallery[p]);
-            let sightings = track
-                .observations
-                .iter()
-                .map(|o| Sighting {
-                    seconds: o.seconds,
-                    bbox: o.bbox,
-                    score: o.score,
-                    similarity: person.map_or(0.0, |p| similarity_to(&o.embedding, p)),
-                })
-                .collect();
-            IdentifiedTrack { person: person.map(|p| p.name.clone()), template: track.template(), sightings }
-        })
-        .collect()
+/// Names tracks: the gallery, the rule, and how far the tracking recogniser's
+/// similarities may be from those the rule is calibrated for.
+pub struct Identifier<'a> {
+    pub gallery: &'a [EnrolledPerson],
+    pub config: MatchConfig,
+    /// The tracking recogniser's precision: int8 evidence is decided again in fp32 where it
+    /// is too close to call.
+    pub precision: Precision,
 }
 
-fn identify_track(track: &Track, gallery: &[EnrolledPerson], config: &MatchConfig) -> Option<usize> {
-    let candidate = match_embedding(&track.template(), gallery, config)?;
-    let mut votes = vec![0usize; gallery.len()];
-    for observation in &track.observations {
-        if let Some(p) = match_embedding(&observation.embedding, gallery, config) {
-            votes[p] += 1;
+impl Identifier<'_> {
+    /// Names a track. `fp32` embeds aligned crops in fp32: it is called for the best faces
+    /// whose own int8 verdict a shift could change, in a track whose decision it could
+    /// change, or with `exact_evidence` (the merge joins the evidence of tracks cut by a
+    /// shard boundary, and needs every verdict exact). An int8 verdict that no shift can
+    /// change is the one fp32 would give, so it is kept.
+    pub fn identify(
+        &self,
+        track: Track,
+        exact_evidence: bool,
+        fp32: &mut dyn FnMut(&[RgbImage]) -> Result<Vec<Embedding>>,
+    ) -> Result<IdentifiedTrack> {
+        let best = track.best.faces();
+        let mut embeddings: Vec<(Embedding, Precision)> =
+            best.iter().map(|f| (f.embedding.clone(), self.precision)).collect();
+        if self.precision == Precision::Int8 && (exact_evidence || !self.settled(&embeddings)) {
+            let unsure: Vec<usize> = (0..best.len()).filter(|&i| !self.face_settled(&embeddings[i].0)).collect();
+            if !unsure.is_empty() {
+                let crops: Vec<RgbImage> = unsure.iter().map(|&i| best[i].aligned.clone()).collect();
+                for (&i, embedding) in unsure.iter().zip(fp32(&crops)?) {
+                    embeddings[i] = (embedding, Precision::Fp32);
+                }
+            }
+        }
+        let evidence = self.evidence(&track, &embeddings);
+        let person = evidence.decision();
+        let index = person.as_ref().and_then(|name| self.gallery.iter().find(|p| &p.name == name));
+        let sightings = track
+            .observations
+            .iter()
+            .map(|o| Sighting {
+                seconds: o.seconds,
+                bbox: o.bbox,
+                score: o.score,
+                similarity: index.map_or(0.0, |p| similarity_to(&o.embedding, p)),
+            })
+            .collect();
+        Ok(IdentifiedTrack { person, evidence, template: track.template(), sightings })
+    }
+
+    /// Whether int8 embeddings decide as fp32 ones would: the decision is the same with
+    /// every similarity [`INT8_SHIFT`] higher and with every one that much lower.
+    fn settled(&self, embeddings: &[(Embedding, Precision)]) -> bool {
+        let decide =
+            |config: &MatchConfig| majority(embeddings.iter().map(|(e, _)| match_embedding(e, self.gallery, config)));
+        decide(&self.config.shifted(INT8_SHIFT)) == decide(&self.config.shifted(-INT8_SHIFT))
+    }
+
+    /// Whether one face's int8 verdict is fp32's, whatever the shift.
+    fn face_settled(&self, embedding: &Embedding) -> bool {
+        let verdict = |config: &MatchConfig| match_embedding(embedding, self.gallery, config);
+        verdict(&self.config.shifted(INT8_SHIFT)) == verdict(&self.config.shifted(-INT8_SHIFT))
+    }
+
+    /// The verdicts on the best faces, from `embeddings` of them by the recognisers given.
+    fn evidence(&self, track: &Track, embeddings: &[(Embedding, Precision)]) -> Evidence {
+        let faces = track
+            .best
+            .faces()
+            .iter()
+            .zip(embeddings)
+            .map(|(face, (embedding, recognizer))| FaceVerdict {
+                seconds: face.seconds,
+                bbox: face.bbox,
+                quality: face.quality,
+                person: match_embedding(embedding, self.gallery, &self.config).map(|p| self.gallery[p].name.clone()),
+                similarity: ranked(embedding, self.gallery).0.map_or(0.0, |(_, s)| s),
+                recognizer: *recognizer,
+            })
+            .collect();
+        Evidence { faces }
+    }
+}
+
+/// One face is one person at a time: where tracks that share a sampled frame are named
+/// after the same person, the track whose best faces match them best keeps the name and
+/// the others become unknown. Never a second choice: a loser's margin was measured
+/// against the person it lost.
+pub fn one_face_one_person(tracks: &mut [IdentifiedTrack]) {
+    let strength = |t: &IdentifiedTrack| t.person.as_deref().map_or(0.0, |p| t.evidence.strength(p));
+    let mut named: Vec<usize> = (0..tracks.len()).filter(|&i| tracks[i].person.is_some()).collect();
+    named.sort_by(|&a, &b| strength(&tracks[b]).total_cmp(&strength(&tracks[a])).then(a.cmp(&b)));
+    let mut kept: Vec<usize> = Vec::new();
+    for i in named {
+        let clash = kept.iter().any(|&k| tracks[k].person == tracks[i].person && share_a_frame(&tracks[k], &tracks[i]));
+        if clash {
+            let lost = &mut tracks[i];
+            tracing::debug!(person = ?lost.person, at = lost.sightings[0].seconds, "a second face claimed a person on screen");
+            lost.person = None;
+            lost.sightings.iter_mut().for_each(|s| s.similarity = 0.0);
+        } else {
+            kept.push(i);
         }
     }
-    let contested = votes.iter().enumerate().any(|(p, &v)| p != candidate && v >= votes[candidate] && v > 0);
-    (!contested).then_some(candidate)
+}
+
+/// Whether two tracks have a face in the same sampled frame.
+fn share_a_frame(a: &IdentifiedTrack, b: &IdentifiedTrack) -> bool {
+    a.sightings.iter().any(|s| b.sightings.iter().any(|t| t.seconds == s.seconds))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::best_faces::{BestFace, BestFaces};
     use crate::fixtures::unit;
     use crate::track::FaceObservation;
 
+    /// A track with one face per angle, each a best face (quality falling with time).
     fn track(angles: &[f32]) -> Track {
-        Track {
-            observations: angles
-                .iter()
-                .enumerate()
-                .map(|(i, &a)| FaceObservation {
-                    seconds: i as f64,
-                    shot: 0,
-                    bbox: BBox::default(),
-                    score: 0.9,
-                    embedding: unit(a),
-                })
-                .collect(),
+        let mut best = BestFaces::default();
+        let observations: Vec<FaceObservation> = angles
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| FaceObservation {
+                seconds: i as f64,
+                shot: 0,
+                bbox: BBox::default(),
+                score: 0.9,
+                quality: 1.0 - i as f32 / 100.0,
+                embedding: unit(a),
+            })
+            .collect();
+        for o in &observations {
+            best.offer(BestFace {
+                seconds: o.seconds,
+                bbox: o.bbox,
+                quality: o.quality,
+                embedding: o.embedding.clone(),
+                aligned: RgbImage::from_pixel(1, 1, image::Rgb([o.seconds as u8, 0, 0])),
+                display: RgbImage::new(1, 1),
+            });
         }
+        Track { id: 0, observations, best }
     }
 
     const CONFIG: MatchConfig = MatchConfig { threshold: 0.363, margin: 0.05 };
@@ -153,19 +327,78 @@ mod tests {
         ]
     }
 
-    #[test]
-    fn a_close_track_is_named_and_a_distant_one_stays_unknown() {
-        let found = identify_tracks(vec![track(&[10.0, 20.0]), track(&[75.0, 80.0])], &gallery(), &CONFIG);
-        assert_eq!(found[0].person.as_deref(), Some("Ada"));
-        assert!(found[0].sightings.iter().all(|s| s.similarity > 0.9));
-        assert_eq!(found[1].person, None);
+    fn identifier(gallery: &[EnrolledPerson], precision: Precision) -> Identifier<'_> {
+        Identifier { gallery, config: CONFIG, precision }
+    }
+
+    /// An fp32 recogniser that sees every face at `angle`, counting the faces it embeds.
+    fn fp32_at(angle: f32, calls: &mut Vec<usize>) -> impl FnMut(&[RgbImage]) -> Result<Vec<Embedding>> + '_ {
+        move |crops: &[RgbImage]| {
+            calls.push(crops.len());
+            Ok(crops.iter().map(|_| unit(angle)).collect())
+        }
     }
 
     #[test]
-    fn one_lucky_frame_does_not_name_a_stranger() {
-        // One frame at 60 deg (0.5 to Ada) among frames at 80 deg (0.17): the template stays far.
-        let found = identify_tracks(vec![track(&[80.0, 80.0, 60.0, 80.0, 80.0])], &gallery(), &CONFIG);
-        assert_eq!(found[0].person, None);
+    fn a_close_track_is_named_and_a_distant_one_stays_unknown() {
+        let gallery = gallery();
+        let mut calls = Vec::new();
+        let named =
+            identifier(&gallery, Precision::Fp32).identify(track(&[10.0, 20.0]), false, &mut fp32_at(0.0, &mut calls));
+        let named = named.unwrap();
+        assert_eq!(named.person.as_deref(), Some("Ada"));
+        assert!(named.sightings.iter().all(|s| s.similarity > 0.9));
+        let far =
+            identifier(&gallery, Precision::Fp32).identify(track(&[75.0, 80.0]), false, &mut fp32_at(0.0, &mut calls));
+        assert_eq!(far.unwrap().person, None);
+        assert!(calls.is_empty(), "fp32 evidence is never embedded again");
+    }
+
+    #[test]
+    fn a_track_is_named_on_a_strict_majority_of_its_best_faces() {
+        let gallery = gallery();
+        let mut calls = Vec::new();
+        let mut name = |angles: &[f32]| {
+            identifier(&gallery, Precision::Fp32)
+                .identify(track(angles), false, &mut fp32_at(0.0, &mut calls))
+                .unwrap()
+                .person
+        };
+        // One lucky frame (60 deg: 0.5 to Ada) among faces at 80 deg (0.17) names nobody.
+        assert_eq!(name(&[80.0, 80.0, 60.0, 80.0, 80.0]), None);
+        assert_eq!(name(&[10.0, 80.0, 10.0, 80.0, 10.0]).as_deref(), Some("Ada"));
+        assert_eq!(name(&[10.0, 80.0]), None, "half is no majority");
+        // Only the five best faces vote: the sixth (the worst) cannot tip it.
+        assert_eq!(name(&[10.0, 10.0, 80.0, 80.0, 80.0, 10.0]), None);
+    }
+
+    #[test]
+    fn int8_evidence_near_the_threshold_is_decided_again_in_fp32_and_clear_evidence_stands() {
+        let gallery = gallery();
+        let id = identifier(&gallery, Precision::Int8);
+        // Far from Ada (0.17) or close to her (0.98): int8 decides alone.
+        let mut calls = Vec::new();
+        assert_eq!(id.identify(track(&[80.0; 3]), false, &mut fp32_at(0.0, &mut calls)).unwrap().person, None);
+        let clear = id.identify(track(&[10.0; 3]), false, &mut fp32_at(80.0, &mut calls)).unwrap();
+        assert_eq!((clear.person.as_deref(), clear.evidence.recognizer()), (Some("Ada"), Precision::Int8));
+        assert!(calls.is_empty());
+        // 0.375 in int8 (68 deg), just over the threshold; fp32 puts it at 0.34 (70 deg).
+        let near = id.identify(track(&[68.0; 3]), false, &mut fp32_at(70.0, &mut calls)).unwrap();
+        assert_eq!((near.person, near.evidence.recognizer()), (None, Precision::Fp32));
+        assert_eq!(calls, vec![3], "the best faces, once");
+        // Only the faces whose own verdict could change: two near ones between two clear
+        // ones decide the majority, so they are decided again; the clear ones keep int8's.
+        calls.clear();
+        let mixed = id.identify(track(&[10.0, 68.0, 68.0, 80.0]), false, &mut fp32_at(12.0, &mut calls)).unwrap();
+        assert_eq!(calls, vec![2]);
+        let recognizers: Vec<Precision> = mixed.evidence.faces.iter().map(|f| f.recognizer).collect();
+        assert_eq!(recognizers, vec![Precision::Int8, Precision::Fp32, Precision::Fp32, Precision::Int8]);
+        assert_eq!(mixed.person.as_deref(), Some("Ada"), "3 of 4 match in fp32");
+        // Exact evidence on demand (a track cut by a shard boundary): clear verdicts are exact already.
+        calls.clear();
+        let exact = id.identify(track(&[10.0, 68.0]), true, &mut fp32_at(70.0, &mut calls)).unwrap();
+        assert_eq!(calls, vec![1]);
+        assert_eq!(exact.evidence.faces[1].person, None);
     }
 
     #[test]
@@ -179,5 +412,33 @@ mod tests {
         assert_eq!(match_embedding(&between(1.0, 1.0), &gallery(), &CONFIG), None);
         assert_eq!(match_embedding(&between(1.0, 0.8), &gallery(), &CONFIG), Some(0));
         assert_eq!(match_embedding(&between(0.8, 1.0), &gallery(), &CONFIG), Some(1));
+    }
+
+    #[test]
+    fn two_faces_in_one_frame_are_never_named_after_one_person() {
+        let gallery = gallery();
+        let mut calls = Vec::new();
+        let id = identifier(&gallery, Precision::Fp32);
+        let mut identified = |angles: &[f32], start: f64| {
+            let mut t = id.identify(track(angles), false, &mut fp32_at(0.0, &mut calls)).unwrap();
+            t.sightings.iter_mut().for_each(|s| s.seconds += start);
+            t
+        };
+        // Ada, her look-alike beside her from 1 s, and Ada again later.
+        let mut tracks =
+            vec![identified(&[40.0, 40.0, 40.0], 1.0), identified(&[5.0, 5.0, 5.0], 0.0), identified(&[40.0], 9.0)];
+        assert!(tracks.iter().all(|t| t.person.as_deref() == Some("Ada")));
+        one_face_one_person(&mut tracks);
+        let names: Vec<Option<&str>> = tracks.iter().map(|t| t.person.as_deref()).collect();
+        assert_eq!(names, vec![None, Some("Ada"), Some("Ada")]);
+        assert!(tracks[0].sightings.iter().all(|s| s.similarity == 0.0));
+    }
+
+    #[test]
+    fn a_majority_is_more_than_half() {
+        assert_eq!(majority([1, 2, 1]), Some(1));
+        assert_eq!(majority([1, 2]), None);
+        assert_eq!(majority(Vec::<u8>::new()), None);
+        assert_eq!(majority([None, Some(3), None]), Some(None));
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! The work is a pipeline of stages with plain data between them, each in its own module:
 //! [`video`] (frames) -> [`detect`] (faces) -> [`align`] (112x112 crops) -> [`embed`]
-//! (embeddings) -> [`track`] (tracks) -> [`identify`] (names) -> [`appearances`]
-//! (who appears when), wired together by [`pipeline`]. [`display`] turns frames as
-//! players show them; [`shots`] tells the tracker where the cuts are.
+//! (embeddings) -> [`track`] (tracks, each with its [`best_faces`] by [`quality`]) ->
+//! [`identify`] (names) -> [`appearances`] (who appears when), wired together by
+//! [`pipeline`]. [`display`] turns frames as players show them; [`shots`] tells the
+//! tracker where the cuts are; [`gallery`] enrols the people to look for, under the
+//! rules of [`photos`].
 
 pub mod align;
 pub mod appearances;
+pub mod best_faces;
 pub mod cli;
 #[cfg(feature = "cloud")]
 pub mod cloud;
@@ -20,10 +23,13 @@ pub mod gallery;
 pub mod identify;
 pub mod models;
 pub mod output;
+pub mod photos;
 pub mod pipeline;
+pub mod quality;
 pub mod report;
 pub mod runtime;
 pub mod shots;
+pub mod text;
 pub mod timeline;
 pub mod track;
 pub mod video;
@@ -32,4 +38,4 @@ pub mod video;
 mod fixtures;
 
 // The results document and its boxes are shared with the API: one definition, imported.
-pub use cameo_model::{geometry, results};
+pub use cameo_model::{geometry, results, summary};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, cache_root};
 use cameo_detector::error::{self, Error, Result};
-use cameo_detector::gallery::{DirCache, EmbeddingCache, GalleryFolder, NoCache, enroll};
+use cameo_detector::gallery::{DirCache, GalleryFolder, NoCache, VerdictCache, enroll};
 use cameo_detector::models::Models;
 use cameo_detector::output::write_atomically;
 use cameo_detector::pipeline::analyse;
@@ -90,13 +90,22 @@ fn detect(args: DetectArgs) -> Result<()> {
     let folder = GalleryFolder::scan(&args.gallery)?;
     let progress = progress_bar("enrolling", folder.photo_count() as u64);
     let cache_dir = args.runtime.cache_dir.clone().or_else(|| cache_root().map(|d| d.join("embeddings")));
-    let mut cache: Box<dyn EmbeddingCache> = match cache_dir {
+    let mut cache: Box<dyn VerdictCache> = match cache_dir {
         Some(dir) => Box::new(DirCache(dir)),
         None => Box::new(NoCache),
     };
-    let gallery = enroll(folder.photos(), &mut models, cache.as_mut(), || progress.inc(1))?;
+    let gallery = enroll(folder.photos(), folder.skipped.clone(), &mut models, cache.as_mut(), || progress.inc(1))?;
     progress.finish_and_clear();
-    tracing::info!(people = gallery.len(), photos = folder.photo_count(), "gallery enrolled");
+    let location = args.gallery.display().to_string();
+    let gallery = if args.strict_gallery { gallery.strict(&location)? } else { gallery };
+    gallery.warn(&location);
+    let summary = gallery.summary();
+    tracing::info!(
+        people = summary.people,
+        photos = summary.photos,
+        skipped = summary.skipped.len(),
+        "gallery enrolled"
+    );
 
     let progress = progress_bar("analysing", 0);
     let analysis = analyse(&video, &mut models, &gallery, &config, runtime.device().name(), &progress)?;
@@ -108,8 +117,11 @@ fn detect(args: DetectArgs) -> Result<()> {
         align_s = t.align.as_secs_f64(),
         embed_s = t.embed.as_secs_f64(),
         track_s = t.track.as_secs_f64(),
+        decide_fp32_s = t.decide.as_secs_f64(),
         frames = analysis.document.video.frames_analysed,
         faces_embedded = t.faces_embedded,
+        tracks = t.tracks,
+        tracks_decided_in_fp32 = t.tracks_decided_in_fp32,
         "analysis finished"
     );
 

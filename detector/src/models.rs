@@ -7,7 +7,7 @@ use image::RgbImage;
 use crate::align::align_face;
 use crate::cli::{RuntimeArgs, cache_root};
 use crate::detect::{Detection, DetectorConfig, DetectorInput, FaceDetector, default_min_face_px};
-use crate::embed::{Embedding, FaceEmbedder};
+use crate::embed::{Embedding, FaceEmbedder, Recognisers};
 use crate::error::{Error, Result};
 use crate::results::ModelInfo;
 use crate::runtime::{Device, ModelFile, Runtime};
@@ -17,11 +17,14 @@ pub const DETECTOR_FILE: &str = "yunet.onnx";
 pub const RECOGNIZER_FILE: &str = "sface.onnx";
 pub const RECOGNIZER_INT8_FILE: &str = "sface_int8.onnx";
 
-/// The recogniser's precision. On CPU, int8 (its Conv layers quantised, see
-/// `hack/prepare_models.py`) embeds a face 1.5x faster than fp32 (15-17 against 25 ms
-/// here) with embeddings within cosine 0.98 of fp32's, and every accuracy test passes
-/// with either; on a GPU fp32 is as fast and exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// The tracking recogniser's precision. On CPU, int8 (its Conv layers quantised with 7-bit
+/// weights, see `hack/prepare_models.py`, so every x86 CPU computes the same) embeds a face
+/// 1.5x faster than fp32 where the CPU has VNNI (15-17 against 25 ms here) and as fast
+/// without, with embeddings within cosine 0.97 of fp32's. Names are always decided on
+/// fp32 evidence where int8's could go either way ([`crate::identify`]); on a GPU fp32 is
+/// as fast and exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Precision {
     Fp32,
     Int8,
@@ -42,16 +45,27 @@ impl Precision {
             Precision::Int8 => RECOGNIZER_INT8_FILE,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::Fp32 => "fp32",
+            Precision::Int8 => "int8",
+        }
+    }
 }
+
+const SFACE: &str = "SFace 2021dec (OpenCV Zoo)";
 
 /// Boxes are loose estimates: a face counts as large enough within this fraction of the minimum.
 const MIN_FACE_SLACK: f32 = 0.8;
 
 pub struct Models {
     pub detector: FaceDetector,
-    pub embedder: FaceEmbedder,
+    /// The tracking recogniser in `precision`, and fp32 beside it when that is int8.
+    pub recognisers: Recognisers,
     pub detector_file: ModelFile,
     pub recognizer_file: ModelFile,
+    pub fp32_recognizer_file: ModelFile,
     pub precision: Precision,
 }
 
@@ -61,11 +75,17 @@ impl Models {
         let precision = precision.unwrap_or_else(|| Precision::fastest_on(runtime.device()));
         let detector_file = ModelFile::open(dir.join(DETECTOR_FILE))?;
         let recognizer_file = ModelFile::open(dir.join(precision.file()))?;
+        let fp32_recognizer_file = ModelFile::open(dir.join(Precision::Fp32.file()))?;
+        let fp32 = match precision {
+            Precision::Fp32 => None,
+            Precision::Int8 => Some(FaceEmbedder::single(runtime, &fp32_recognizer_file)?),
+        };
         Ok(Models {
             detector: FaceDetector::new(runtime, &detector_file, config)?,
-            embedder: FaceEmbedder::new(runtime, &recognizer_file)?,
+            recognisers: Recognisers { tracking: FaceEmbedder::new(runtime, &recognizer_file)?, fp32 },
             detector_file,
             recognizer_file,
+            fp32_recognizer_file,
             precision,
         })
     }
@@ -76,10 +96,18 @@ impl Models {
 
     pub fn recognizer_info(&self) -> ModelInfo {
         let name = match self.precision {
-            Precision::Fp32 => "SFace 2021dec (OpenCV Zoo)",
+            Precision::Fp32 => SFACE,
             Precision::Int8 => "SFace 2021dec (OpenCV Zoo), int8",
         };
         ModelInfo { name: name.into(), sha256: self.recognizer_file.sha256.clone() }
+    }
+
+    /// The fp32 recogniser beside an int8 one.
+    pub fn fp32_recognizer_info(&self) -> Option<ModelInfo> {
+        self.recognisers
+            .fp32
+            .as_ref()
+            .map(|_| ModelInfo { name: SFACE.into(), sha256: self.fp32_recognizer_file.sha256.clone() })
     }
 
     /// Loads ONNX Runtime and both models as the command line says.
@@ -94,14 +122,18 @@ impl Models {
         Ok((runtime, models))
     }
 
-    /// Every face in a still image with its embedding, best detection first.
-    pub fn faces_in_image(&mut self, image: &RgbImage) -> Result<Vec<(Detection, Embedding)>> {
+    /// Every face in a still image, best detection first, with its aligned crop.
+    pub fn aligned_faces(&mut self, image: &RgbImage) -> Result<Vec<(Detection, RgbImage)>> {
         let min_face_px = default_min_face_px(image.width(), image.height());
         let input = DetectorInput::from_image(image, min_face_px);
-        let faces: Vec<Detection> =
-            self.detector.detect(&input)?.into_iter().filter(|d| large_enough(d, min_face_px)).collect();
-        let crops: Vec<RgbImage> = faces.iter().map(|d| align_face(image, &d.landmarks)).collect();
-        let embeddings = self.embedder.embed(&crops)?;
+        let faces = self.detector.detect(&input)?.into_iter().filter(|d| large_enough(d, min_face_px));
+        Ok(faces.map(|d| (d, align_face(image, &d.landmarks))).collect())
+    }
+
+    /// Every face in a still image with its fp32 embedding, best detection first.
+    pub fn faces_in_image(&mut self, image: &RgbImage) -> Result<Vec<(Detection, Embedding)>> {
+        let (faces, crops): (Vec<Detection>, Vec<RgbImage>) = self.aligned_faces(image)?.into_iter().unzip();
+        let embeddings = self.recognisers.embed_fp32(&crops)?;
         Ok(faces.into_iter().zip(embeddings).collect())
     }
 }

@@ -2,8 +2,11 @@
 //! frames -> detections -> aligned crops -> embeddings -> tracks -> identities -> appearances.
 //!
 //! Decoding runs on its own thread and hands sampled frames over a short queue, so
-//! that decode and inference overlap; crops are embedded in batches.
+//! that decode and inference overlap; crops are embedded in batches. Tracks are built as
+//! the frames arrive, each keeping its best faces while the frame is still there, and are
+//! named as they close, so memory holds only the open tracks' best faces.
 
+use std::collections::HashMap;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -13,15 +16,18 @@ use indicatif::ProgressBar;
 
 use crate::align::align_face;
 use crate::appearances::{AppearanceConfig, known_people, unknown_people};
+use crate::best_faces::display_crop;
 use crate::detect::{Detection, DetectorConfig, FaceDetector, default_min_face_px};
 use crate::display;
-use crate::embed::{FaceEmbedder, UnchangedFaces};
+use crate::embed::{Embedding, Recognisers, UnchangedFaces};
 use crate::error::{Error, Result};
-use crate::identify::{EnrolledPerson, IdentifiedTrack, MatchConfig, identify_tracks};
-use crate::models::{Models, large_enough};
-use crate::results::{ModelsUsed, Movie, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
+use crate::gallery::Gallery;
+use crate::identify::{INT8_SHIFT, IdentifiedTrack, Identifier, MatchConfig, one_face_one_person};
+use crate::models::{Models, Precision, large_enough};
+use crate::quality::FaceQuality;
+use crate::results::{GallerySummary, ModelsUsed, Movie, Parameters, ResultsDocument, SCHEMA_VERSION, VideoSummary};
 use crate::shots::ShotCounter;
-use crate::track::{FaceObservation, TrackerConfig, build_tracks};
+use crate::track::{FaceObservation, Track, Tracker, TrackerConfig};
 use crate::video::{DecodeStats, SampledFrame, Span, TimeRange, VideoInfo, VideoReader, VideoSource};
 
 /// Sampled frames decoded ahead of inference: enough to smooth out bursts, few enough
@@ -93,10 +99,16 @@ pub struct StageTimings {
     pub detect: Duration,
     pub align: Duration,
     pub embed: Duration,
+    /// Linking faces into tracks, keeping their best faces, and naming closed tracks
+    /// (`decide` of it re-embeds best faces in fp32).
     pub track: Duration,
+    pub decide: Duration,
     pub wall: Duration,
     /// Faces run through the recogniser; the others kept an unchanged face's embedding.
     pub faces_embedded: usize,
+    pub tracks: usize,
+    /// Tracks named on fp32 evidence because their int8 evidence was too close to call.
+    pub tracks_decided_in_fp32: usize,
 }
 
 pub struct Analysis {
@@ -109,6 +121,7 @@ pub struct TrackAnalysis {
     pub video: VideoSummary,
     pub models: ModelsUsed,
     pub parameters: Parameters,
+    pub gallery: GallerySummary,
     pub tracks: Vec<IdentifiedTrack>,
     pub timings: StageTimings,
 }
@@ -118,26 +131,33 @@ enum Decoded {
     Frame(SampledFrame),
 }
 
-/// One frame's faces, detected and aligned, waiting for their embeddings.
+/// One frame's faces, detected and aligned, waiting for their embeddings; the frame stays
+/// with them so that the faces a track keeps can be cut from it.
 struct DetectedFrame {
     seconds: f64,
     shot: u32,
-    faces: Vec<Detection>,
-    crops: Vec<RgbImage>,
+    image: RgbImage,
+    faces: Vec<FoundFace>,
+}
+
+struct FoundFace {
+    detection: Detection,
+    aligned: RgbImage,
+    quality: f32,
 }
 
 /// Analyses a whole video against `gallery`: who appears when.
 pub fn analyse(
     source: &VideoSource,
     models: &mut Models,
-    gallery: &[EnrolledPerson],
+    gallery: &Gallery,
     config: &PipelineConfig,
     execution_provider: &str,
     progress: &ProgressBar,
 ) -> Result<Analysis> {
     let analysis = analyse_tracks(source, None, models, gallery, config, execution_provider, progress)?;
     let started = Instant::now();
-    let document = results_document(analysis.video, analysis.models, analysis.parameters, None, &analysis.tracks);
+    let document = analysis.document();
     let mut timings = analysis.timings;
     timings.track += started.elapsed();
     timings.wall += started.elapsed();
@@ -150,52 +170,44 @@ pub fn analyse_tracks(
     source: &VideoSource,
     span: Option<Span>,
     models: &mut Models,
-    gallery: &[EnrolledPerson],
+    gallery: &Gallery,
     config: &PipelineConfig,
     execution_provider: &str,
     progress: &ProgressBar,
 ) -> Result<TrackAnalysis> {
     config.validate()?;
     let started = Instant::now();
-    let mut timings = StageTimings::default();
     let (frames_in, frames_out) = mpsc::sync_channel::<Decoded>(FRAME_QUEUE);
     let (faces_in, faces_out) = mpsc::sync_channel::<DetectedFrame>(FRAME_QUEUE);
-    let Models { detector, embedder, .. } = models;
+    let models_used = ModelsUsed {
+        detector: models.detector_info(),
+        recognizer: models.recognizer_info(),
+        fp32_recognizer: models.fp32_recognizer_info(),
+        execution_provider: execution_provider.to_string(),
+    };
+    let identifier = Identifier { gallery: &gallery.people, config: config.matching, precision: models.precision };
+    let counted = span.map_or(TimeRange::ALL, |s| s.counted);
+    let Models { detector, recognisers, .. } = models;
     // Three stages on three threads, so every core has work whichever stage is the slowest.
-    let (info, stats, detected, embedded) = std::thread::scope(|scope| {
+    let (info, stats, detected, tracked) = std::thread::scope(|scope| {
         let decoding = scope.spawn(move || decode(source, span, config, frames_in));
         let detecting = scope.spawn(move || detect_stage(frames_out, detector, config, faces_in, progress));
-        let embedded = embed_stage(faces_out, embedder);
+        let tracked = track_stage(faces_out, recognisers, &identifier, config, counted);
         let panicked = |_| Error::Inference("a pipeline thread panicked".into());
         let decoded = decoding.join().map_err(panicked).and_then(|r| r);
         let detected = detecting.join().map_err(panicked).and_then(|r| r);
         // An earlier stage's error explains a later stage's early end, not the reverse.
-        decoded.and_then(|(info, stats)| Ok((info, stats, detected?, embedded?)))
+        decoded.and_then(|(info, stats)| Ok((info, stats, detected?, tracked?)))
     })?;
     let (detect_time, align_time, min_face_px) = detected;
-    let (observations, embed_time, faces_embedded) = embedded;
+    let mut timings = tracked.timings;
     timings.decode = stats.busy;
     timings.detect = detect_time;
     timings.align = align_time;
-    timings.embed = embed_time;
-    timings.faces_embedded = faces_embedded;
+    timings.wall = started.elapsed();
     progress.finish_and_clear();
 
-    let track_started = Instant::now();
-    let counted = span.map_or(TimeRange::ALL, |s| s.counted);
-    let faces_detected = observations.iter().filter(|o| counted.contains(o.seconds)).count();
-    let tracks = build_tracks(
-        observations,
-        &TrackerConfig {
-            link_similarity: config.link_similarity,
-            max_gap_seconds: config.gap_tolerance_seconds,
-            sample_period_seconds: 1.0 / config.fps,
-        },
-    );
-    let tracks = identify_tracks(tracks, gallery, &config.matching);
-    timings.track = track_started.elapsed();
-    timings.wall = started.elapsed();
-
+    let faces_detected = tracked.faces.iter().filter(|&&seconds| counted.contains(seconds)).count();
     let frame_seconds = if info.frame_rate > 0.0 { 1.0 / info.frame_rate } else { 0.0 };
     let decoded_end = stats.last_seconds + frame_seconds;
     // A range sees only part of the video: its declared length stands for the whole.
@@ -219,11 +231,7 @@ pub fn analyse_tracks(
             frames_analysed: stats.frames_sampled,
             faces_detected,
         },
-        models: ModelsUsed {
-            detector: models.detector_info(),
-            recognizer: models.recognizer_info(),
-            execution_provider: execution_provider.to_string(),
-        },
+        models: models_used,
         parameters: Parameters {
             match_threshold: config.matching.threshold,
             match_margin: config.matching.margin,
@@ -231,10 +239,20 @@ pub fn analyse_tracks(
             detection_score_threshold: config.detector.score_threshold,
             gap_tolerance_seconds: config.gap_tolerance_seconds,
             link_similarity: config.link_similarity,
+            int8_shift: (identifier.precision == Precision::Int8).then_some(INT8_SHIFT),
         },
-        tracks,
+        gallery: gallery.summary(),
+        tracks: tracked.tracks,
         timings,
     })
+}
+
+impl TrackAnalysis {
+    /// Who appears when in the analysed video (or range of it).
+    pub fn document(&self) -> ResultsDocument {
+        let gallery = Some(self.gallery.clone());
+        results_document(self.video.clone(), self.models.clone(), self.parameters.clone(), gallery, None, &self.tracks)
+    }
 }
 
 /// The appearances stage: who appears when, from identified tracks (of one run, or of
@@ -243,6 +261,7 @@ pub fn results_document(
     video: VideoSummary,
     models: ModelsUsed,
     parameters: Parameters,
+    gallery: Option<GallerySummary>,
     movie: Option<Movie>,
     tracks: &[IdentifiedTrack],
 ) -> ResultsDocument {
@@ -259,6 +278,7 @@ pub fn results_document(
         movie,
         models,
         parameters,
+        gallery,
     }
 }
 
@@ -286,7 +306,7 @@ fn stopped() -> Error {
     Error::Inference("analysis stopped".into())
 }
 
-/// Detect stage: finds the faces of each sampled frame and aligns them.
+/// Detect stage: finds the faces of each sampled frame, aligns them and scores their quality.
 /// Returns the time spent detecting and aligning, and the smallest face size used.
 fn detect_stage(
     frames: mpsc::Receiver<Decoded>,
@@ -311,73 +331,183 @@ fn detect_stage(
         };
         let started = Instant::now();
         let shot = shots.next(&frame.detector_input.image);
-        let faces: Vec<Detection> =
-            detector.detect(&frame.detector_input)?.into_iter().filter(|d| large_enough(d, min_face_px)).collect();
+        let detections = detector.detect(&frame.detector_input)?.into_iter().filter(|d| large_enough(d, min_face_px));
         let aligning = Instant::now();
-        let crops = faces.iter().map(|d| align_face(&frame.image, &d.landmarks)).collect();
+        let faces = detections
+            .map(|detection| {
+                let aligned = align_face(&frame.image, &detection.landmarks);
+                let quality = FaceQuality::of(&detection, &aligned).score;
+                FoundFace { detection, aligned, quality }
+            })
+            .collect();
         detect_time += aligning - started;
         align_time += aligning.elapsed();
-        detected.send(DetectedFrame { seconds: frame.seconds, shot, faces, crops }).map_err(|_| stopped())?;
+        detected
+            .send(DetectedFrame { seconds: frame.seconds, shot, image: frame.image, faces })
+            .map_err(|_| stopped())?;
         progress.inc(1);
     }
     Ok((detect_time, align_time, min_face_px))
 }
 
 /// Where a face's embedding comes from: the batch being embedded, or an earlier face that
-/// looked the same.
+/// looked the same (by that face's id).
 enum EmbeddingSource {
     Batch(usize),
     Earlier(usize),
 }
 
-/// Embed stage: embeds crops in batches, without waiting for a full batch when the
-/// detector has nothing more ready; a face that has not changed since the previous sample
-/// keeps that sample's embedding. Returns the observations, the time spent and the number
-/// of faces embedded.
-fn embed_stage(
+/// A face waiting for its embedding.
+struct PendingFace {
+    id: usize,
+    found: FoundFace,
+    source: EmbeddingSource,
+}
+
+/// What the track stage found: the named tracks, when each face was seen, and its timings.
+struct Tracked {
+    tracks: Vec<IdentifiedTrack>,
+    faces: Vec<f64>,
+    timings: StageTimings,
+}
+
+/// Embed, track and identify stage: embeds crops in batches, without waiting for a full
+/// batch when the detector has nothing more ready (a face that has not changed since the
+/// previous sample keeps that sample's embedding); links each frame's faces into tracks in
+/// time order, keeping each open track's best faces with their crops; and names each track
+/// as it closes. Tracks with a sighting outside `counted` (a shard's overlap) are named on
+/// exact (fp32) evidence, which the merge joins across the shard boundary.
+fn track_stage(
     detected: mpsc::Receiver<DetectedFrame>,
-    embedder: &mut FaceEmbedder,
-) -> Result<(Vec<FaceObservation>, Duration, usize)> {
-    let mut observations: Vec<FaceObservation> = Vec::new();
-    let mut pending: Vec<(f64, u32, Detection, EmbeddingSource)> = Vec::new();
+    recognisers: &mut Recognisers,
+    identifier: &Identifier,
+    config: &PipelineConfig,
+    counted: TimeRange,
+) -> Result<Tracked> {
+    let mut tracker = Tracker::new(TrackerConfig {
+        link_similarity: config.link_similarity,
+        max_gap_seconds: config.gap_tolerance_seconds,
+        sample_period_seconds: 1.0 / config.fps,
+    });
+    let mut timings = StageTimings::default();
+    let mut named: Vec<(usize, IdentifiedTrack)> = Vec::new();
+    let mut face_times: Vec<f64> = Vec::new();
+    let mut pending: Vec<PendingFrame> = Vec::new();
     let mut crops: Vec<RgbImage> = Vec::new();
     let mut unchanged = UnchangedFaces::default();
-    let (mut busy, mut embedded) = (Duration::ZERO, 0);
+    // The embeddings the previous frame's faces had, by the id they were embedded under.
+    let mut previous: HashMap<usize, Embedding> = HashMap::new();
+    let mut next_id = 0;
     loop {
         let next = if crops.is_empty() { detected.recv().ok() } else { detected.try_recv().ok() };
         let finished = next.is_none() && crops.is_empty();
         if let Some(frame) = next {
             unchanged.next_frame();
-            for (face, crop) in frame.faces.into_iter().zip(frame.crops) {
-                let source = match unchanged.reuse(frame.shot, &face.bbox, &crop) {
+            let mut faces = Vec::with_capacity(frame.faces.len());
+            for found in frame.faces {
+                let id = next_id;
+                next_id += 1;
+                let source = match unchanged.reuse(frame.shot, &found.detection.bbox, &found.aligned) {
                     Some(earlier) => EmbeddingSource::Earlier(earlier),
                     None => {
-                        unchanged.remember(frame.shot, face.bbox, crop.clone(), observations.len() + pending.len());
-                        crops.push(crop);
+                        unchanged.remember(frame.shot, found.detection.bbox, found.aligned.clone(), id);
+                        crops.push(found.aligned.clone());
                         EmbeddingSource::Batch(crops.len() - 1)
                     }
                 };
-                pending.push((frame.seconds, frame.shot, face, source));
+                faces.push(PendingFace { id, found, source });
             }
-            if crops.len() < embedder.batch_size() {
+            pending.push(PendingFrame { seconds: frame.seconds, shot: frame.shot, image: frame.image, faces });
+            if crops.len() < recognisers.tracking.batch_size() && pending.len() < FRAME_QUEUE {
                 continue;
             }
         }
         let started = Instant::now();
-        let embeddings = if crops.is_empty() { Vec::new() } else { embedder.embed(&crops)? };
-        embedded += crops.len();
+        let embeddings = if crops.is_empty() { Vec::new() } else { recognisers.tracking.embed(&crops)? };
+        timings.faces_embedded += crops.len();
         crops.clear();
-        for (seconds, shot, face, source) in pending.drain(..) {
-            // An earlier face comes first in time, so it is an observation already.
-            let embedding = match source {
-                EmbeddingSource::Batch(i) => embeddings[i].clone(),
-                EmbeddingSource::Earlier(i) => observations[i].embedding.clone(),
-            };
-            observations.push(FaceObservation { seconds, shot, bbox: face.bbox, score: face.score, embedding });
+        timings.embed += started.elapsed();
+        for PendingFrame { seconds, shot, image, faces } in pending.drain(..) {
+            let tracking = Instant::now();
+            let mut current = HashMap::with_capacity(faces.len());
+            let mut observations = Vec::with_capacity(faces.len());
+            for face in faces {
+                let (id, embedding) = match face.source {
+                    EmbeddingSource::Batch(i) => (face.id, embeddings[i].clone()),
+                    // An earlier face comes first in time, so its embedding is known.
+                    EmbeddingSource::Earlier(id) => (id, previous.get(&id).cloned().ok_or_else(lost_embedding)?),
+                };
+                current.insert(id, embedding.clone());
+                face_times.push(seconds);
+                let observation = FaceObservation {
+                    seconds,
+                    shot,
+                    bbox: face.found.detection.bbox,
+                    score: face.found.detection.score,
+                    quality: face.found.quality,
+                    embedding,
+                };
+                observations.push((observation, face.found.aligned));
+            }
+            previous = current;
+            let closed = tracker.push(seconds, observations, |bbox| display_crop(&image, bbox));
+            timings.track += tracking.elapsed();
+            name_tracks(closed, identifier, recognisers, counted, &mut timings, &mut named)?;
         }
-        busy += started.elapsed();
         if finished {
-            return Ok((observations, busy, embedded));
+            name_tracks(tracker.finish(), identifier, recognisers, counted, &mut timings, &mut named)?;
+            break;
         }
     }
+    let started = Instant::now();
+    named.sort_by(|(a_id, a), (b_id, b)| first_seconds(a).total_cmp(&first_seconds(b)).then(a_id.cmp(b_id)));
+    let mut tracks: Vec<IdentifiedTrack> = named.into_iter().map(|(_, t)| t).collect();
+    one_face_one_person(&mut tracks);
+    timings.track += started.elapsed();
+    Ok(Tracked { tracks, faces: face_times, timings })
+}
+
+/// A detected frame whose faces wait for their embeddings.
+struct PendingFrame {
+    seconds: f64,
+    shot: u32,
+    image: RgbImage,
+    faces: Vec<PendingFace>,
+}
+
+fn lost_embedding() -> Error {
+    Error::Inference("a face reused an embedding that is no longer known".into())
+}
+
+fn first_seconds(track: &IdentifiedTrack) -> f64 {
+    track.sightings.first().map_or(0.0, |s| s.seconds)
+}
+
+/// Names closed tracks, adding them (with their track ids) to `named`.
+fn name_tracks(
+    closed: Vec<Track>,
+    identifier: &Identifier,
+    recognisers: &mut Recognisers,
+    counted: TimeRange,
+    timings: &mut StageTimings,
+    named: &mut Vec<(usize, IdentifiedTrack)>,
+) -> Result<()> {
+    for track in closed {
+        let started = Instant::now();
+        let id = track.id;
+        let exact = track.observations.iter().any(|o| !counted.contains(o.seconds));
+        let mut fp32_calls = 0;
+        let identified = identifier.identify(track, exact, &mut |crops| {
+            fp32_calls += 1;
+            recognisers.embed_fp32(crops)
+        })?;
+        timings.tracks += 1;
+        if fp32_calls > 0 {
+            timings.tracks_decided_in_fp32 += 1;
+            timings.decide += started.elapsed();
+        }
+        timings.track += started.elapsed();
+        named.push((id, identified));
+    }
+    Ok(())
 }

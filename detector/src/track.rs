@@ -1,4 +1,6 @@
-//! Track stage: links the faces of consecutive samples that belong to one person on screen.
+//! Track stage: links the faces of consecutive samples that belong to one person on screen,
+//! as the samples arrive, and keeps each open track's best faces ([`crate::best_faces`])
+//! while their frames are still there.
 //!
 //! A face joins a track when its embedding resembles the track's recent faces. A face
 //! too blurred or covered to resemble them is carried by its place instead: it joins
@@ -8,6 +10,9 @@
 //! same place on screen starts a new track instead of leaking the first person's
 //! identity into the second shot.
 
+use image::RgbImage;
+
+use crate::best_faces::{BestFace, BestFaces};
 use crate::embed::Embedding;
 use crate::geometry::BBox;
 
@@ -19,13 +24,18 @@ pub struct FaceObservation {
     pub shot: u32,
     pub bbox: BBox,
     pub score: f32,
+    /// See [`crate::quality::FaceQuality`].
+    pub quality: f32,
     pub embedding: Embedding,
 }
 
-/// The faces of one person across consecutive samples, in time order.
+/// The faces of one person across consecutive samples, in time order, and the best of them.
 #[derive(Debug, Clone)]
 pub struct Track {
+    /// Tracks are numbered in the order they start (faces of one frame in detection order).
+    pub id: usize,
     pub observations: Vec<FaceObservation>,
+    pub best: BestFaces,
 }
 
 impl Track {
@@ -46,6 +56,21 @@ impl Track {
     fn recent_template(&self) -> Embedding {
         let start = self.observations.len().saturating_sub(RECENT_FACES);
         Embedding::mean(self.observations[start..].iter().map(|o| &o.embedding))
+    }
+
+    /// Adds a face, keeping it among the best faces (with its crops) if it is one of them.
+    fn push(&mut self, face: FaceObservation, aligned: RgbImage, display: &mut impl FnMut(&BBox) -> RgbImage) {
+        if self.best.wants(face.quality) {
+            self.best.offer(BestFace {
+                seconds: face.seconds,
+                bbox: face.bbox,
+                quality: face.quality,
+                embedding: face.embedding.clone(),
+                aligned,
+                display: display(&face.bbox),
+            });
+        }
+        self.observations.push(face);
     }
 }
 
@@ -72,40 +97,65 @@ pub struct TrackerConfig {
     pub sample_period_seconds: f64,
 }
 
-/// Groups observations (in time order; faces of one frame share `seconds`) into tracks.
-pub fn build_tracks(observations: Vec<FaceObservation>, config: &TrackerConfig) -> Vec<Track> {
-    let mut tracks: Vec<Track> = Vec::new();
-    let mut frames = observations.into_iter().peekable();
-    while let Some(first) = frames.next() {
-        let seconds = first.seconds;
-        let mut frame = vec![first];
-        while let Some(next) = frames.next_if(|o| o.seconds == seconds) {
-            frame.push(next);
-        }
-        link_frame(&mut tracks, frame, seconds, config);
-    }
-    tracks.sort_by(|a, b| a.first_seconds().total_cmp(&b.first_seconds()));
-    tracks
+/// Links faces into tracks sample by sample. Only open tracks (seen within the gap a
+/// track bridges) are held, each with its best faces; closed ones are handed on.
+pub struct Tracker {
+    config: TrackerConfig,
+    open: Vec<Track>,
+    started: usize,
 }
 
-/// Links one frame's faces to open tracks, by likeness first (best similarity first),
-/// then by place; the rest start tracks.
-fn link_frame(tracks: &mut Vec<Track>, frame: Vec<FaceObservation>, seconds: f64, config: &TrackerConfig) {
-    let open: Vec<(usize, Embedding)> = tracks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| seconds - t.last_seconds() <= config.max_gap_seconds)
-        .map(|(i, t)| (i, t.recent_template()))
-        .collect();
+impl Tracker {
+    pub fn new(config: TrackerConfig) -> Self {
+        Tracker { config, open: Vec::new(), started: 0 }
+    }
+
+    /// Links one sampled frame's faces (each with its aligned crop; `display` cuts a face's
+    /// display crop from the frame) and returns the tracks that closed before this frame.
+    pub fn push(
+        &mut self,
+        seconds: f64,
+        faces: Vec<(FaceObservation, RgbImage)>,
+        mut display: impl FnMut(&BBox) -> RgbImage,
+    ) -> Vec<Track> {
+        let (closed, open): (Vec<Track>, Vec<Track>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|t| seconds - t.last_seconds() > self.config.max_gap_seconds);
+        self.open = open;
+        let assignment = link_frame(&self.open, &faces, &self.config);
+        for ((face, aligned), track) in faces.into_iter().zip(assignment) {
+            match track {
+                Some(i) => self.open[i].push(face, aligned, &mut display),
+                None => {
+                    let mut track = Track { id: self.started, observations: Vec::new(), best: BestFaces::default() };
+                    self.started += 1;
+                    track.push(face, aligned, &mut display);
+                    self.open.push(track);
+                }
+            }
+        }
+        closed
+    }
+
+    /// Closes every track still open.
+    pub fn finish(self) -> Vec<Track> {
+        self.open
+    }
+}
+
+/// Which open track each face of a frame joins: by likeness first (best similarity
+/// first), then by place; `None` starts a new track.
+fn link_frame(open: &[Track], frame: &[(FaceObservation, RgbImage)], config: &TrackerConfig) -> Vec<Option<usize>> {
+    let templates: Vec<Embedding> = open.iter().map(Track::recent_template).collect();
     let mut alike: Vec<(f32, usize, usize)> = Vec::new();
     let mut placed: Vec<(f32, usize, usize)> = Vec::new();
-    for (face_index, face) in frame.iter().enumerate() {
-        for &(track_index, ref template) in &open {
+    for (face_index, (face, _)) in frame.iter().enumerate() {
+        for (track_index, template) in templates.iter().enumerate() {
             let similarity = face.embedding.cosine(template);
             if similarity >= config.link_similarity {
                 alike.push((similarity, face_index, track_index));
             }
-            if let Some(overlap) = carried(face, &tracks[track_index], config) {
+            if let Some(overlap) = carried(face, &open[track_index], config) {
                 placed.push((overlap, face_index, track_index));
             }
         }
@@ -121,12 +171,7 @@ fn link_frame(tracks: &mut Vec<Track>, frame: Vec<FaceObservation>, seconds: f64
             }
         }
     }
-    for (face, track) in frame.into_iter().zip(face_track) {
-        match track {
-            Some(i) => tracks[i].observations.push(face),
-            None => tracks.push(Track { observations: vec![face] }),
-        }
-    }
+    face_track
 }
 
 /// How much a face overlaps `track`'s face in the previous sample of the same shot, when
@@ -155,8 +200,28 @@ mod tests {
             shot: 0,
             bbox: BBox { x, y: 0.0, width: 50.0, height: 50.0 },
             score: 0.95,
+            quality: 0.5,
             embedding: Embedding::normalized(v),
         }
+    }
+
+    /// Every face through a tracker, frame by frame (faces of one frame share `seconds`):
+    /// the tracks closed on the way and those left open, by start.
+    fn build_tracks(observations: Vec<FaceObservation>, config: &TrackerConfig) -> Vec<Track> {
+        let mut tracker = Tracker::new(*config);
+        let mut tracks = Vec::new();
+        let mut faces = observations.into_iter().peekable();
+        while let Some(first) = faces.next() {
+            let seconds = first.seconds;
+            let mut frame = vec![(first, RgbImage::new(1, 1))];
+            while let Some(next) = faces.next_if(|o| o.seconds == seconds) {
+                frame.push((next, RgbImage::new(1, 1)));
+            }
+            tracks.extend(tracker.push(seconds, frame, |_| RgbImage::new(1, 1)));
+        }
+        tracks.extend(tracker.finish());
+        tracks.sort_by_key(|t| t.id);
+        tracks
     }
 
     fn after_a_cut(face: FaceObservation) -> FaceObservation {
@@ -213,5 +278,31 @@ mod tests {
         let a = [1.0, 0.0];
         assert_eq!(build_tracks(vec![face(0.0, 0.0, a), face(1.5, 0.0, a)], &CONFIG).len(), 1);
         assert_eq!(build_tracks(vec![face(0.0, 0.0, a), face(2.0, 0.0, a)], &CONFIG).len(), 2);
+    }
+
+    #[test]
+    fn a_track_is_handed_on_when_it_closes_with_its_best_faces_and_their_crops() {
+        let a = [1.0, 0.0];
+        let mut tracker = Tracker::new(CONFIG);
+        let mut cut = 0;
+        for (i, quality) in [0.2, 0.9, 0.8, 0.3, 0.7, 0.1, 0.6].into_iter().enumerate() {
+            let seconds = i as f64 * 0.5;
+            let face = FaceObservation { quality, ..face(seconds, 0.0, a) };
+            let aligned = RgbImage::from_pixel(1, 1, image::Rgb([i as u8, 0, 0]));
+            let closed = tracker.push(seconds, vec![(face, aligned)], |_| {
+                cut += 1;
+                RgbImage::new(2, 2)
+            });
+            assert!(closed.is_empty());
+        }
+        // A display crop is cut only for a face that enters the best: 0.1 came after five better ones.
+        assert_eq!(cut, 6);
+        let closed = tracker.push(10.0, vec![], |_| RgbImage::new(2, 2));
+        assert_eq!(closed.len(), 1);
+        let best: Vec<(f32, u8)> =
+            closed[0].best.faces().iter().map(|f| (f.quality, f.aligned.get_pixel(0, 0).0[0])).collect();
+        assert_eq!(best, vec![(0.9, 1), (0.8, 2), (0.7, 4), (0.6, 6), (0.3, 3)]);
+        assert_eq!(closed[0].observations.len(), 7);
+        assert!(tracker.finish().is_empty());
     }
 }

@@ -104,23 +104,95 @@ fn an_audio_file_has_no_video_stream() {
     assert_fails(&audio, &demo_gallery(), &[], 2, "no video stream");
 }
 
+/// A gallery with one good photo of Obama beside every kind of mistake: an empty file, a
+/// truncated JPEG, a group photo, a photo without a face, a face too small, a person folder
+/// without photos.
+fn gallery_with_mistakes(root: &Path) -> PathBuf {
+    let gallery = root.join("gallery");
+    let folder = |name: &str| {
+        let path = gallery.join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    };
+    let obama = folder("Barack Obama");
+    std::fs::copy(photo("obama.jpg"), obama.join("portrait.jpg")).unwrap();
+    write(&obama, "empty.jpg", b"");
+    let jpeg = std::fs::read(photo("obama2.jpg")).unwrap();
+    write(&obama, "truncated.jpg", &jpeg[..jpeg.len() / 3]);
+    std::fs::copy(photo("friends.jpg"), folder("The Friends").join("cast.jpg")).unwrap();
+    std::fs::copy(photo("chelsea.png"), folder("Chelsea").join("cat.png")).unwrap();
+    let small = image::open(photo("obama3.jpg")).unwrap().thumbnail(120, 120);
+    small.save(folder("Barack Obama").join("small.png")).unwrap();
+    folder("Nobody");
+    gallery
+}
+
 #[test]
-fn gallery_photos_without_exactly_one_face_exit_2_naming_the_file() {
-    let video = testdata().join("no_faces.mp4");
+fn unusable_gallery_photos_are_skipped_with_their_reasons_and_the_video_is_analysed_with_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = dir.path().join("no face/Chelsea");
-    std::fs::create_dir_all(&cat).unwrap();
-    std::fs::copy(photo("chelsea.png"), cat.join("chelsea.png")).unwrap();
-    assert_fails(&video, &dir.path().join("no face"), &[], 2, "chelsea.png: no face found");
+    let gallery = gallery_with_mistakes(dir.path());
+    let json = dir.path().join("demo.json");
+    let cache = dir.path().join("cache");
+    let run = detect(
+        &testdata().join("demo.mp4"),
+        &gallery,
+        &["--json", json.to_str().unwrap(), "--cache-dir", cache.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Barack Obama"), "{}", run.stdout);
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!((document["gallery"]["people"].as_u64(), document["gallery"]["photos"].as_u64()), (Some(1), Some(1)));
+    let skipped: Vec<(String, String)> = document["gallery"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["location"].as_str().unwrap().to_string(), s["reason"].as_str().unwrap().to_string()))
+        .collect();
+    let reason = |file: &str| {
+        skipped.iter().find(|(location, _)| location.ends_with(file)).map(|(_, r)| r.clone()).unwrap_or_default()
+    };
+    assert!(reason("empty.jpg").contains("not a readable image"), "{skipped:#?}");
+    // The decoder keeps what it can of a cut JPEG: no face survives in what is left.
+    assert!(!reason("truncated.jpg").is_empty(), "{skipped:#?}");
+    assert!(reason("cast.jpg").contains("6 faces found"), "{skipped:#?}");
+    assert!(reason("cat.png").contains("no face found"), "{skipped:#?}");
+    assert!(reason("small.png").contains("px tall"), "{skipped:#?}");
+    assert!(reason("Nobody").contains("no .jpg, .jpeg or .png photos"), "{skipped:#?}");
+    assert_eq!(skipped.len(), 6, "{skipped:#?}");
+    assert!(run.stderr.contains("gallery photo skipped"), "the log says so: {}", run.stderr);
 
-    let group = dir.path().join("group/The Friends");
-    std::fs::create_dir_all(&group).unwrap();
-    std::fs::copy(photo("friends.jpg"), group.join("cast.jpg")).unwrap();
-    assert_fails(&video, &dir.path().join("group"), &[], 2, "cast.jpg: 6 faces found");
+    // Every photo's verdict is cached by content, the skipped ones' too, so shards and
+    // later runs do not look at a bad photo again.
+    let records: Vec<String> =
+        std::fs::read_dir(&cache).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    assert_eq!(records.len(), 6, "one per photo read: {records:#?}");
+    assert!(records.iter().any(|r| r.contains("6 faces found")), "{records:#?}");
 
-    let empty = dir.path().join("empty");
-    std::fs::create_dir_all(empty.join("Nobody")).unwrap();
-    assert_fails(&video, &empty, &[], 2, "has no .jpg or .png photos");
+    // With --strict-gallery the first mistake is bad input, as before.
+    assert_fails(
+        &testdata().join("demo.mp4"),
+        &gallery,
+        &["--strict-gallery"],
+        2,
+        "has no .jpg, .jpeg or .png photos (and 5 more)",
+    );
+}
+
+#[test]
+fn an_empty_gallery_analyses_the_video_with_everyone_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let gallery = dir.path().join("nobody yet");
+    std::fs::create_dir(&gallery).unwrap();
+    let json = dir.path().join("demo.json");
+    let run = detect(&testdata().join("demo.mp4"), &gallery, &["--json", json.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("nobody is enrolled"), "{}", run.stderr);
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(document["people"].as_array().map(Vec::len), Some(0));
+    assert!(document["unknown"].as_array().is_some_and(|u| u.len() >= 8), "{}", document["unknown"]);
+
+    assert_fails(&testdata().join("demo.mp4"), &gallery, &["--strict-gallery"], 2, "nobody with a usable photo");
+    assert_fails(&testdata().join("demo.mp4"), &dir.path().join("absent"), &[], 2, "absent");
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn assert_parity(photo_name: &str, expected_faces: usize) {
     assert_eq!(faces.len(), reference.len(), "{photo_name}: face count differs from onnxruntime in Python");
     assert_eq!(faces.len(), expected_faces, "{photo_name}");
     let crops: Vec<_> = faces.iter().map(|f| align_face(&image, &f.landmarks)).collect();
-    let embeddings = models.embedder.embed(&crops).unwrap();
+    let embeddings = models.recognisers.tracking.embed(&crops).unwrap();
     for ((face, embedding), expected) in faces.iter().zip(&embeddings).zip(&reference) {
         let bbox = [face.bbox.x, face.bbox.y, face.bbox.width, face.bbox.height];
         for (got, want) in bbox.iter().zip(&expected.bbox) {

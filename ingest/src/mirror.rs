@@ -181,7 +181,11 @@ mod tests {
                 phase,
                 conditions,
                 shards: ShardCounts { total: 2, succeeded, failed: 0, active: 0 },
-                result: Some(ResultSummary { uri: "s3://p/r.json".into(), actors_found: 1, actors: vec![] }),
+                result: Some(ResultSummary {
+                    uri: "s3://p/r.json".into(),
+                    actors_found: 1,
+                    ..ResultSummary::default()
+                }),
                 ..VideoJobStatus::default()
             }),
         }

@@ -22,6 +22,9 @@ pub struct ResultsDocument {
     pub movie: Option<Movie>,
     pub models: ModelsUsed,
     pub parameters: Parameters,
+    /// The gallery the video was analysed against, and the photos of it that could not be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gallery: Option<GallerySummary>,
     /// Enrolled people found in the video, by first appearance.
     pub people: Vec<PersonAppearances>,
     /// Faces that match nobody in the gallery, grouped by likeness as `unknown-1`, `unknown-2`, ...
@@ -60,7 +63,13 @@ pub struct VideoSummary {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelsUsed {
     pub detector: ModelInfo,
+    /// The recogniser faces are tracked and grouped with.
     pub recognizer: ModelInfo,
+    /// The fp32 recogniser, when `recognizer` is int8: the match threshold is calibrated for
+    /// it, so it embeds the gallery and decides the names int8's evidence leaves too close
+    /// to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp32_recognizer: Option<ModelInfo>,
     /// `cpu` or `cuda`.
     pub execution_provider: String,
 }
@@ -84,6 +93,32 @@ pub struct Parameters {
     pub gap_tolerance_seconds: f64,
     /// Faces at least this similar are linked into one track, and unknown tracks into one cluster.
     pub link_similarity: f32,
+    /// How far an int8 similarity may be from the fp32 one: a track whose int8 evidence is
+    /// within this of the threshold or of the margin is decided again in fp32. Absent when
+    /// the recogniser is fp32.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub int8_shift: Option<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GallerySummary {
+    /// People with at least one usable photo.
+    pub people: usize,
+    /// Usable photos.
+    pub photos: usize,
+    /// Photos (or person folders) that could not be used, and why. They are left out; the
+    /// video is analysed against the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedPhoto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SkippedPhoto {
+    /// A file path or an s3:// URI.
+    pub location: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -109,7 +144,19 @@ pub struct PersonAppearances {
     pub first_seen_seconds: f64,
     /// Mean similarity of this person's faces to their gallery photos (to their cluster, for unknowns), 0-1.
     pub confidence: f32,
+    /// Which recogniser decided the name of this person's tracks. Absent for unknown faces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<DecidedBy>,
     pub appearances: Vec<Appearance>,
+}
+
+/// Tracks named on the tracking recogniser's evidence, and on fp32 evidence because the
+/// former was too close to the threshold or the margin to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecidedBy {
+    pub int8_tracks: usize,
+    pub fp32_tracks: usize,
 }
 
 /// One continuous stretch of time in which a person is on screen.

@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 
+// What the merge reports is defined once, in the shared model, and imported.
+pub use cameo_model::summary::{ActorSummary, ResultSummary};
+
 use k8s_openapi::api::core::v1::Toleration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
@@ -360,25 +363,6 @@ pub struct ShardCounts {
     pub succeeded: i32,
     pub failed: i32,
     pub active: i32,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ResultSummary {
-    /// The full results document.
-    pub uri: String,
-    pub actors_found: i32,
-    pub actors: Vec<ActorSummary>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ActorSummary {
-    pub name: String,
-    pub screen_time_seconds: f64,
-    pub appearances: i32,
-    pub first_seen_seconds: f64,
-    pub confidence: f64,
 }
 
 #[cfg(test)]

@@ -132,7 +132,9 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
     let suspended = phase == Phase::Suspended;
     set(SUSPENDED, suspended, if suspended { "SpecSuspend" } else { "NotSuspended" }.into(), String::new());
     let complete = phase == Phase::Succeeded;
-    set(COMPLETE, complete, if complete { "ResultsWritten" } else { "NotComplete" }.into(), String::new());
+    let result = observed.result.as_ref().or(current.result.as_ref());
+    let complete_message = if complete { result.map(complete_message).unwrap_or_default() } else { String::new() };
+    set(COMPLETE, complete, if complete { "ResultsWritten" } else { "NotComplete" }.into(), complete_message);
     set(FAILED, phase == Phase::Failed, failed_reason.clone(), failed_message);
     let reason = match phase {
         Phase::Invalid => Some(accepted_reason),
@@ -164,6 +166,17 @@ pub fn desired_status(vj: &VideoJob, current: &VideoJobStatus, observed: &Observ
         start_time: current.start_time.clone().or_else(|| detect_status.and_then(|s| s.start_time.clone())),
         completion_time,
         result: observed.result.clone().or_else(|| current.result.clone()),
+    }
+}
+
+/// What a finished analysis found, and what of the gallery it could not use.
+fn complete_message(result: &ResultSummary) -> String {
+    let people = if result.actors_found == 1 { "person" } else { "people" };
+    let found = format!("{} known {people} found; results at {}", result.actors_found, result.uri);
+    match result.gallery_skipped {
+        0 => found,
+        1 => format!("{found}; 1 gallery photo was skipped (the results' gallery.skipped says why)"),
+        n => format!("{found}; {n} gallery photos were skipped (the results' gallery.skipped says why)"),
     }
 }
 
@@ -290,7 +303,7 @@ mod tests {
         assert_eq!(status.phase, Phase::Merging);
 
         let merge = complete();
-        let result = ResultSummary { uri: "s3://p/r.json".into(), actors_found: 1, actors: vec![] };
+        let result = ResultSummary { uri: "s3://p/r.json".into(), actors_found: 1, ..ResultSummary::default() };
         let observed = Observed {
             detect: Some(&detect),
             merge: Some(&merge),
@@ -299,7 +312,17 @@ mod tests {
         };
         let status = first_status(&vj, &observed);
         assert_eq!((status.phase, get(&status, COMPLETE).status.as_str()), (Phase::Succeeded, "True"));
+        assert_eq!(get(&status, COMPLETE).message, "1 known person found; results at s3://p/r.json");
         assert_eq!((status.completion_time, status.result), (Some(now()), Some(result)));
+
+        // Skipped gallery photos are said where a user looks first.
+        let skipped = ResultSummary { gallery_skipped: 2, ..observed.result.clone().unwrap() };
+        let status = first_status(&vj, &Observed { result: Some(skipped), ..observed });
+        let message = &get(&status, COMPLETE).message;
+        assert!(
+            message.ends_with("2 gallery photos were skipped (the results' gallery.skipped says why)"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -25,14 +25,14 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 use stack::{
-    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, result_document, spec,
-    truth, with_aws,
+    GPU_NODE, OPERATOR_NAMESPACE, PROCESSED, RAW, RELEASE, TABLE, apply_videojob, kubectl, ok, photo, result_document,
+    spec, truth, with_aws,
 };
 
 mod stack;
 
 /// Each test has a namespace of its own, all watched by the one operator installed.
-const NAMESPACES: [&str; 12] = [
+const NAMESPACES: [&str; 13] = [
     "vj-run",
     "vj-bad",
     "vj-invalid",
@@ -45,6 +45,7 @@ const NAMESPACES: [&str; 12] = [
     "vj-queue",
     "vj-quota",
     "vj-frozen",
+    "vj-gallery",
 ];
 const TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -308,6 +309,43 @@ async fn a_sharded_videojob_on_the_gpu_node_writes_results_that_match_the_ground
     assert!(metrics.contains("cameo_operator_videojobs{phase=\"Succeeded\"}"), "{metrics}");
     let logs = with_aws(|aws| aws.get(&S3Uri::new(PROCESSED, "logs/vj-run/demo/shard-1.log")).unwrap());
     assert!(logs.is_some_and(|l| !l.is_empty()), "each shard's log is uploaded");
+}
+
+#[tokio::test]
+async fn photos_added_to_the_gallery_that_cannot_be_used_are_skipped_and_said_in_the_status() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-gallery";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    with_aws(|aws| stack::put_gallery_as(aws, RAW, "demo", "growing"));
+    apply_videojob(namespace, "before", spec("demo.mp4", "growing", 2));
+    let before = wait_for_phase(&videojobs, "before", Phase::Succeeded).await;
+    assert_eq!(before.status.and_then(|s| s.result).map(|r| r.gallery_skipped), Some(0));
+    let names = |name: &str| result_document(namespace, name).people.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    let found_before = names("before");
+    assert_eq!(found_before, vec!["Barack Obama"]);
+
+    // Someone adds a group photo and an empty file to the gallery.
+    let friends = photo("friends.jpg");
+    with_aws(move |aws| {
+        aws.put(&S3Uri::new(RAW, "gallery/growing/The Friends/cast.jpg"), friends, "image/jpeg").unwrap();
+        aws.put(&S3Uri::new(RAW, "gallery/growing/Barack Obama/empty.jpg"), vec![], "image/jpeg").unwrap();
+        // A photo deleted between listing and reading is the photo's problem, not the video's.
+        let gone = aws.gallery_photo("Nobody", &S3Uri::new(RAW, "gallery/growing/Nobody/gone.jpg")).unwrap();
+        assert!(gone.bytes.is_err_and(|why| why.contains("deleted after the gallery was listed")));
+    });
+    apply_videojob(namespace, "after", spec("demo.mp4", "growing", 2));
+    let after = wait_for_phase(&videojobs, "after", Phase::Succeeded).await;
+    assert_eq!(names("after"), found_before, "the same people are named");
+    assert_eq!(after.status.as_ref().and_then(|s| s.result.as_ref()).map(|r| r.gallery_skipped), Some(2));
+    let complete = condition(&after, "Complete");
+    assert!(complete.message.contains("2 gallery photos were skipped"), "{}", complete.message);
+    let skipped = result_document(namespace, "after").gallery.expect("the results say what the gallery was").skipped;
+    let reason = |key: &str| {
+        let location = format!("s3://{RAW}/gallery/growing/{key}");
+        skipped.iter().find(|s| s.location == location).map(|s| s.reason.clone()).unwrap_or_default()
+    };
+    assert!(reason("The Friends/cast.jpg").contains("6 faces found"), "{skipped:#?}");
+    assert!(reason("Barack Obama/empty.jpg").contains("not a readable image"), "{skipped:#?}");
 }
 
 #[tokio::test]

@@ -2,19 +2,31 @@
 //! written to `results/<job>/result.json` in one request (a reader never sees part of
 //! it), and into the MovieEntities table.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use super::aws::Aws;
-use super::shard::{JobOutput, SHARD_SCHEMA_VERSION, ShardDocument};
+use super::shard::{JobOutput, SHARD_SCHEMA_VERSION, ShardDocument, owned_tracks};
 use super::table::{Provenance, items};
+use crate::best_faces::BEST_FACES;
+use crate::embed::Embedding;
 use crate::error::{Error, Result};
+use crate::identify::{Evidence, FaceVerdict, IdentifiedTrack, one_face_one_person};
 use crate::pipeline::results_document;
-use crate::results::{Movie, ResultsDocument, VideoSummary};
+use crate::results::{GallerySummary, Movie, ResultsDocument, VideoSummary};
+use crate::summary::{ActorSummary, ResultSummary};
+use crate::video::TimeRange;
+
+/// A track cut by a shard boundary is seen whole by both shards in their overlap: its two
+/// halves share sightings there, in the same frame and place (within this IoU).
+const SAME_FACE_MIN_IOU: f32 = 0.5;
 
 /// Joins shard documents: every shard's tracks, identified people by name across shard
 /// boundaries (a person on screen across one stays one appearance), and unknown faces
-/// grouped over the whole video.
+/// grouped over the whole video. A track cut by a boundary is joined to its other half and
+/// named on the evidence of both (each shard saw only part of it, and may have named it
+/// otherwise); then one face is one person at a time over the whole video.
 pub fn merge_shards(mut shards: Vec<ShardDocument>, movie: Option<Movie>) -> Result<ResultsDocument> {
     shards.sort_by_key(|s| s.shard);
     let expected = shards.first().map_or(0, |s| s.shards);
@@ -37,42 +49,125 @@ pub fn merge_shards(mut shards: Vec<ShardDocument>, movie: Option<Movie>) -> Res
         ..first.video.clone()
     };
     let (models, parameters) = (first.models.clone(), first.parameters.clone());
-    let tracks: Vec<_> = shards.into_iter().flat_map(|s| s.tracks).collect();
-    Ok(results_document(video, models, parameters, movie, &tracks))
+    let gallery = merged_gallery(&shards);
+    let mut tracks = joined_tracks(shards);
+    one_face_one_person(&mut tracks);
+    Ok(results_document(video, models, parameters, Some(gallery), movie, &tracks))
 }
 
-/// What the operator reads from the merge pod's termination message (at most 4 KiB).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MergeSummary {
-    pub uri: String,
-    pub actors_found: usize,
-    /// The people with the most screen time, as many as fit.
-    pub actors: Vec<ActorSummary>,
+/// The shards' galleries: what the first enrolled, and everything any of them skipped.
+fn merged_gallery(shards: &[ShardDocument]) -> GallerySummary {
+    let mut gallery = GallerySummary { skipped: Vec::new(), ..shards[0].gallery.clone() };
+    for skipped in shards.iter().flat_map(|s| &s.gallery.skipped) {
+        if !gallery.skipped.iter().any(|known| known.location == skipped.location) {
+            gallery.skipped.push(skipped.clone());
+        }
+    }
+    gallery
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ActorSummary {
-    pub name: String,
-    pub screen_time_seconds: f64,
-    pub appearances: usize,
-    pub first_seen_seconds: f64,
-    pub confidence: f64,
+/// Every shard's tracks cut to its own part, halves of one track joined into one.
+fn joined_tracks(shards: Vec<ShardDocument>) -> Vec<IdentifiedTrack> {
+    let mut tracks: Vec<(usize, TimeRange, IdentifiedTrack)> = Vec::new();
+    for shard in shards {
+        let owned = TimeRange { start: shard.start_seconds, end: shard.end_seconds.unwrap_or(f64::INFINITY) };
+        tracks.extend(shard.tracks.into_iter().map(|t| (shard.shard, owned, t)));
+    }
+    // Halves of one track: in neighbouring shards, with a sighting in common.
+    let crossing: Vec<usize> =
+        (0..tracks.len()).filter(|&i| tracks[i].2.sightings.iter().any(|s| !tracks[i].1.contains(s.seconds))).collect();
+    let mut group: Vec<usize> = (0..tracks.len()).collect();
+    for (n, &i) in crossing.iter().enumerate() {
+        for &j in &crossing[n + 1..] {
+            if tracks[i].0.abs_diff(tracks[j].0) == 1 && same_face(&tracks[i].2, &tracks[j].2) {
+                let (a, b) = (root(&mut group, i), root(&mut group, j));
+                group[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut joined: BTreeMap<usize, Vec<(TimeRange, IdentifiedTrack)>> = BTreeMap::new();
+    for (i, (_, owned, track)) in tracks.into_iter().enumerate() {
+        joined.entry(root(&mut group, i)).or_default().push((owned, track));
+    }
+    joined.into_values().filter_map(join).collect()
+}
+
+fn root(group: &mut [usize], mut i: usize) -> usize {
+    while group[i] != i {
+        group[i] = group[group[i]];
+        i = group[i];
+    }
+    i
+}
+
+/// Whether two tracks have a face in the same frame and place.
+fn same_face(a: &IdentifiedTrack, b: &IdentifiedTrack) -> bool {
+    a.sightings
+        .iter()
+        .any(|s| b.sightings.iter().any(|t| t.seconds == s.seconds && t.bbox.iou(&s.bbox) >= SAME_FACE_MIN_IOU))
+}
+
+/// One track from its halves, each cut to its own shard's part, named on all their best
+/// faces; `None` when nothing of it is in any shard's own part.
+fn join(members: Vec<(TimeRange, IdentifiedTrack)>) -> Option<IdentifiedTrack> {
+    if members.len() == 1 {
+        let (owned, track) = members.into_iter().next()?;
+        return owned_tracks(vec![track], owned).pop();
+    }
+    let evidence = joined_evidence(members.iter().map(|(_, t)| &t.evidence));
+    let person = evidence.decision();
+    let template = Embedding::mean(members.iter().map(|(_, t)| &t.template));
+    let mut sightings = Vec::new();
+    for (owned, track) in members {
+        let renamed = track.person != person;
+        let similarity = person.as_deref().map_or(0.0, |p| evidence.strength(p));
+        sightings.extend(owned_tracks(vec![track], owned).into_iter().flat_map(|t| t.sightings).map(|mut s| {
+            if renamed {
+                // Named on the other half's faces: their similarity stands for these.
+                s.similarity = similarity;
+            }
+            s
+        }));
+    }
+    sightings.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    (!sightings.is_empty()).then_some(IdentifiedTrack { person, evidence, template, sightings })
+}
+
+/// The best faces of all halves (a frame both shards saw counted once).
+fn joined_evidence<'a>(halves: impl Iterator<Item = &'a Evidence>) -> Evidence {
+    let mut faces: Vec<FaceVerdict> = Vec::new();
+    for evidence in halves {
+        for face in &evidence.faces {
+            if !faces.iter().any(|f| f.seconds == face.seconds && f.bbox.iou(&face.bbox) >= SAME_FACE_MIN_IOU) {
+                faces.push(face.clone());
+            }
+        }
+    }
+    faces.sort_by(|a, b| b.quality.total_cmp(&a.quality).then(a.seconds.total_cmp(&b.seconds)));
+    faces.truncate(BEST_FACES);
+    Evidence { faces }
 }
 
 /// Termination messages are cut at 4096 bytes; stay well inside.
 const SUMMARY_LIMIT: usize = 3500;
 
+/// What the operator reads from the merge pod's termination message (at most 4 KiB):
+/// the people with the most screen time, as many as fit.
 pub fn summary(result: &ResultsDocument, uri: &str) -> String {
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let mut people: Vec<_> = result.people.iter().collect();
     people.sort_by(|a, b| b.screen_time_seconds.total_cmp(&a.screen_time_seconds));
-    let mut summary = MergeSummary { uri: uri.into(), actors_found: result.people.len(), actors: Vec::new() };
+    let mut summary = ResultSummary {
+        uri: uri.into(),
+        actors_found: count(result.people.len()),
+        actors: Vec::new(),
+        gallery_skipped: count(result.gallery.as_ref().map_or(0, |g| g.skipped.len())),
+    };
     for person in people {
         summary.actors.push(ActorSummary {
             name: person.name.clone(),
             screen_time_seconds: (person.screen_time_seconds * 10.0).round() / 10.0,
-            appearances: person.appearances.len(),
+            appearances: count(person.appearances.len()),
             first_seen_seconds: (person.first_seen_seconds * 10.0).round() / 10.0,
             confidence: (f64::from(person.confidence) * 1000.0).round() / 1000.0,
         });
@@ -125,15 +220,37 @@ mod tests {
     use super::*;
     use crate::fixtures::{models, parameters, person, results, unit, video};
     use crate::geometry::BBox;
-    use crate::identify::{IdentifiedTrack, Sighting};
+    use crate::identify::Sighting;
+    use crate::models::Precision;
 
-    fn track(person: Option<&str>, seconds: std::ops::Range<u32>, angle: f32) -> IdentifiedTrack {
+    /// A face at x = 100 sampled every 0.5 s over `halves` (half-seconds), named `person`
+    /// on best faces whose verdicts are `verdicts` (person, quality), taken at its first sightings.
+    fn track(
+        person: Option<&str>,
+        halves: std::ops::Range<u32>,
+        angle: f32,
+        verdicts: &[(Option<&str>, f32)],
+    ) -> IdentifiedTrack {
+        let bbox = BBox { x: 100.0, y: 100.0, width: 80.0, height: 80.0 };
+        let sightings: Vec<Sighting> =
+            halves.map(|s| Sighting { seconds: f64::from(s) / 2.0, bbox, score: 0.9, similarity: 0.7 }).collect();
+        let faces = verdicts
+            .iter()
+            .zip(&sightings)
+            .map(|(&(person, quality), s)| FaceVerdict {
+                seconds: s.seconds,
+                bbox,
+                quality,
+                person: person.map(str::to_string),
+                similarity: if person.is_some() { 0.6 } else { 0.2 },
+                recognizer: Precision::Fp32,
+            })
+            .collect();
         IdentifiedTrack {
             person: person.map(str::to_string),
+            evidence: Evidence { faces },
             template: unit(angle),
-            sightings: seconds
-                .map(|s| Sighting { seconds: f64::from(s) / 2.0, bbox: BBox::default(), score: 0.9, similarity: 0.7 })
-                .collect(),
+            sightings,
         }
     }
 
@@ -148,33 +265,92 @@ mod tests {
             video: video(60.0),
             models: models(),
             parameters: parameters(),
+            gallery: GallerySummary::default(),
             tracks,
         }
     }
 
+    const ADA: &[(Option<&str>, f32)] = &[(Some("Ada"), 0.9)];
+
     #[test]
     fn a_person_on_screen_across_a_shard_boundary_is_one_appearance() {
-        // Ada from 20 s to 40 s: 20-30 s in shard 0, 30-40 s in shard 1 (sightings every 0.5 s).
+        // Ada from 20 s to 40 s: shard 0 decodes 20-33 s, shard 1 27-40 s (sightings every 0.5 s).
         let merged = merge_shards(
-            vec![shard(1, vec![track(Some("Ada"), 60..80, 0.0)]), shard(0, vec![track(Some("Ada"), 40..60, 0.0)])],
+            vec![
+                shard(1, vec![track(Some("Ada"), 54..80, 0.0, ADA)]),
+                shard(0, vec![track(Some("Ada"), 40..66, 0.0, ADA)]),
+            ],
             None,
         )
         .unwrap();
         let ada = &merged.people[0];
         assert_eq!(ada.appearances.len(), 1);
         assert_eq!((ada.appearances[0].start_seconds, ada.appearances[0].end_seconds), (20.0, 40.0));
+        assert_eq!(ada.appearances[0].faces, 40, "the overlap's faces counted once");
         assert_eq!((merged.video.frames_analysed, merged.video.faces_detected), (120, 20));
+    }
+
+    #[test]
+    fn a_face_named_differently_on_each_side_of_a_boundary_is_named_on_the_best_faces_of_both() {
+        // Shard 0 saw Ada's best faces (she turns away later); shard 1 only her turned face.
+        let sharp = [(Some("Ada"), 0.9), (Some("Ada"), 0.8), (Some("Ada"), 0.7)];
+        let turned = [(None, 0.3), (None, 0.2), (None, 0.1), (None, 0.1), (None, 0.1)];
+        let merged = merge_shards(
+            vec![
+                shard(0, vec![track(Some("Ada"), 50..66, 0.0, &sharp)]),
+                shard(1, vec![track(None, 54..80, 0.0, &turned)]),
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(merged.unknown.is_empty(), "{:?}", merged.unknown);
+        assert_eq!(merged.people[0].appearances.len(), 1);
+        assert_eq!(
+            (merged.people[0].appearances[0].start_seconds, merged.people[0].appearances[0].end_seconds),
+            (25.0, 40.0)
+        );
+
+        // The other way round: one lucky face in shard 0 does not name what shard 1 saw well.
+        let lucky = [(Some("Ada"), 0.9)];
+        let stranger = [(None, 0.95), (None, 0.9), (None, 0.8)];
+        let merged = merge_shards(
+            vec![
+                shard(0, vec![track(Some("Ada"), 50..66, 0.0, &lucky)]),
+                shard(1, vec![track(None, 54..80, 0.0, &stranger)]),
+            ],
+            None,
+        )
+        .unwrap();
+        assert!(merged.people.is_empty(), "{:?}", merged.people);
+        assert_eq!(merged.unknown.len(), 1);
+        assert_eq!(merged.unknown[0].appearances[0].start_seconds, 25.0);
     }
 
     #[test]
     fn an_unknown_face_in_two_shards_is_one_cluster() {
         let merged = merge_shards(
-            vec![shard(0, vec![track(None, 10..20, 90.0)]), shard(1, vec![track(None, 100..110, 92.0)])],
+            vec![shard(0, vec![track(None, 10..20, 90.0, &[])]), shard(1, vec![track(None, 100..110, 92.0, &[])])],
             None,
         )
         .unwrap();
         assert_eq!(merged.unknown.len(), 1);
         assert_eq!(merged.unknown[0].appearances.len(), 2);
+    }
+
+    #[test]
+    fn what_any_shard_skipped_of_the_gallery_is_reported_once() {
+        let skipped =
+            |location: &str| crate::results::SkippedPhoto { location: location.into(), reason: "no face".into() };
+        let mut shards = vec![shard(0, vec![]), shard(1, vec![])];
+        shards[0].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")] };
+        shards[1].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("b")] };
+        let merged = merge_shards(shards, None).unwrap();
+        assert_eq!(
+            merged.gallery,
+            Some(GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")] })
+        );
+        let text = summary(&merged, "s3://p/r.json");
+        assert_eq!(serde_json::from_str::<ResultSummary>(&text).unwrap().gallery_skipped, 2);
     }
 
     #[test]
@@ -190,7 +366,7 @@ mod tests {
         let result = results(people, vec![]);
         let text = summary(&result, "s3://p/results/x/result.json");
         assert!(text.len() <= SUMMARY_LIMIT, "{}", text.len());
-        let parsed: MergeSummary = serde_json::from_str(&text).unwrap();
+        let parsed: ResultSummary = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed.actors_found, 500);
         assert_eq!(parsed.actors[0].screen_time_seconds, 499.0);
     }

@@ -6,9 +6,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::aws::{Aws, sdk_error};
-use crate::embed::Embedding;
 use crate::error::{Error, Result};
-use crate::gallery::{EmbeddingCache, GalleryPhoto, embedding_from_bytes, embedding_to_bytes, is_photo, person_name};
+use crate::gallery::{GalleryPhoto, VerdictCache, is_photo, person_name};
+use crate::results::SkippedPhoto;
 
 /// How long a presigned URL for the video stays valid: a long shard must finish reading in it.
 const VIDEO_URL_VALIDITY: Duration = Duration::from_secs(12 * 3600);
@@ -120,14 +120,14 @@ impl Aws {
         Ok(keys)
     }
 
-    /// The gallery under an S3 prefix, `<prefix>/<Person Name>/<photo>`: each photo's
-    /// person and location, in key order.
-    pub fn gallery(&self, prefix: &S3Uri) -> Result<Vec<(String, S3Uri)>> {
+    /// The gallery under an S3 prefix, `<prefix>/<Person Name>/<photo>`. A prefix that
+    /// cannot be listed is an error; an empty one is not.
+    pub fn gallery(&self, prefix: &S3Uri) -> Result<GalleryListing> {
         let mut base = prefix.clone();
         if !base.key.is_empty() && !base.key.ends_with('/') {
             base.key.push('/');
         }
-        let mut photos = Vec::new();
+        let (mut photos, mut skipped) = (Vec::new(), Vec::new());
         for key in self.list(&base)? {
             let relative = &key[base.key.len()..];
             let Some((folder, file)) = relative.split_once('/') else { continue };
@@ -135,22 +135,45 @@ impl Aws {
                 continue;
             }
             let uri = S3Uri::new(&base.bucket, key.clone());
-            photos.push((person_name(folder, &uri.to_string())?, uri));
+            match person_name(folder) {
+                Ok(name) => photos.push((name, uri)),
+                Err(reason) => skipped.push(SkippedPhoto { location: uri.to_string(), reason: reason.into() }),
+            }
         }
-        if photos.is_empty() {
-            return Err(Error::bad_gallery(&base, "holds no photos (expected <prefix>/<Person Name>/<photo>.jpg)"));
-        }
-        Ok(photos)
+        Ok(GalleryListing { photos, skipped })
     }
 
-    /// A gallery photo's bytes.
+    /// A gallery photo's bytes, or why there are none: it vanished after the listing, or
+    /// this role may not read it (a photo's problem, not the video's). Other failures are
+    /// errors, which a retry may mend.
     pub fn gallery_photo(&self, person: &str, uri: &S3Uri) -> Result<GalleryPhoto> {
-        let bytes = self.get(uri)?.ok_or_else(|| Error::bad_gallery(uri, "the photo disappeared while reading"))?;
+        let response = self.block_on(self.s3.get_object().bucket(&uri.bucket).key(&uri.key).send());
+        let bytes = match response {
+            Ok(object) => Ok(self
+                .block_on(object.body.collect())
+                .map_err(|e| Error::io(format!("cannot read {uri}"), std::io::Error::other(e.to_string())))?
+                .into_bytes()
+                .to_vec()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                Err("the photo was deleted after the gallery was listed".to_string())
+            }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+                Err("access denied: the detector may not read this photo".to_string())
+            }
+            Err(e) => return Err(sdk_error(format!("cannot read {uri}"), &e)),
+        };
         Ok(GalleryPhoto { person: person.to_string(), location: uri.to_string(), bytes })
     }
 }
 
-/// Gallery embeddings cached in S3, shared by every shard of every job.
+/// A gallery's photos as listed: each photo's person and location, in key order, and the
+/// photos whose folder is no name.
+pub struct GalleryListing {
+    pub photos: Vec<(String, S3Uri)>,
+    pub skipped: Vec<SkippedPhoto>,
+}
+
+/// Gallery verdicts cached in S3, shared by every shard of every job.
 pub struct S3Cache<'a> {
     pub aws: &'a Aws,
     pub prefix: S3Uri,
@@ -162,14 +185,14 @@ impl S3Cache<'_> {
     }
 }
 
-impl EmbeddingCache for S3Cache<'_> {
-    fn get(&mut self, key: &str) -> Option<Embedding> {
-        self.aws.get(&self.uri(key)).ok().flatten().and_then(|bytes| embedding_from_bytes(&bytes))
+impl VerdictCache for S3Cache<'_> {
+    fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+        self.aws.get(&self.uri(key)).ok().flatten()
     }
 
-    fn put(&mut self, key: &str, embedding: &Embedding) {
-        if let Err(e) = self.aws.put(&self.uri(key), embedding_to_bytes(embedding), "application/octet-stream") {
-            tracing::warn!("cannot cache a gallery embedding: {e}");
+    fn put(&mut self, key: &str, bytes: Vec<u8>) {
+        if let Err(e) = self.aws.put(&self.uri(key), bytes, "application/json") {
+            tracing::warn!("cannot cache a gallery verdict: {e}");
         }
     }
 }

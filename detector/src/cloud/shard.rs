@@ -1,7 +1,9 @@
 //! `cameo-detector run`: one shard of a VideoJob. Shard i of N analyses its part of the
 //! video, read from S3 with ranged requests, plus a little on either side so tracks
-//! crossing the boundary keep their context, and writes the tracks of its own part to
-//! `results/<job>/shards/<i>.json`.
+//! crossing the boundary keep their context, and writes its tracks to
+//! `results/<job>/shards/<i>.json`: with the sightings of the overlap too, by which the
+//! merge joins a track cut by the boundary to its other half, and with exact (fp32)
+//! evidence for such tracks, so the merge can name the joined track on all of it.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,10 +14,10 @@ use crate::gallery::enroll;
 use crate::identify::IdentifiedTrack;
 use crate::models::Models;
 use crate::pipeline::{PipelineConfig, analyse_tracks};
-use crate::results::{ModelsUsed, Parameters, VideoSummary};
+use crate::results::{GallerySummary, ModelsUsed, Parameters, VideoSummary};
 use crate::video::{Span, TimeRange, VideoReader, VideoSource};
 
-pub const SHARD_SCHEMA_VERSION: &str = "cameo.dev/shard/v1";
+pub const SHARD_SCHEMA_VERSION: &str = "cameo.dev/shard/v2";
 
 /// Seconds decoded beyond each side of a shard's own part: more than the gap a track
 /// bridges, so a person crossing the boundary is one track on both sides.
@@ -52,12 +54,13 @@ impl JobOutput {
         S3Uri::new(&self.bucket, format!("{}logs/{}/{name}.log", self.prefix, self.job))
     }
 
-    pub fn embedding_cache(&self) -> S3Uri {
-        S3Uri::new(&self.bucket, format!("{}cache/embeddings/", self.prefix))
+    /// Gallery photos' verdicts (embedding, or why the photo is skipped) by content hash.
+    pub fn gallery_cache(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}cache/gallery/", self.prefix))
     }
 }
 
-/// What one shard found: its own part of the video and the tracks seen in it.
+/// What one shard found: its own part of the video and the tracks seen in all it decoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShardDocument {
@@ -71,6 +74,8 @@ pub struct ShardDocument {
     pub video: VideoSummary,
     pub models: ModelsUsed,
     pub parameters: Parameters,
+    pub gallery: GallerySummary,
+    /// Every track seen, with its sightings in the overlap beyond the shard's own part.
     pub tracks: Vec<IdentifiedTrack>,
 }
 
@@ -85,8 +90,8 @@ pub fn shard_ranges(duration: f64, index: usize, shards: usize) -> (TimeRange, T
     (owned, decoded)
 }
 
-/// The tracks as this shard reports them: only sightings in its own part; tracks keep
-/// the identity (and template) they got from all their sightings.
+/// The tracks as a shard's own part has them: only sightings in it; tracks keep the
+/// identity (and template) they got from all their sightings.
 pub fn owned_tracks(tracks: Vec<IdentifiedTrack>, owned: TimeRange) -> Vec<IdentifiedTrack> {
     tracks
         .into_iter()
@@ -153,16 +158,23 @@ pub struct ShardJob<'a> {
 /// Runs one shard end to end; returns the one-line summary for the termination message.
 pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<String> {
     let (video, owned, span) = (&job.video.source, job.video.owned, job.video.span);
-    let gallery_photos = aws.gallery(job.gallery)?;
-    let mut cache = S3Cache { aws, prefix: job.output.embedding_cache() };
-    let photos = gallery_photos.iter().map(|(person, uri)| aws.gallery_photo(person, uri));
-    let gallery = enroll(photos, models, &mut cache, || {})?;
-    tracing::info!(people = gallery.len(), photos = gallery_photos.len(), shard = job.shard, "gallery enrolled");
+    let listing = aws.gallery(job.gallery)?;
+    let mut cache = S3Cache { aws, prefix: job.output.gallery_cache() };
+    let read = listing.photos.iter().map(|(person, uri)| aws.gallery_photo(person, uri));
+    let gallery = enroll(read, listing.skipped, models, &mut cache, || {})?;
+    gallery.warn(&job.gallery.to_string());
+    let summary = gallery.summary();
+    tracing::info!(
+        people = summary.people,
+        photos = summary.photos,
+        skipped = summary.skipped.len(),
+        shard = job.shard,
+        "gallery enrolled"
+    );
 
     let progress = indicatif::ProgressBar::hidden();
     let analysis = analyse_tracks(video, span, models, &gallery, &job.config, job.execution_provider, &progress)?;
     let analysed_in = analysis.timings.wall.as_secs_f64();
-    let tracks = owned_tracks(analysis.tracks, owned);
     let document = ShardDocument {
         schema_version: SHARD_SCHEMA_VERSION.into(),
         job: job.output.job.clone(),
@@ -173,15 +185,17 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
         video: analysis.video,
         models: analysis.models,
         parameters: analysis.parameters,
-        tracks,
+        gallery: analysis.gallery,
+        tracks: analysis.tracks,
     };
     let json = serde_json::to_vec(&document).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&job.output.shard(job.shard), json, "application/json")?;
 
-    let mut names: Vec<&str> = document.tracks.iter().filter_map(|t| t.person.as_deref()).collect();
+    let own = owned_tracks(document.tracks.clone(), owned);
+    let mut names: Vec<&str> = own.iter().filter_map(|t| t.person.as_deref()).collect();
     names.sort_unstable();
     names.dedup();
-    let unknown = document.tracks.iter().filter(|t| t.person.is_none()).count();
+    let unknown = own.iter().filter(|t| t.person.is_none()).count();
     Ok(format!(
         "shard {}/{}: {:.0} s to {}, {} frames analysed in {analysed_in:.1} s, {} tracks, {} unknown; found: {}",
         job.shard + 1,
@@ -189,7 +203,7 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
         owned.start,
         document.end_seconds.map_or("the end".to_string(), |e| format!("{e:.0} s")),
         document.video.frames_analysed,
-        document.tracks.len(),
+        own.len(),
         unknown,
         if names.is_empty() { "nobody known".to_string() } else { names.join(", ") }
     ))
@@ -200,7 +214,7 @@ mod tests {
     use super::*;
     use crate::embed::Embedding;
     use crate::geometry::BBox;
-    use crate::identify::Sighting;
+    use crate::identify::{Evidence, Sighting};
 
     #[test]
     fn shards_split_the_video_evenly_with_overlap_and_the_last_runs_to_the_end() {
@@ -218,6 +232,7 @@ mod tests {
         let sighting = |seconds| Sighting { seconds, bbox: BBox::default(), score: 0.9, similarity: 0.7 };
         let track = |seconds: &[f64]| IdentifiedTrack {
             person: Some("Ada".into()),
+            evidence: Evidence { faces: vec![] },
             template: Embedding(vec![1.0]),
             sightings: seconds.iter().map(|&s| sighting(s)).collect(),
         };

@@ -8,7 +8,7 @@ use cameo_detector::evaluate::{Truth, mismatches};
 use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
 use cameo_detector::identify::{EnrolledPerson, IdentifiedTrack};
 use cameo_detector::models::Models;
-use cameo_detector::pipeline::{PipelineConfig, analyse_tracks, results_document};
+use cameo_detector::pipeline::{PipelineConfig, analyse_tracks};
 use cameo_detector::results::ResultsDocument;
 use cameo_detector::runtime::{DeviceRequest, Runtime};
 
@@ -70,14 +70,14 @@ pub fn run_scenario(scenario: &str, gallery: &str) -> ScenarioRun {
             .expect("truth parses");
     let (runtime, mut models) = load_models();
     let folder = GalleryFolder::scan(&dir.join("galleries").join(gallery)).expect("gallery scans");
-    let gallery = enroll(folder.photos(), &mut models, &mut NoCache, || {}).expect("gallery enrolls");
+    let gallery =
+        enroll(folder.photos(), folder.skipped.clone(), &mut models, &mut NoCache, || {}).expect("gallery enrolls");
     let config = PipelineConfig::default();
     let progress = indicatif::ProgressBar::hidden();
     let source = cameo_detector::video::VideoSource::File(video);
     let analysis = analyse_tracks(&source, None, &mut models, &gallery, &config, runtime.device().name(), &progress)
         .expect("analysis succeeds");
-    let document = results_document(analysis.video, analysis.models, analysis.parameters, None, &analysis.tracks);
-    ScenarioRun { document, tracks: analysis.tracks, truth, gallery }
+    ScenarioRun { document: analysis.document(), tracks: analysis.tracks, truth, gallery: gallery.people }
 }
 
 impl ScenarioRun {

@@ -87,6 +87,13 @@ pub fn testdata() -> PathBuf {
     PathBuf::from(std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by hack/with-cluster"))
 }
 
+/// A photo `make setup` extracted from a registry package.
+pub fn photo(name: &str) -> Vec<u8> {
+    let models = PathBuf::from(std::env::var_os("CAMEO_MODELS_DIR").expect("CAMEO_MODELS_DIR is set by make"));
+    let path = models.parent().expect("the models folder has a parent").join("photos").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run make setup", path.display()))
+}
+
 /// The ground truth of a synthesised test video.
 pub fn truth(video: &str) -> Truth {
     let path = testdata().join(format!("{video}.truth.json"));
@@ -152,11 +159,16 @@ pub fn seed_aws(videos: &'static [&'static str]) {
 
 /// The photos of testdata gallery `gallery` under `s3://<bucket>/gallery/<gallery>/`.
 pub fn put_gallery(aws: &Aws, bucket: &str, gallery: &str) {
+    put_gallery_as(aws, bucket, gallery, gallery);
+}
+
+/// The photos of testdata gallery `gallery` under `s3://<bucket>/gallery/<name>/`.
+pub fn put_gallery_as(aws: &Aws, bucket: &str, gallery: &str, name: &str) {
     let root = testdata().join("galleries").join(gallery);
     for person in std::fs::read_dir(&root).expect("make testdata made the galleries").flatten() {
         for photo in std::fs::read_dir(person.path()).unwrap().flatten() {
             let key = format!(
-                "gallery/{gallery}/{}/{}",
+                "gallery/{name}/{}/{}",
                 person.file_name().to_string_lossy(),
                 photo.file_name().to_string_lossy()
             );
