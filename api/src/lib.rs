@@ -2,12 +2,15 @@
 //! an API Gateway HTTP API, or as a local HTTP server. It never carries video bytes: it
 //! validates ([`validate`]), plans ([`plan`]) and presigns uploads ([`upload`]), records
 //! them ([`record`]), and answers from S3 and the MovieEntities table ([`state`],
-//! [`result`], [`queries`], a page at a time: [`pages`]).
+//! [`result`], [`queries`], a page at a time: [`pages`]), and presigns the face crops of
+//! the results ([`faces`]); and erases a video with all that was made of it ([`erase`]).
 
 pub mod app;
 pub mod aws;
 pub mod config;
+pub mod erase;
 pub mod error;
+pub mod faces;
 pub mod identity;
 pub mod pages;
 pub mod plan;

@@ -18,11 +18,13 @@ use serde::de::DeserializeOwned;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
+use crate::faces::FacesQuery;
 use crate::identity::Caller;
 use crate::queries::{PageQuery, VideoQuery};
+use crate::result::ResultQuery;
 use crate::state::view;
 use crate::upload::CompleteRequest;
-use crate::validate::{UploadRequest, check_video_id};
+use crate::validate::{UploadRequest, VideoRef, check_video_id, video_ref};
 
 /// JSON bodies are small (a complete request lists at most 1,000 parts).
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -30,10 +32,11 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/videos", post(create_upload).get(list_videos))
-        .route("/videos/{id}", get(video))
+        .route("/videos/{id}", get(video).delete(erase_video))
         .route("/videos/{id}/complete", post(complete_upload))
         .route("/videos/{id}/upload", delete(abort_upload))
         .route("/videos/{id}/result", get(video_result))
+        .route("/videos/{id}/faces", get(video_faces))
         .route("/actors/{name}/videos", get(actor_videos))
         .route("/results/latest", get(latest_result))
         .fallback(|| async { ApiError::NotFound("no such route: see the README for the API's routes".into()) })
@@ -65,6 +68,12 @@ fn video_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
     let Path(id) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
     check_video_id(&id)?;
     Ok(id)
+}
+
+/// A video named by its upload id or its movie id.
+fn any_video_id(path: Result<Path<String>, PathRejection>) -> ApiResult<VideoRef> {
+    let Path(id) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
+    video_ref(&id)
 }
 
 fn query<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
@@ -109,14 +118,34 @@ async fn video(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejec
     Ok(Json(view(facts, jiff::Timestamp::now())).into_response())
 }
 
-async fn video_result(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
-    let id = video_id(path)?;
-    let record = app.load_record(&id).await?;
-    let (movie, _) = app.movie_of(&record.source()).await?;
-    let movie = movie.ok_or_else(|| {
-        ApiError::NotFound(format!("video {id} has no results yet: GET /videos/{id} says where it stands"))
-    })?;
-    app.result_response(&movie).await
+async fn video_result(
+    State(app): State<Arc<App>>,
+    path: Result<Path<String>, PathRejection>,
+    params: Result<Query<ResultQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let video = any_video_id(path)?;
+    let export = query(params)?.export()?;
+    let movie = app.finished_movie(&video).await?;
+    match export {
+        None => app.result_response(&movie).await,
+        Some(format) => app.export_response(&movie, format).await,
+    }
+}
+
+async fn erase_video(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    let video = any_video_id(path)?;
+    Ok(Json(app.erase_video(&video).await?).into_response())
+}
+
+async fn video_faces(
+    State(app): State<Arc<App>>,
+    path: Result<Path<String>, PathRejection>,
+    params: Result<Query<FacesQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let video = any_video_id(path)?;
+    let params = query(params)?;
+    let movie = app.finished_movie(&video).await?;
+    Ok(Json(app.face_urls(&movie, params).await?).into_response())
 }
 
 async fn latest_result(State(app): State<Arc<App>>) -> ApiResult<Response> {

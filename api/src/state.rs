@@ -178,7 +178,7 @@ impl App {
 
     /// The video's own partition in one consistent query: its upload record and, once its
     /// VideoJob exists, the ingest's processing state (two small items, one page).
-    async fn video_items(&self, video_id: &str) -> ApiResult<(UploadRecord, Option<ProcessingItem>)> {
+    pub(crate) async fn video_items(&self, video_id: &str) -> ApiResult<(UploadRecord, Option<ProcessingItem>)> {
         let items = self
             .dynamodb
             .query()
@@ -191,6 +191,9 @@ impl App {
             .map_err(|e| ApiError::upstream("reading the video's items", e))?
             .items
             .unwrap_or_default();
+        if items.iter().any(|item| item.contains_key(crate::erase::ERASED)) {
+            return Err(ApiError::NotFound(format!("video {video_id} was erased")));
+        }
         let (mut record, mut processing) = (None, None);
         for item in items {
             match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
@@ -230,12 +233,17 @@ impl App {
 
     /// The movie item and the people of the results of `source`, if any.
     pub async fn movie_of(&self, source: &str) -> ApiResult<(Option<MovieItem>, Vec<EntityItem>)> {
+        self.movie_partition(movie_pk(source)).await
+    }
+
+    /// The movie item and people of a movie partition (`MOVIE#<movie id>`).
+    pub async fn movie_partition(&self, pk: String) -> ApiResult<(Option<MovieItem>, Vec<EntityItem>)> {
         let pages = self
             .dynamodb
             .query()
             .table_name(&self.config.table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(movie_pk(source)))
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
             .into_paginator()
             .items()
             .send();

@@ -127,16 +127,50 @@ pub fn check_movie(movie: &Movie) -> ApiResult<()> {
 
 /// Video ids are minted here: 32 lowercase hex digits.
 pub fn check_video_id(id: &str) -> ApiResult<()> {
-    if id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if id.len() == 32 && is_hex(id) {
         Ok(())
     } else {
         Err(ApiError::NotFound(format!("no video {id:?}: video ids are the 32 hex digits POST /videos answered")))
     }
 }
 
+fn is_hex(id: &str) -> bool {
+    id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A video as the routes about its results name it: an upload's id, or (for a video
+/// submitted with kubectl, which has none) its movie's id, as the lists answer it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VideoRef {
+    Upload(String),
+    Movie(String),
+}
+
+pub fn video_ref(id: &str) -> ApiResult<VideoRef> {
+    match id.len() {
+        32 if is_hex(id) => Ok(VideoRef::Upload(id.into())),
+        20 if is_hex(id) => Ok(VideoRef::Movie(id.into())),
+        _ => Err(ApiError::NotFound(format!(
+            "no video {id:?}: name it by the 32 hex digits POST /videos answered, or by its 20-hex-digit movieId"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_video_is_named_by_its_upload_id_or_its_movie_id() {
+        assert_eq!(
+            video_ref("0123456789abcdef0123456789abcdef").unwrap(),
+            VideoRef::Upload("0123456789abcdef0123456789abcdef".into())
+        );
+        assert_eq!(video_ref("0123456789abcdef0123").unwrap(), VideoRef::Movie("0123456789abcdef0123".into()));
+        for bad in ["", "0123456789ABCDEF0123", "../../etc/passwd", "0123456789abcdef012"] {
+            assert!(matches!(video_ref(bad), Err(ApiError::NotFound(_))), "{bad}");
+        }
+    }
 
     #[test]
     fn ordinary_names_pass() {

@@ -1,12 +1,19 @@
 //! Appearances stage: a person's tracks become time intervals and a screen time;
-//! tracks that match nobody are grouped into anonymous clusters.
+//! tracks that match nobody are grouped into anonymous clusters. Each group gets an id
+//! made from its tracks' ids, which a later analysis merged again keeps (where
+//! `unknown-N` is renumbered), and each appearance names the tracks it is made of.
 
 use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
 
 use crate::embed::Embedding;
 use crate::identify::{IdentifiedTrack, Sighting};
 use crate::models::Precision;
 use crate::results::{Appearance, DecidedBy, PersonAppearances, SampleFace};
+
+/// A sighting and the id of the track it belongs to.
+type TrackSighting = (String, Sighting);
 
 #[derive(Debug, Clone, Copy)]
 pub struct AppearanceConfig {
@@ -20,11 +27,12 @@ pub struct AppearanceConfig {
 
 /// Enrolled people with at least one identified track, by first appearance.
 pub fn known_people(tracks: &[IdentifiedTrack], config: &AppearanceConfig) -> Vec<PersonAppearances> {
-    let mut by_name: BTreeMap<&str, (Vec<Sighting>, DecidedBy)> = BTreeMap::new();
+    let mut by_name: BTreeMap<&str, (Vec<TrackSighting>, DecidedBy)> = BTreeMap::new();
     for track in tracks {
         if let Some(name) = track.person.as_deref() {
             let (sightings, decided_by) = by_name.entry(name).or_default();
-            sightings.extend(&track.sightings);
+            let id = track.id();
+            sightings.extend(track.sightings.iter().map(|s| (id.clone(), *s)));
             match track.evidence.recognizer() {
                 Precision::Int8 => decided_by.int8_tracks += 1,
                 Precision::Fp32 => decided_by.fp32_tracks += 1,
@@ -58,7 +66,8 @@ pub fn unknown_people(
             let centroid = Embedding::mean(members.iter().map(|&m| &templates[m]));
             let sightings = sorted(members.iter().flat_map(|&m| {
                 let similarity = templates[m].cosine(&centroid);
-                unknown[m].sightings.iter().map(move |s| Sighting { similarity, ..*s })
+                let id = unknown[m].id();
+                unknown[m].sightings.iter().map(move |s| (id.clone(), Sighting { similarity, ..*s }))
             }));
             summarize(String::new(), sightings, config)
         })
@@ -96,48 +105,72 @@ fn cluster(templates: &[Embedding], min_similarity: f32) -> Vec<Vec<usize>> {
     }
 }
 
-fn sorted(sightings: impl Iterator<Item = Sighting>) -> Vec<Sighting> {
-    let mut all: Vec<Sighting> = sightings.collect();
-    all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+/// Sightings with their track's id, in time order.
+fn sorted(sightings: impl Iterator<Item = TrackSighting>) -> Vec<TrackSighting> {
+    let mut all: Vec<TrackSighting> = sightings.collect();
+    all.sort_by(|(_, a), (_, b)| a.seconds.total_cmp(&b.seconds));
     all
 }
 
+/// A group's id: `c` and 12 hex digits of a hash of its tracks' ids, so the same tracks
+/// always make the same id.
+pub fn group_id<'a>(track_ids: impl IntoIterator<Item = &'a str>) -> String {
+    let mut ids: Vec<&str> = track_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let digest = Sha256::digest(ids.join("\n").as_bytes());
+    format!("c{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>())
+}
+
 /// Merges time-ordered sightings into appearances; `None` when there are none.
-fn summarize(name: String, sightings: Vec<Sighting>, config: &AppearanceConfig) -> Option<PersonAppearances> {
-    let mut groups: Vec<Vec<Sighting>> = Vec::new();
-    for s in sightings {
+fn summarize(name: String, sightings: Vec<TrackSighting>, config: &AppearanceConfig) -> Option<PersonAppearances> {
+    let mut groups: Vec<Vec<TrackSighting>> = Vec::new();
+    for (track, s) in sightings {
         match groups.last_mut() {
-            Some(group) if s.seconds - interval_end(group, config) <= config.gap_tolerance_seconds => group.push(s),
-            _ => groups.push(vec![s]),
+            Some(group) if s.seconds - interval_end(group, config) <= config.gap_tolerance_seconds => {
+                group.push((track, s))
+            }
+            _ => groups.push(vec![(track, s)]),
         }
     }
     let appearances: Vec<Appearance> = groups
         .iter()
         .map(|group| {
-            let best = group.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap_or(&group[0]);
+            let (_, best) = group.iter().max_by(|(_, a), (_, b)| a.score.total_cmp(&b.score)).unwrap_or(&group[0]);
+            let mut track_ids: Vec<String> = Vec::new();
+            for (track, _) in group {
+                if !track_ids.contains(track) {
+                    track_ids.push(track.clone());
+                }
+            }
             Appearance {
-                start_seconds: group[0].seconds,
+                start_seconds: group[0].1.seconds,
                 end_seconds: interval_end(group, config),
-                confidence: mean(group.iter().map(|s| s.similarity)),
+                confidence: mean(group.iter().map(|(_, s)| s.similarity)),
                 faces: group.len(),
                 sample: SampleFace { seconds: best.seconds, bbox: best.bbox },
+                track_ids,
+                crop: None,
             }
         })
         .collect();
     let first = appearances.first()?;
     Some(PersonAppearances {
+        id: group_id(groups.iter().flatten().map(|(track, _)| track.as_str())),
         name,
         screen_time_seconds: appearances.iter().map(|a| a.end_seconds - a.start_seconds).sum(),
         first_seen_seconds: first.start_seconds,
-        confidence: mean(groups.iter().flatten().map(|s| s.similarity)),
+        confidence: mean(groups.iter().flatten().map(|(_, s)| s.similarity)),
         decided_by: None,
+        thumbnail: None,
+        crops: Vec::new(),
         appearances,
     })
 }
 
 /// A group of sightings lasts until one sample period after its last sighting.
-fn interval_end(group: &[Sighting], config: &AppearanceConfig) -> f64 {
-    let last = group.last().map_or(0.0, |s| s.seconds);
+fn interval_end(group: &[TrackSighting], config: &AppearanceConfig) -> f64 {
+    let last = group.last().map_or(0.0, |(_, s)| s.seconds);
     (last + config.sample_period_seconds).min(config.duration_seconds.max(last))
 }
 
@@ -188,6 +221,20 @@ mod tests {
     fn people_are_reported_by_first_appearance_and_only_when_seen() {
         let people = known_people(&[track(Some("Bea"), &[2.0], 90.0), track(Some("Ada"), &[5.0], 0.0)], &CONFIG);
         assert_eq!(people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["Bea", "Ada"]);
+    }
+
+    #[test]
+    fn groups_and_appearances_carry_ids_made_from_their_tracks() {
+        let tracks =
+            vec![track(Some("Ada"), &[1.0, 1.5], 0.0), track(Some("Ada"), &[3.0], 0.0), track(None, &[8.0], 90.0)];
+        let people = known_people(&tracks, &CONFIG);
+        assert_eq!(people[0].appearances[0].track_ids, vec!["t1000-0-0", "t3000-0-0"]);
+        assert!(people[0].id.starts_with('c') && people[0].id.len() == 13, "{}", people[0].id);
+        let reversed: Vec<IdentifiedTrack> = tracks.iter().rev().cloned().collect();
+        assert_eq!(known_people(&reversed, &CONFIG)[0].id, people[0].id, "the order tracks come in does not matter");
+        let unknown = unknown_people(&tracks, 0.4, &CONFIG);
+        assert_eq!(unknown[0].appearances[0].track_ids, vec!["t8000-0-0"]);
+        assert_ne!(unknown[0].id, people[0].id);
     }
 
     #[test]

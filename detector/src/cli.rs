@@ -107,6 +107,9 @@ pub struct MergeArgs {
     pub movie_director: Option<String>,
     #[arg(long)]
     pub movie_year: Option<i32>,
+    /// The models embed each group's chosen faces for its templates.
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +133,22 @@ pub struct DetectArgs {
     /// Write the results document (JSON) to this file, or to stdout with `-`.
     #[arg(long)]
     pub json: Option<PathBuf>,
+
+    /// Write the faces of each person and unknown face (JPEG crops) and their templates
+    /// (fp32 embeddings) to this folder, which the document refers to [default: beside
+    /// --json, `<name>.faces`; none with `--json -`].
+    #[arg(long)]
+    pub faces: Option<PathBuf>,
+
+    /// Write the results in an editor's format too: vtt (WebVTT), csv or edl (CMX3600).
+    /// Repeatable.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], action = clap::ArgAction::Append)]
+    pub export: Vec<String>,
+
+    /// Write a self-contained HTML report: the video in a player, the people with their
+    /// faces, a timeline that seeks the player.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 
     /// Draw a PNG with one lane per person over time.
     #[arg(long)]
@@ -211,6 +230,28 @@ pub struct RuntimeArgs {
     /// needs the other cores; 0 with CUDA].
     #[arg(long)]
     pub decoder_threads: Option<usize>,
+}
+
+impl DetectArgs {
+    /// The faces folder: `--faces`, or `<name>.faces` beside a `--json` file.
+    pub fn faces_dir(&self) -> Option<PathBuf> {
+        match (&self.faces, &self.json) {
+            (Some(dir), _) => Some(dir.clone()),
+            (None, Some(json)) if json.as_os_str() != "-" => Some(json.with_extension("faces")),
+            _ => None,
+        }
+    }
+
+    /// The `--export` pairs, checked.
+    pub fn exports(&self) -> crate::error::Result<Vec<(crate::exports::Format, PathBuf)>> {
+        self.export
+            .chunks(2)
+            .map(|pair| {
+                let format = pair[0].parse().map_err(crate::error::Error::Config)?;
+                Ok((format, PathBuf::from(&pair[1])))
+            })
+            .collect()
+    }
 }
 
 impl RuntimeArgs {

@@ -53,11 +53,14 @@ pub fn parameters() -> Parameters {
 /// Someone on screen over `spans` (start, end seconds).
 pub fn person(name: &str, spans: &[(f64, f64)]) -> PersonAppearances {
     PersonAppearances {
+        id: String::new(),
         name: name.into(),
         screen_time_seconds: spans.iter().map(|(start, end)| end - start).sum(),
         first_seen_seconds: spans.first().map_or(0.0, |s| s.0),
         confidence: 0.7,
         decided_by: None,
+        thumbnail: None,
+        crops: Vec::new(),
         appearances: spans
             .iter()
             .map(|&(start, end)| Appearance {
@@ -66,6 +69,8 @@ pub fn person(name: &str, spans: &[(f64, f64)]) -> PersonAppearances {
                 confidence: 0.7,
                 faces: 1,
                 sample: SampleFace { seconds: start, bbox: Default::default() },
+                track_ids: Vec::new(),
+                crop: None,
             })
             .collect(),
     }

@@ -67,6 +67,26 @@ pub struct IdentifiedTrack {
     pub sightings: Vec<Sighting>,
 }
 
+impl IdentifiedTrack {
+    /// The track's id in its video: its first face's, which the same video analysed again,
+    /// whole or in shards, gives it again.
+    pub fn id(&self) -> String {
+        self.sightings.first().map_or_else(String::new, |s| format!("t{}", face_id(s.seconds, &s.bbox)))
+    }
+}
+
+/// A face's id in its video: when (in milliseconds) and where (its box's centre, in
+/// whole display pixels) it was seen. Two faces are never in one place at one time.
+pub fn face_id(seconds: f64, bbox: &BBox) -> String {
+    let (x, y) = (bbox.x + bbox.width / 2.0, bbox.y + bbox.height / 2.0);
+    format!(
+        "{}-{}-{}",
+        (seconds.max(0.0) * 1000.0).round() as u64,
+        x.max(0.0).round() as u32,
+        y.max(0.0).round() as u32
+    )
+}
+
 /// What a track's name was decided on: each best face's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -88,6 +108,12 @@ pub struct FaceVerdict {
     pub similarity: f32,
     /// The recogniser whose embedding gave the verdict.
     pub recognizer: Precision,
+}
+
+impl FaceVerdict {
+    pub fn face_id(&self) -> String {
+        face_id(self.seconds, &self.bbox)
+    }
 }
 
 impl Evidence {

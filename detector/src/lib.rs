@@ -4,7 +4,8 @@
 //! [`video`] (frames) -> [`detect`] (faces) -> [`align`] (112x112 crops) -> [`embed`]
 //! (embeddings) -> [`track`] (tracks, each with its [`best_faces`] by [`quality`]) ->
 //! [`identify`] (names) -> [`appearances`] (who appears when), wired together by
-//! [`pipeline`]. [`display`] turns frames as players show them; [`shots`] tells the
+//! [`pipeline`]; then [`faces`] (the crops that show each group) and [`templates`] (their
+//! fp32 embeddings), and the [`viewer`] report. [`display`] turns frames as players show them; [`shots`] tells the
 //! tracker where the cuts are; [`gallery`] enrols the people to look for, under the
 //! rules of [`photos`].
 
@@ -19,6 +20,8 @@ pub mod display;
 pub mod embed;
 pub mod error;
 pub mod evaluate;
+pub mod faces;
+pub mod faces_dir;
 pub mod gallery;
 pub mod identify;
 pub mod models;
@@ -29,13 +32,15 @@ pub mod quality;
 pub mod report;
 pub mod runtime;
 pub mod shots;
+pub mod templates;
 pub mod text;
 pub mod timeline;
 pub mod track;
 pub mod video;
+pub mod viewer;
 
 #[cfg(test)]
 mod fixtures;
 
 // The results document and its boxes are shared with the API: one definition, imported.
-pub use cameo_model::{geometry, results, summary};
+pub use cameo_model::{exports, geometry, results, summary};

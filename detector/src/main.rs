@@ -1,17 +1,22 @@
 //! `cameo-detector`: see `cameo-detector --help` and the README for exit codes.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use cameo_detector::cli::{Cli, Command, DetectArgs, LogFormat, cache_root};
 use cameo_detector::error::{self, Error, Result};
+use cameo_detector::faces::{self, ChosenCrop};
+use cameo_detector::faces_dir::write_faces_dir;
 use cameo_detector::gallery::{DirCache, GalleryFolder, NoCache, VerdictCache, enroll};
 use cameo_detector::models::Models;
-use cameo_detector::output::write_atomically;
+use cameo_detector::output::{relative_path, write_atomically};
 use cameo_detector::pipeline::analyse;
+use cameo_detector::results::ResultsDocument;
 use cameo_detector::video::{VideoReader, VideoSource};
-use cameo_detector::{report, results, timeline};
+use cameo_detector::{report, results, templates, timeline, viewer};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -77,7 +82,10 @@ where
 }
 
 fn detect(args: DetectArgs) -> Result<()> {
-    for output in [&args.json, &args.timeline].into_iter().flatten().filter(|p| p.as_os_str() != "-") {
+    let exports = args.exports()?;
+    let faces_dir = args.faces_dir();
+    let outputs = [&args.json, &args.timeline, &args.report, &faces_dir].into_iter().flatten();
+    for output in outputs.chain(exports.iter().map(|(_, path)| path)).filter(|p| p.as_os_str() != "-") {
         check_output_dir(output)?;
     }
     let mut config = args.analysis.pipeline_config()?;
@@ -125,7 +133,19 @@ fn detect(args: DetectArgs) -> Result<()> {
         "analysis finished"
     );
 
-    let document = &analysis.document;
+    // The faces that show each group; only a document whose crops were written refers to them.
+    let prefix = faces_dir.as_deref().map(|dir| faces_prefix(args.json.as_deref(), dir)).unwrap_or_default();
+    let mut shown = analysis.document.clone();
+    let crops = &analysis.crops;
+    let (groups, chosen) = faces::choose(&mut shown, &analysis.tracks, &prefix, &|id| crops.contains(id));
+    if let Some(dir) = &faces_dir {
+        let started = Instant::now();
+        let templates = templates::templates(&shown, &groups, crops, &mut models)?;
+        write_faces_dir(dir, &chosen, crops, &templates)?;
+        tracing::info!(folder = %dir.display(), crops = chosen.len(), seconds = started.elapsed().as_secs_f64(), "faces written");
+    }
+    let document = if faces_dir.is_some() { &shown } else { &analysis.document };
+
     let json = serde_json::to_vec_pretty(document).map_err(|e| Error::Inference(e.to_string()))?;
     match &args.json {
         Some(path) if path.as_os_str() == "-" => println!("{}", String::from_utf8_lossy(&json)),
@@ -134,6 +154,14 @@ fn detect(args: DetectArgs) -> Result<()> {
         }
         None => {}
     }
+    for (format, path) in &exports {
+        let text = format.render(document);
+        write_atomically(path, text.as_bytes())
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    if let Some(path) = &args.report {
+        write_report(&shown, &chosen, crops, &args.video, path)?;
+    }
     if let Some(path) = &args.timeline {
         timeline::write_timeline(document, path)?;
     }
@@ -141,6 +169,39 @@ fn detect(args: DetectArgs) -> Result<()> {
         print!("{}", report::table(document));
     }
     Ok(())
+}
+
+/// How the document refers to files in the faces folder `dir`: relative to the document's
+/// folder, or (with the document on stdout) to the working directory.
+fn faces_prefix(json: Option<&Path>, dir: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let folder =
+        |json: &Path| json.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let relative = match json.filter(|j| j.as_os_str() != "-").map(folder) {
+        Some(parent) => relative_path(&absolute(&parent), &absolute(dir)),
+        None => dir.to_string_lossy().into_owned(),
+    };
+    format!("{}/", relative.trim_end_matches('/'))
+}
+
+/// The HTML report, with the thumbnails inlined and the video linked relative to it.
+fn write_report(
+    document: &ResultsDocument,
+    chosen: &[ChosenCrop],
+    crops: &faces::FaceCrops,
+    video: &Path,
+    path: &Path,
+) -> Result<()> {
+    let thumbnails: Vec<&String> =
+        document.people.iter().chain(&document.unknown).filter_map(|p| p.thumbnail.as_ref()).collect();
+    let mut images = BTreeMap::new();
+    for crop in chosen.iter().filter(|c| thumbnails.contains(&&c.path)) {
+        images.insert(crop.path.clone(), faces::render(crop, crops)?);
+    }
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let folder: PathBuf = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
+    let html = viewer::report_html(document, &viewer::url_path(&relative_path(&folder, &absolute(video))), &images);
+    write_atomically(path, html.as_bytes()).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
 fn check_output_dir(path: &Path) -> Result<()> {

@@ -21,6 +21,7 @@ use crate::detect::{Detection, DetectorConfig, FaceDetector, default_min_face_px
 use crate::display;
 use crate::embed::{Embedding, Recognisers, UnchangedFaces};
 use crate::error::{Error, Result};
+use crate::faces::FaceCrops;
 use crate::gallery::Gallery;
 use crate::identify::{INT8_SHIFT, IdentifiedTrack, Identifier, MatchConfig, one_face_one_person};
 use crate::models::{Models, Precision, large_enough};
@@ -103,6 +104,8 @@ pub struct StageTimings {
     /// (`decide` of it re-embeds best faces in fp32).
     pub track: Duration,
     pub decide: Duration,
+    /// JPEG-encoding the best faces' display crops (part of `track`).
+    pub crops: Duration,
     pub wall: Duration,
     /// Faces run through the recogniser; the others kept an unchanged face's embedding.
     pub faces_embedded: usize,
@@ -113,6 +116,9 @@ pub struct StageTimings {
 
 pub struct Analysis {
     pub document: ResultsDocument,
+    /// The tracks the document was made of, and their best faces' crops.
+    pub tracks: Vec<IdentifiedTrack>,
+    pub crops: FaceCrops,
     pub timings: StageTimings,
 }
 
@@ -123,6 +129,8 @@ pub struct TrackAnalysis {
     pub parameters: Parameters,
     pub gallery: GallerySummary,
     pub tracks: Vec<IdentifiedTrack>,
+    /// The display crops of the tracks' best faces.
+    pub crops: FaceCrops,
     pub timings: StageTimings,
 }
 
@@ -161,7 +169,7 @@ pub fn analyse(
     let mut timings = analysis.timings;
     timings.track += started.elapsed();
     timings.wall += started.elapsed();
-    Ok(Analysis { document, timings })
+    Ok(Analysis { document, tracks: analysis.tracks, crops: analysis.crops, timings })
 }
 
 /// Decodes, detects, aligns, embeds, tracks and identifies: everything before the
@@ -243,6 +251,7 @@ pub fn analyse_tracks(
         },
         gallery: gallery.summary(),
         tracks: tracked.tracks,
+        crops: tracked.crops,
         timings,
     })
 }
@@ -364,9 +373,11 @@ struct PendingFace {
     source: EmbeddingSource,
 }
 
-/// What the track stage found: the named tracks, when each face was seen, and its timings.
+/// What the track stage found: the named tracks and their best faces' crops, when each
+/// face was seen, and its timings.
 struct Tracked {
     tracks: Vec<IdentifiedTrack>,
+    crops: FaceCrops,
     faces: Vec<f64>,
     timings: StageTimings,
 }
@@ -391,6 +402,7 @@ fn track_stage(
     });
     let mut timings = StageTimings::default();
     let mut named: Vec<(usize, IdentifiedTrack)> = Vec::new();
+    let mut kept = FaceCrops::default();
     let mut face_times: Vec<f64> = Vec::new();
     let mut pending: Vec<PendingFrame> = Vec::new();
     let mut crops: Vec<RgbImage> = Vec::new();
@@ -452,10 +464,10 @@ fn track_stage(
             previous = current;
             let closed = tracker.push(seconds, observations, |bbox| display_crop(&image, bbox));
             timings.track += tracking.elapsed();
-            name_tracks(closed, identifier, recognisers, counted, &mut timings, &mut named)?;
+            name_tracks(closed, identifier, recognisers, counted, &mut timings, &mut named, &mut kept)?;
         }
         if finished {
-            name_tracks(tracker.finish(), identifier, recognisers, counted, &mut timings, &mut named)?;
+            name_tracks(tracker.finish(), identifier, recognisers, counted, &mut timings, &mut named, &mut kept)?;
             break;
         }
     }
@@ -464,7 +476,7 @@ fn track_stage(
     let mut tracks: Vec<IdentifiedTrack> = named.into_iter().map(|(_, t)| t).collect();
     one_face_one_person(&mut tracks);
     timings.track += started.elapsed();
-    Ok(Tracked { tracks, faces: face_times, timings })
+    Ok(Tracked { tracks, crops: kept, faces: face_times, timings })
 }
 
 /// A detected frame whose faces wait for their embeddings.
@@ -483,7 +495,8 @@ fn first_seconds(track: &IdentifiedTrack) -> f64 {
     track.sightings.first().map_or(0.0, |s| s.seconds)
 }
 
-/// Names closed tracks, adding them (with their track ids) to `named`.
+/// Names closed tracks, adding them (with their track numbers) to `named` and their best
+/// faces' crops to `kept`.
 fn name_tracks(
     closed: Vec<Track>,
     identifier: &Identifier,
@@ -491,9 +504,12 @@ fn name_tracks(
     counted: TimeRange,
     timings: &mut StageTimings,
     named: &mut Vec<(usize, IdentifiedTrack)>,
+    kept: &mut FaceCrops,
 ) -> Result<()> {
     for track in closed {
         let started = Instant::now();
+        kept.keep(&track)?;
+        timings.crops += started.elapsed();
         let id = track.id;
         let exact = track.observations.iter().any(|o| !counted.contains(o.seconds));
         let mut fp32_calls = 0;

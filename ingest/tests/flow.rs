@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_api::config::Config;
 use cameo_detector::evaluate::mismatches;
 use cameo_detector::results::ResultsDocument;
@@ -265,6 +266,69 @@ async fn an_upload_through_the_api_is_analysed_and_answered_with_no_kubectl() {
     let latest = stack.get("/results/latest").await;
     assert_eq!(latest["movie"]["title"], "Flow Demo", "the newest result is this one");
     assert_eq!(stack.videojobs_of(&id).await.len(), 1);
+
+    // Everyone's face, as presigned GETs a browser can load, and by the movie id too.
+    let faces = stack.get(&format!("/videos/{id}/faces?role=thumbnail&limit=100")).await;
+    let thumbnails = faces["items"].as_array().unwrap();
+    assert_eq!(thumbnails.len(), document.people.len() + document.unknown.len(), "{faces:#}");
+    let jpeg = http("GET", thumbnails[0]["url"].as_str().unwrap(), &[], vec![]).await;
+    assert_eq!(jpeg.status, 200);
+    assert!(jpeg.body.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG");
+    let source = format!("s3://{}/videos/{id}/demo film.mp4", stack.cloud.raw_bucket);
+    let movie_id = cameo_model::table::movie_id(&source);
+    let by_movie = stack.get(&format!("/videos/{movie_id}/faces?role=thumbnail&limit=1")).await;
+    assert_eq!(by_movie["items"][0]["path"], thumbnails[0]["path"]);
+    assert!(by_movie["next"].is_string(), "a page at a time");
+    // An export, as a download named after the movie.
+    let vtt = call_as_ana(&stack.router, "GET", &format!("/videos/{id}/result?format=vtt"), Value::Null).await;
+    assert_eq!(vtt.status, 200);
+    assert_eq!(vtt.headers["content-type"], "text/vtt; charset=utf-8");
+    assert!(vtt.headers["content-disposition"].to_str().unwrap().contains("filename=\"Flow Demo.vtt\""));
+    assert!(String::from_utf8_lossy(&vtt.body).contains("Barack Obama"));
+
+    // Erased: the video, its results, faces, templates, logs and items, every version.
+    let job = view["processing"]["videoJob"].as_str().unwrap().to_string();
+    let erased = call_as_ana(&stack.router, "DELETE", &format!("/videos/{id}"), Value::Null).await;
+    assert_eq!(erased.status, 200, "{}", String::from_utf8_lossy(&erased.body));
+    let left = left_of(&stack, &id, &job, &source).await;
+    assert!(left.is_empty(), "left after erasure: {left:#?}");
+    let gone = call_as_ana(&stack.router, "GET", &format!("/videos/{id}/result"), Value::Null).await;
+    assert_eq!(gone.status, 404);
+    let again = call_as_ana(&stack.router, "DELETE", &format!("/videos/{id}"), Value::Null).await;
+    assert_eq!(again.status, 404, "erased once");
+}
+
+/// What is left of a video anywhere: every object version and delete marker under its
+/// prefixes in both buckets, and every item of its partitions but the erasure's tombstone
+/// (which holds the video id alone).
+async fn left_of(stack: &Stack, id: &str, job: &str, source: &str) -> Vec<String> {
+    let s3 = &stack.aws.s3;
+    let (raw, processed) = (&stack.cloud.raw_bucket, &stack.cloud.processed_bucket);
+    let mut left = Vec::new();
+    let prefixes = [
+        (raw, format!("videos/{id}/")),
+        (processed, format!("results/{job}/")),
+        (processed, format!("candidates/{job}/")),
+        (processed, format!("logs/{job}/")),
+        (processed, format!("templates/{job}")),
+    ];
+    for (bucket, prefix) in prefixes {
+        let page = s3.list_object_versions().bucket(bucket).prefix(&prefix).send().await.unwrap();
+        let versions = page.versions().iter().filter_map(|v| v.key());
+        let markers = page.delete_markers().iter().filter_map(|m| m.key());
+        left.extend(versions.chain(markers).map(|key| format!("s3://{bucket}/{key}")));
+    }
+    for pk in [cameo_model::table::movie_pk(source), cameo_model::table::video_pk(id)] {
+        let query = stack.aws.dynamodb.query().table_name(&stack.cloud.table).key_condition_expression("pk = :pk");
+        let items = query.expression_attribute_values(":pk", AttributeValue::S(pk)).send().await.unwrap();
+        for item in items.items() {
+            let tombstone = item.contains_key("erased") && item.len() == 4;
+            if !tombstone {
+                left.push(format!("{item:?}"));
+            }
+        }
+    }
+    left
 }
 
 #[tokio::test]

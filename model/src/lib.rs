@@ -2,11 +2,14 @@
 //! cluster components: the results document ([`results`]), the boxes in it
 //! ([`geometry`]), the MovieEntities table's definition and items ([`table`]), the
 //! metadata an upload carries ([`upload`]), where its analysis stands ([`processing`]), and
-//! the summary of a finished one ([`summary`]).
+//! the summary of a finished one ([`summary`]), the document in editors' formats
+//! ([`exports`]), and the face templates that let a face be named later ([`templates`]).
 
+pub mod exports;
 pub mod geometry;
 pub mod processing;
 pub mod results;
 pub mod summary;
 pub mod table;
+pub mod templates;
 pub mod upload;

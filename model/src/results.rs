@@ -137,6 +137,10 @@ pub struct Movie {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PersonAppearances {
+    /// This group's id in this video: derived from its tracks, so it stays the same when the
+    /// same analysis is merged again, where `unknown-N` is renumbered. Curation names it.
+    #[serde(default)]
+    pub id: String,
     /// The gallery folder's name, or `unknown-N`.
     pub name: String,
     /// Sum of the appearances' lengths.
@@ -147,6 +151,14 @@ pub struct PersonAppearances {
     /// Which recogniser decided the name of this person's tracks. Absent for unknown faces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<DecidedBy>,
+    /// Its best face by the quality score (at most 256 px a side): a JPEG's path relative
+    /// to this document. Absent when no faces were written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+    /// Up to 5 of its best faces from different moments, best first (the first is the
+    /// thumbnail): paths relative to this document.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crops: Vec<String>,
     pub appearances: Vec<Appearance>,
 }
 
@@ -171,6 +183,13 @@ pub struct Appearance {
     pub faces: usize,
     /// The most confidently detected face of this appearance.
     pub sample: SampleFace,
+    /// The tracks (one face followed through one shot) this appearance is made of, by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_ids: Vec<String>,
+    /// The best face of this appearance (at most 128 px a side): a JPEG's path relative to
+    /// this document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -55,7 +55,12 @@ const MOVIE_PK_PREFIX: &str = "MOVIE#";
 
 /// The partition of a movie and its people.
 pub fn movie_pk(source: &str) -> String {
-    format!("{MOVIE_PK_PREFIX}{}", movie_id(source))
+    movie_pk_of_id(&movie_id(source))
+}
+
+/// The partition of the movie `movie_id`.
+pub fn movie_pk_of_id(movie_id: &str) -> String {
+    format!("{MOVIE_PK_PREFIX}{movie_id}")
 }
 
 /// The movie id in a movie's partition key.

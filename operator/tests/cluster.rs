@@ -275,6 +275,7 @@ async fn a_sharded_videojob_on_the_gpu_node_writes_results_that_match_the_ground
     let problems = mismatches(&document, &truth("demo"), &["Barack Obama", "Eileen Collins", "Tom Hanks"]);
     assert!(problems.is_empty(), "{problems:#?}");
     assert!(document.people[0].appearances.iter().any(|a| a.start_seconds < 12.0 && a.end_seconds > 12.0));
+    assert_faces_written(namespace, "demo", &document);
 
     // One table item for the movie and one per person found, no more.
     let items = movie_items("demo.mp4");
@@ -593,6 +594,7 @@ async fn rerunning_a_videojob_rewrites_the_same_items_and_every_index_answers() 
     apply_videojob(namespace, "cuts", cuts.clone());
     wait_for_phase(&videojobs, "cuts", Phase::Succeeded).await;
     let first = movie_items("cuts.mp4");
+    let first_document = result_document(namespace, "cuts");
     // ttlSecondsAfterFinished: the finished VideoJob deletes itself.
     eventually("the finished VideoJob to expire", || async {
         videojobs.get_opt("cuts").await.ok()?.is_none().then_some(())
@@ -619,6 +621,13 @@ async fn rerunning_a_videojob_rewrites_the_same_items_and_every_index_answers() 
         items
     };
     assert_eq!(without_time(&second), without_time(&first), "the rerun wrote the same items (but its submission time)");
+    // The same groups by the same ids, and their faces replaced in place.
+    let second_document = result_document(namespace, "cuts");
+    let ids = |d: &cameo_model::results::ResultsDocument| -> Vec<String> {
+        d.people.iter().chain(&d.unknown).map(|g| g.id.clone()).collect()
+    };
+    assert_eq!(ids(&second_document), ids(&first_document));
+    assert_faces_written(namespace, "cuts", &second_document);
 
     // Every index answers its question across the movies these tests analysed.
     let titles = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
@@ -644,6 +653,33 @@ async fn rerunning_a_videojob_rewrites_the_same_items_and_every_index_answers() 
         out.items().iter().map(|i| text(i, "name")).collect::<BTreeSet<String>>()
     });
     assert!(actors.contains("Barack Obama") && actors.contains("Joe Biden"), "{actors:?}");
+}
+
+/// The merge wrote every face crop the document refers to beside it, from the candidates
+/// of both shards, and nothing else there; and the groups' templates.
+fn assert_faces_written(namespace: &str, name: &str, document: &cameo_model::results::ResultsDocument) {
+    let folder = format!("results/{namespace}/{name}/");
+    let groups: Vec<_> = document.people.iter().chain(&document.unknown).collect();
+    let mut referred: BTreeSet<String> = BTreeSet::new();
+    for group in &groups {
+        assert!(!group.crops.is_empty() && group.thumbnail.as_ref() == group.crops.first(), "{}", group.name);
+        referred.extend(group.crops.iter().map(|path| format!("{folder}{path}")));
+        referred.extend(group.appearances.iter().map(|a| format!("{folder}{}", a.crop.as_ref().expect("a crop"))));
+    }
+    let listed = format!("{folder}faces/");
+    let written: BTreeSet<String> =
+        with_aws(move |aws| aws.list(&S3Uri::new(PROCESSED, listed)).unwrap()).into_iter().collect();
+    assert_eq!(written, referred, "the faces written are exactly those the document refers to");
+    // Of two shards, the first decodes half the video and 3 s more: a face after that came
+    // from the second shard's candidates.
+    let second_shard_only = document.video.duration_seconds / 2.0 + 3.0;
+    assert!(groups.iter().flat_map(|g| &g.appearances).any(|a| a.start_seconds > second_shard_only));
+    let key = format!("templates/{namespace}/{name}.json");
+    let templates = with_aws(move |aws| aws.get(&S3Uri::new(PROCESSED, key)).unwrap()).expect("the templates");
+    let templates: cameo_model::templates::TemplatesDocument = serde_json::from_slice(&templates).unwrap();
+    let ids: Vec<&String> = groups.iter().map(|g| &g.id).collect();
+    assert_eq!(templates.groups.iter().map(|g| &g.id).collect::<Vec<_>>(), ids);
+    assert!(templates.groups.iter().all(|g| !g.embeddings.is_empty() && g.embeddings[0].embedding.len() == 128));
 }
 
 /// The pods of one of a VideoJob's Jobs.

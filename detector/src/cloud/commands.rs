@@ -7,6 +7,7 @@ use super::s3::S3Uri;
 use super::shard::{JobOutput, ShardJob, open_shard_video, run_shard};
 use super::{LogCopy, write_termination_message};
 use crate::cli::{MergeArgs, RunArgs};
+use crate::detect::DetectorConfig;
 use crate::error::{Error, Result};
 use crate::models::Models;
 use crate::results::Movie;
@@ -62,7 +63,8 @@ pub fn merge(args: MergeArgs, log: &LogCopy) -> Result<()> {
             movie: (movie != Movie::default()).then_some(movie),
             processed_at,
         };
-        run_merge(&job, &aws)
+        let (_runtime, mut models) = Models::from_args(&args.runtime, DetectorConfig::default())?;
+        run_merge(&job, &aws, &mut models)
     })();
     finish(outcome, &aws, &output, "merge", log)
 }

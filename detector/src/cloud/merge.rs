@@ -1,18 +1,24 @@
 //! `cameo-detector merge`: joins the shards of a VideoJob into one results document,
 //! written to `results/<job>/result.json` in one request (a reader never sees part of
-//! it), and into the MovieEntities table.
+//! it), and into the MovieEntities table. It picks the faces that show each group among
+//! the shards' candidates and writes them beside the document (`results/<job>/faces/`),
+//! and the groups' templates (`templates/<job>.json`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
 
 use super::aws::Aws;
+use super::candidates::CandidateCrops;
+use super::s3::S3Uri;
 use super::shard::{JobOutput, SHARD_SCHEMA_VERSION, ShardDocument, owned_tracks};
 use super::table::{Provenance, items};
 use crate::best_faces::BEST_FACES;
 use crate::embed::Embedding;
 use crate::error::{Error, Result};
+use crate::faces::{self, FaceCrops};
 use crate::identify::{Evidence, FaceVerdict, IdentifiedTrack, one_face_one_person};
+use crate::models::Models;
 use crate::pipeline::results_document;
 use crate::results::{GallerySummary, Movie, ResultsDocument, VideoSummary};
 use crate::summary::{ActorSummary, ResultSummary};
@@ -26,8 +32,12 @@ const SAME_FACE_MIN_IOU: f32 = 0.5;
 /// boundaries (a person on screen across one stays one appearance), and unknown faces
 /// grouped over the whole video. A track cut by a boundary is joined to its other half and
 /// named on the evidence of both (each shard saw only part of it, and may have named it
-/// otherwise); then one face is one person at a time over the whole video.
-pub fn merge_shards(mut shards: Vec<ShardDocument>, movie: Option<Movie>) -> Result<ResultsDocument> {
+/// otherwise); then one face is one person at a time over the whole video. Returns the
+/// document and the tracks it was made of.
+pub fn merge_shards(
+    mut shards: Vec<ShardDocument>,
+    movie: Option<Movie>,
+) -> Result<(ResultsDocument, Vec<IdentifiedTrack>)> {
     shards.sort_by_key(|s| s.shard);
     let expected = shards.first().map_or(0, |s| s.shards);
     let complete =
@@ -52,7 +62,8 @@ pub fn merge_shards(mut shards: Vec<ShardDocument>, movie: Option<Movie>) -> Res
     let gallery = merged_gallery(&shards);
     let mut tracks = joined_tracks(shards);
     one_face_one_person(&mut tracks);
-    Ok(results_document(video, models, parameters, Some(gallery), movie, &tracks))
+    let document = results_document(video, models, parameters, Some(gallery), movie, &tracks);
+    Ok((document, tracks))
 }
 
 /// The shards' galleries: what the first enrolled, and everything any of them skipped.
@@ -148,6 +159,41 @@ fn joined_evidence<'a>(halves: impl Iterator<Item = &'a Evidence>) -> Evidence {
     Evidence { faces }
 }
 
+/// Picks each group's faces among the shards' candidate crops, writes them beside the
+/// results document and the groups' templates; returns the keys of the crops written.
+fn write_faces(
+    job: &MergeJob,
+    aws: &Aws,
+    models: &mut Models,
+    result: &mut ResultsDocument,
+    tracks: &[IdentifiedTrack],
+) -> Result<HashSet<String>> {
+    let mut crops = FaceCrops::default();
+    for index in 0..job.shards {
+        let uri = job.output.candidates(index);
+        match aws.get(&uri)? {
+            Some(bytes) => serde_json::from_slice::<CandidateCrops>(&bytes)
+                .map_err(|e| Error::Inference(format!("{uri} is not a shard's candidate crops: {e}")))?
+                .add_to(&mut crops),
+            None => tracing::warn!(shard = index, "the shard left no candidate crops: its faces are not shown"),
+        }
+    }
+    let (groups, chosen) = faces::choose(result, tracks, "faces/", &|id| crops.contains(id));
+    let folder = job.output.results_folder();
+    let mut objects = Vec::with_capacity(chosen.len());
+    for crop in &chosen {
+        objects
+            .push((S3Uri::new(&folder.bucket, format!("{}{}", folder.key, crop.path)), faces::render(crop, &crops)?));
+    }
+    let written = objects.iter().map(|(uri, _)| uri.key.clone()).collect();
+    aws.put_many(objects, "image/jpeg")?;
+    let templates = crate::templates::templates(result, &groups, &crops, models)?;
+    let json = serde_json::to_vec(&templates).map_err(|e| Error::Inference(e.to_string()))?;
+    aws.put(&job.output.templates(), json, "application/json")?;
+    tracing::info!(crops = chosen.len(), groups = groups.len(), "faces written");
+    Ok(written)
+}
+
 /// Termination messages are cut at 4096 bytes; stay well inside.
 const SUMMARY_LIMIT: usize = 3500;
 
@@ -188,8 +234,9 @@ pub struct MergeJob<'a> {
     pub processed_at: Timestamp,
 }
 
-/// Reads every shard, writes the result and the table items; returns the summary.
-pub fn run_merge(job: &MergeJob, aws: &Aws) -> Result<String> {
+/// Reads every shard, writes the faces, the templates, the result and the table items;
+/// returns the summary.
+pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<String> {
     let mut documents = Vec::with_capacity(job.shards);
     for index in 0..job.shards {
         let uri = job.output.shard(index);
@@ -199,10 +246,17 @@ pub fn run_merge(job: &MergeJob, aws: &Aws) -> Result<String> {
             .map_err(|e| Error::Inference(format!("{uri} is not a shard document: {e}")))?;
         documents.push(document);
     }
-    let result = merge_shards(documents, job.movie.clone())?;
+    let (mut result, tracks) = merge_shards(documents, job.movie.clone())?;
+    let written = write_faces(job, aws, models, &mut result, &tracks)?;
     let uri = job.output.result();
     let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&uri, json, "application/json")?;
+    // Only now that no document refers to them: an earlier analysis's crops.
+    let folder = job.output.results_folder();
+    let faces_folder = S3Uri::new(&folder.bucket, format!("{}faces/", folder.key));
+    for key in aws.list(&faces_folder)?.into_iter().filter(|key| !written.contains(key)) {
+        aws.delete(&S3Uri::new(&folder.bucket, key))?;
+    }
     let provenance = Provenance {
         source: job.source,
         job: &job.output.job,
@@ -275,7 +329,7 @@ mod tests {
     #[test]
     fn a_person_on_screen_across_a_shard_boundary_is_one_appearance() {
         // Ada from 20 s to 40 s: shard 0 decodes 20-33 s, shard 1 27-40 s (sightings every 0.5 s).
-        let merged = merge_shards(
+        let (merged, _) = merge_shards(
             vec![
                 shard(1, vec![track(Some("Ada"), 54..80, 0.0, ADA)]),
                 shard(0, vec![track(Some("Ada"), 40..66, 0.0, ADA)]),
@@ -295,7 +349,7 @@ mod tests {
         // Shard 0 saw Ada's best faces (she turns away later); shard 1 only her turned face.
         let sharp = [(Some("Ada"), 0.9), (Some("Ada"), 0.8), (Some("Ada"), 0.7)];
         let turned = [(None, 0.3), (None, 0.2), (None, 0.1), (None, 0.1), (None, 0.1)];
-        let merged = merge_shards(
+        let (merged, _) = merge_shards(
             vec![
                 shard(0, vec![track(Some("Ada"), 50..66, 0.0, &sharp)]),
                 shard(1, vec![track(None, 54..80, 0.0, &turned)]),
@@ -313,7 +367,7 @@ mod tests {
         // The other way round: one lucky face in shard 0 does not name what shard 1 saw well.
         let lucky = [(Some("Ada"), 0.9)];
         let stranger = [(None, 0.95), (None, 0.9), (None, 0.8)];
-        let merged = merge_shards(
+        let (merged, _) = merge_shards(
             vec![
                 shard(0, vec![track(Some("Ada"), 50..66, 0.0, &lucky)]),
                 shard(1, vec![track(None, 54..80, 0.0, &stranger)]),
@@ -328,7 +382,7 @@ mod tests {
 
     #[test]
     fn an_unknown_face_in_two_shards_is_one_cluster() {
-        let merged = merge_shards(
+        let (merged, _) = merge_shards(
             vec![shard(0, vec![track(None, 10..20, 90.0, &[])]), shard(1, vec![track(None, 100..110, 92.0, &[])])],
             None,
         )
@@ -344,7 +398,7 @@ mod tests {
         let mut shards = vec![shard(0, vec![]), shard(1, vec![])];
         shards[0].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")] };
         shards[1].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("b")] };
-        let merged = merge_shards(shards, None).unwrap();
+        let (merged, _) = merge_shards(shards, None).unwrap();
         assert_eq!(
             merged.gallery,
             Some(GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")] })

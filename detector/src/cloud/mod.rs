@@ -3,6 +3,7 @@
 //! `cloud` feature, so that the local `detect` does not compile the AWS SDKs.
 
 pub mod aws;
+pub mod candidates;
 pub mod commands;
 pub mod merge;
 pub mod s3;

@@ -92,6 +92,36 @@ impl Aws {
         .map_err(|e| sdk_error(format!("cannot write {uri}"), &e))
     }
 
+    /// Writes many objects, a few requests at a time.
+    pub fn put_many(&self, objects: Vec<(S3Uri, Vec<u8>)>, content_type: &str) -> Result<()> {
+        const AT_ONCE: usize = 16;
+        let mut objects = objects.into_iter().peekable();
+        while objects.peek().is_some() {
+            let batch: Vec<(S3Uri, Vec<u8>)> = objects.by_ref().take(AT_ONCE).collect();
+            let done = self.block_on(async {
+                let mut requests = tokio::task::JoinSet::new();
+                for (uri, bytes) in batch {
+                    let request = self.s3.put_object().bucket(&uri.bucket).key(&uri.key).content_type(content_type);
+                    requests.spawn(async move { (request.body(ByteStream::from(bytes)).send().await, uri) });
+                }
+                requests.join_all().await
+            });
+            for done in done {
+                if let (Err(e), uri) = done {
+                    return Err(sdk_error(format!("cannot write {uri}"), &e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes an object (nothing happens when it is not there).
+    pub fn delete(&self, uri: &S3Uri) -> Result<()> {
+        self.block_on(self.s3.delete_object().bucket(&uri.bucket).key(&uri.key).send())
+            .map(|_| ())
+            .map_err(|e| sdk_error(format!("cannot delete {uri}"), &e))
+    }
+
     /// Creates a bucket in the client's region (tests and local stacks; Terraform in AWS).
     pub fn create_bucket(&self, bucket: &str) -> Result<()> {
         let mut request = self.s3.create_bucket().bucket(bucket);

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::aws::Aws;
+use super::candidates::CandidateCrops;
 use super::s3::{S3Cache, S3Uri};
 use crate::error::{Error, Result};
 use crate::gallery::enroll;
@@ -48,6 +49,22 @@ impl JobOutput {
 
     pub fn result(&self) -> S3Uri {
         S3Uri::new(&self.bucket, format!("{}results/{}/result.json", self.prefix, self.job))
+    }
+
+    /// A shard's candidate face crops (`candidates/` expires by a lifecycle rule).
+    pub fn candidates(&self, index: usize) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}candidates/{}/{index}.json", self.prefix, self.job))
+    }
+
+    /// The folder the results document refers to its face crops in (`faces/...`).
+    pub fn results_folder(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}results/{}/", self.prefix, self.job))
+    }
+
+    /// The groups' face templates: biometric data, under a prefix of their own that the
+    /// API cannot read.
+    pub fn templates(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}templates/{}.json", self.prefix, self.job))
     }
 
     pub fn log(&self, name: &str) -> S3Uri {
@@ -188,6 +205,9 @@ pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<Strin
         gallery: analysis.gallery,
         tracks: analysis.tracks,
     };
+    let candidates = CandidateCrops::of(&document.tracks, &analysis.crops);
+    let json = serde_json::to_vec(&candidates).map_err(|e| Error::Inference(e.to_string()))?;
+    aws.put(&job.output.candidates(job.shard), json, "application/json")?;
     let json = serde_json::to_vec(&document).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&job.output.shard(job.shard), json, "application/json")?;
 

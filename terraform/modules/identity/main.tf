@@ -57,16 +57,20 @@ locals {
 
   kms_use = ["kms:Decrypt", "kms:GenerateDataKey"]
 
-  # The detector: reads the video and the gallery, writes results, logs and the embedding
-  # cache, and replaces a movie's items in the table.
+  # The detector: reads the video and the gallery, writes results (with their face crops),
+  # logs, the embedding cache, the shards' candidate crops (expired by a lifecycle rule) and
+  # the face templates (biometric data, which no other role reads), removes an earlier
+  # analysis's crops, and replaces a movie's items in the table.
   detector = [
     { Sid = "ReadVideosAndGallery", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/videos/*", "${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
     {
       Sid      = "WriteAndReadResults"
       Action   = ["s3:GetObject", "s3:PutObject"]
-      Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/logs/*", "${var.processed_bucket_arn}/cache/*"]
+      Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/logs/*", "${var.processed_bucket_arn}/cache/*", "${var.processed_bucket_arn}/candidates/*"]
     },
+    { Sid = "WriteTemplates", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/templates/*"] },
+    { Sid = "ReplaceFaceCrops", Action = ["s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/results/*/faces/*"] },
     { Sid = "ListResultsAndCache", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["results/*", "cache/*"] } } },
     {
       Sid       = "MovieItems"
@@ -92,18 +96,28 @@ locals {
     { Sid = "EncryptItems", Action = ["kms:GenerateDataKey"], Resource = [var.table_kms_key_arn] },
   ]
 
-  # The API's Lambda: presigns uploads under videos/, reads results, queries the table and
-  # keeps its own upload records (README: "The API").
+  # The API's Lambda: presigns uploads under videos/, reads results (and presigns their
+  # face crops), queries the table, keeps its own upload records, and erases a video with
+  # everything made of it, every version (README: "The API"). It never reads templates/.
+  erasable = ["results", "candidates", "logs", "templates"]
   api = [
-    { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
-    { Sid = "ListUploads", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
+    { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
+    { Sid = "ListUploads", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
     { Sid = "ReadResults", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*"] },
+    { Sid = "EraseVideosResults", Action = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = [for p in local.erasable : "${var.processed_bucket_arn}/${p}/*"] },
+    { Sid = "ListWhatToErase", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = [for p in local.erasable : "${p}/*"] } } },
     { Sid = "QueryTable", Action = ["dynamodb:Query"], Resource = [var.table_arn, "${var.table_arn}/index/*"] },
     {
       Sid       = "UploadRecords"
-      Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
       Resource  = [var.table_arn]
       Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["VIDEO#*"] } }
+    },
+    {
+      Sid       = "EraseMovieItems"
+      Action    = ["dynamodb:DeleteItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["MOVIE#*"] } }
     },
     { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn] },
     {

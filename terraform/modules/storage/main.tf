@@ -127,6 +127,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "raw" {
 resource "aws_s3_bucket_lifecycle_configuration" "processed" {
   bucket = aws_s3_bucket.this["processed"].id
 
+  # The shards' candidate face crops: the merge picks the winners within the job's life,
+  # and a day is the shortest expiration S3 has.
+  rule {
+    id     = "expire-candidate-face-crops"
+    status = "Enabled"
+    filter {
+      prefix = "candidates/"
+    }
+    expiration {
+      days = 1
+    }
+  }
+
   rule {
     id     = "abort-incomplete-uploads-and-expire-old-versions"
     status = "Enabled"

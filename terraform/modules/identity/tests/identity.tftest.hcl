@@ -55,14 +55,41 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     condition = jsonencode({
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
         for s in jsondecode(policy.policy).Statement : s.Resource
-        if length(setintersection(s.Action, ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"])) > 0
+        if length(setintersection(s.Action, ["s3:PutObject", "s3:AbortMultipartUpload"])) > 0
       ])))
       }) == jsonencode({
       api      = ["arn:aws:s3:::raw/videos/*"]
-      detector = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*"]
+      detector = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
       ingest   = []
     })
-    error_message = "The API writes only uploads under videos/, the detector only results/, logs/ and cache/, the ingest nothing."
+    error_message = "The API writes only uploads under videos/, the detector only results/, logs/, cache/, candidates/ and templates/, the ingest nothing."
+  }
+
+  # What each role may delete in S3: the API a video and what was made of it, the detector
+  # an earlier analysis's face crops.
+  assert {
+    condition = jsonencode({
+      for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
+        for s in jsondecode(policy.policy).Statement : s.Resource
+        if length(setintersection(s.Action, ["s3:DeleteObject", "s3:DeleteObjectVersion"])) > 0
+      ])))
+      }) == jsonencode({
+      api      = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/videos/*"]
+      detector = ["arn:aws:s3:::processed/results/*/faces/*"]
+      ingest   = []
+    })
+    error_message = "Only the API erases (videos and what was made of them), and the detector only replaces face crops."
+  }
+
+  # Face templates are biometric data: only the detector touches them, and only to write.
+  assert {
+    condition = !anytrue(flatten([
+      for role, policy in aws_iam_role_policy.this : [
+        for s in jsondecode(policy.policy).Statement :
+        contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "templates/")])
+      ]
+    ]))
+    error_message = "No role reads the face templates."
   }
 
   # Every table write is held to its component's item keys.
@@ -83,8 +110,8 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         for s in jsondecode(policy.policy).Statement : try(s.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], [])
         if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])) > 0
       ])))
-    }) == jsonencode({ api = ["VIDEO#*"], detector = ["MOVIE#*"], ingest = ["VIDEO#*"] })
-    error_message = "The detector writes movie partitions; the API and the ingest only video partitions."
+    }) == jsonencode({ api = ["MOVIE#*", "VIDEO#*"], detector = ["MOVIE#*"], ingest = ["VIDEO#*"] })
+    error_message = "The detector writes movie partitions, the ingest video partitions, and the API video partitions and, to erase a video, movie partitions."
   }
 
   assert {
@@ -93,6 +120,13 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "videos/")])
     ])
     error_message = "The API never reads a video."
+  }
+
+  assert {
+    condition = jsonencode(sort(flatten([
+      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement : s.Action if s.Sid == "EraseMovieItems"
+    ]))) == jsonencode(["dynamodb:DeleteItem"])
+    error_message = "The API only deletes movie items (to erase a video), never writes them."
   }
 
   assert {
