@@ -71,15 +71,6 @@ impl FaceEmbedder {
         Ok(FaceEmbedder { sessions, session_batch })
     }
 
-    /// One session, for the occasional face (gallery photos, decisions in fp32).
-    pub fn single(runtime: &Runtime, model: &ModelFile) -> Result<Self> {
-        let session_batch = match runtime.device() {
-            Device::Cuda => GPU_BATCH,
-            Device::Cpu => CPU_BATCH,
-        };
-        Ok(FaceEmbedder { sessions: vec![runtime.session(model)?], session_batch })
-    }
-
     /// Crops worth waiting for before an [`Self::embed`] call: a batch for every session.
     pub fn batch_size(&self) -> usize {
         self.session_batch * self.sessions.len()

@@ -3,9 +3,14 @@
 //!
 //! A group's faces are its best by the quality score from moments at least
 //! [`VARIED_SECONDS`] apart, best first, so that a group named later gives the gallery
-//! more than one view; the first is its thumbnail. An appearance's crop is the best face
-//! of its tracks within it. Nothing is picked at random: the same analysis always shows
-//! the same faces.
+//! more than one view; the first is its thumbnail. A group on screen for less than
+//! [`BRIEF_SECONDS`] (a passer-by in a crowd) keeps its thumbnail alone: a crowded film
+//! has hundreds of them. An appearance's crop is the best face of its tracks within it.
+//! Nothing is picked at random: the same analysis always shows the same faces.
+//!
+//! A track keeps the crops of its best faces that are [`VARIED_SECONDS`] apart (its best
+//! face among them), the only ones a group's faces or an appearance's crop are chosen
+//! from: two faces of one moment are never both shown.
 
 use std::collections::HashMap;
 
@@ -22,6 +27,10 @@ use crate::track::Track;
 /// Faces shown per group (person or unknown cluster).
 pub const GROUP_FACES: usize = 5;
 
+/// A group on screen for less than this shows its thumbnail alone (and the timeline
+/// folds it with the other brief faces).
+pub const BRIEF_SECONDS: f64 = 2.0;
+
 /// A group's faces are at least this far apart in time, so they show different moments.
 pub const VARIED_SECONDS: f64 = 2.0;
 
@@ -37,9 +46,10 @@ const JPEG_QUALITY: u8 = 85;
 pub struct FaceCrops(HashMap<String, Vec<u8>>);
 
 impl FaceCrops {
-    /// Keeps the display crops of `track`'s best faces.
+    /// Keeps the display crops of `track`'s best faces from different moments.
     pub fn keep(&mut self, track: &Track) -> Result<()> {
-        for face in track.best.faces() {
+        let best: Vec<&crate::best_faces::BestFace> = track.best.faces().iter().collect();
+        for face in varied(&best, |f| f.seconds, GROUP_FACES) {
             let id = crate::identify::face_id(face.seconds, &face.bbox);
             self.0.insert(id, jpeg(&face.display)?);
         }
@@ -107,7 +117,8 @@ pub fn choose(
     for person in document.people.iter_mut().chain(document.unknown.iter_mut()) {
         let folder = format!("{}/", person.id);
         let track_ids: Vec<String> = person.appearances.iter().flat_map(|a| a.track_ids.clone()).collect();
-        let chosen: Vec<ChosenCrop> = varied(&faces_of(&track_ids))
+        let limit = if person.screen_time_seconds < BRIEF_SECONDS { 1 } else { GROUP_FACES };
+        let chosen: Vec<ChosenCrop> = varied(&faces_of(&track_ids), |f| f.seconds, limit)
             .iter()
             .enumerate()
             .map(|(n, face)| {
@@ -143,15 +154,15 @@ pub fn choose(
     (groups, all)
 }
 
-/// Up to [`GROUP_FACES`] of `faces` (best first), each at least [`VARIED_SECONDS`] from
-/// those taken before it.
-fn varied<'a>(faces: &[&'a FaceVerdict]) -> Vec<&'a FaceVerdict> {
-    let mut taken: Vec<&FaceVerdict> = Vec::new();
+/// Up to `limit` of `faces` (best first), each at least [`VARIED_SECONDS`] from those
+/// taken before it.
+fn varied<T: Copy>(faces: &[T], seconds: impl Fn(T) -> f64, limit: usize) -> Vec<T> {
+    let mut taken: Vec<T> = Vec::new();
     for &face in faces {
-        if taken.len() == GROUP_FACES {
+        if taken.len() == limit {
             break;
         }
-        if taken.iter().all(|t| (t.seconds - face.seconds).abs() >= VARIED_SECONDS) {
+        if taken.iter().all(|&t| (seconds(t) - seconds(face)).abs() >= VARIED_SECONDS) {
             taken.push(face);
         }
     }
@@ -236,6 +247,36 @@ mod tests {
         let first_appearance = all.iter().find(|c| c.path.ends_with("appearance-1.jpg")).unwrap();
         assert_eq!((first_appearance.face_id.as_str(), first_appearance.max_px), ("500-30-30", APPEARANCE_CROP_PX));
         assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn a_track_keeps_the_crops_of_its_best_faces_from_different_moments_only() {
+        let mut best = crate::best_faces::BestFaces::default();
+        for (seconds, quality) in [(0.0, 0.9), (0.5, 0.8), (3.0, 0.7), (1.0, 0.6)] {
+            best.offer(crate::best_faces::BestFace {
+                seconds,
+                bbox: BBox { x: 10.0, y: 10.0, width: 40.0, height: 40.0 },
+                quality,
+                embedding: crate::fixtures::unit(0.0),
+                aligned: RgbImage::new(1, 1),
+                display: RgbImage::new(8, 8),
+            });
+        }
+        let mut crops = FaceCrops::default();
+        crops.keep(&Track { id: 0, observations: vec![], best }).unwrap();
+        let mut kept: Vec<&String> = crops.0.keys().collect();
+        kept.sort();
+        assert_eq!(kept, vec!["0-30-30", "3000-30-30"]);
+    }
+
+    #[test]
+    fn a_brief_group_shows_its_thumbnail_alone() {
+        let tracks = vec![track(0.0, &[(0.0, 0.5), (3.0, 0.9)])];
+        let mut document = results(vec![], vec![person("unknown-1", &[(0.0, 1.5)])]);
+        document.unknown[0].appearances[0].track_ids = vec![tracks[0].id()];
+        let (groups, _) = choose(&mut document, &tracks, "", &|_| true);
+        assert_eq!(groups[0].crops.iter().map(|c| c.face_id.as_str()).collect::<Vec<_>>(), vec!["3000-30-30"]);
+        assert_eq!(document.unknown[0].crops.len(), 1);
     }
 
     #[test]

@@ -78,7 +78,9 @@ impl Models {
         let fp32_recognizer_file = ModelFile::open(dir.join(Precision::Fp32.file()))?;
         let fp32 = match precision {
             Precision::Fp32 => None,
-            Precision::Int8 => Some(FaceEmbedder::single(runtime, &fp32_recognizer_file)?),
+            // A session per core too: gallery photos and the templates of a video's faces
+            // come in batches, with every core free.
+            Precision::Int8 => Some(FaceEmbedder::new(runtime, &fp32_recognizer_file)?),
         };
         Ok(Models {
             detector: FaceDetector::new(runtime, &detector_file, config)?,

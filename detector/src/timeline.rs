@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
+use crate::faces::BRIEF_SECONDS;
 use crate::report::TimeFormat;
 use crate::results::{PersonAppearances, ResultsDocument};
 use crate::text;
@@ -18,9 +19,6 @@ const LANE_HEIGHT: u32 = 36;
 const MARGIN: u32 = 60;
 const LABEL_WIDTH: u32 = 200;
 const LABEL_SIZE: f32 = 15.0;
-
-/// Unknown faces on screen for less than this get no lane of their own.
-const BRIEF_SECONDS: f64 = 2.0;
 
 /// At most this many unknown faces get a lane of their own (those with the most screen time).
 const MAX_UNKNOWN_LANES: usize = 12;
