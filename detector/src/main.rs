@@ -149,15 +149,11 @@ fn detect(args: DetectArgs) -> Result<()> {
     let json = serde_json::to_vec_pretty(document).map_err(|e| Error::Inference(e.to_string()))?;
     match &args.json {
         Some(path) if path.as_os_str() == "-" => println!("{}", String::from_utf8_lossy(&json)),
-        Some(path) => {
-            write_atomically(path, &json).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?
-        }
+        Some(path) => write_output(path, &json)?,
         None => {}
     }
     for (format, path) in &exports {
-        let text = format.render(document);
-        write_atomically(path, text.as_bytes())
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        write_output(path, format.render(document).as_bytes())?;
     }
     if let Some(path) = &args.report {
         write_report(&shown, &chosen, crops, &args.video, path)?;
@@ -174,11 +170,8 @@ fn detect(args: DetectArgs) -> Result<()> {
 /// How the document refers to files in the faces folder `dir`: relative to the document's
 /// folder, or (with the document on stdout) to the working directory.
 fn faces_prefix(json: Option<&Path>, dir: &Path) -> String {
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let folder =
-        |json: &Path| json.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let relative = match json.filter(|j| j.as_os_str() != "-").map(folder) {
-        Some(parent) => relative_path(&absolute(&parent), &absolute(dir)),
+    let relative = match json.filter(|j| j.as_os_str() != "-").map(folder_of) {
+        Some(folder) => relative_path(&absolute(folder), &absolute(dir)),
         None => dir.to_string_lossy().into_owned(),
     };
     format!("{}/", relative.trim_end_matches('/'))
@@ -198,14 +191,25 @@ fn write_report(
     for crop in chosen.iter().filter(|c| thumbnails.contains(&&c.path)) {
         images.insert(crop.path.clone(), faces::render(crop, crops)?);
     }
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let folder: PathBuf = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
-    let html = viewer::report_html(document, &viewer::url_path(&relative_path(&folder, &absolute(video))), &images);
-    write_atomically(path, html.as_bytes()).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    let video_url = viewer::url_path(&relative_path(&absolute(folder_of(path)), &absolute(video)));
+    write_output(path, viewer::report_html(document, &video_url, &images).as_bytes())
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(path, bytes).map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}
+
+/// The folder a file given on the command line is in (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn check_output_dir(path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = folder_of(path);
     if dir.is_dir() {
         Ok(())
     } else {
