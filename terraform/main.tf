@@ -1,7 +1,7 @@
 # cameo on AWS: the network, EKS with a GPU node group that rests at zero, the buckets,
-# the upload queue, the table, the image repositories, the upload and results API, and a
-# role per component. `make deploy` applies this, pushes the images and installs the chart
-# with the `helm_values` output.
+# the upload and gallery queues, the table, the image repositories, the upload and results
+# API, and a role per component. `make deploy` applies this, pushes the images and
+# installs the chart with the `helm_values` output.
 
 provider "aws" {
   region = var.region
@@ -24,8 +24,9 @@ locals {
   api_name         = "${var.name}-api"
   # The chart's ServiceAccount names for release "cameo" (its full name is the release
   # name when that contains the chart's name).
-  detector_service_account = "cameo-detector"
-  ingest_service_account   = "cameo-ingest"
+  detector_service_account        = "cameo-detector"
+  ingest_service_account          = "cameo-ingest"
+  gallery_checker_service_account = "cameo-gallery-checker"
   # What the chart's shard pods select and tolerate by default (its values.yaml), so
   # the two cannot drift: GPU nodes carry those labels from boot.
   chart_detector  = yamldecode(file("${path.module}/../charts/cameo/values.yaml")).detector
@@ -67,6 +68,17 @@ module "queue" {
   raw_bucket_name = local.raw_bucket
 }
 
+# Photos put through the API (the raw bucket's events under gallery/.cameo/photos/) and the
+# API's rebuild and erase requests, for the gallery checker.
+module "gallery_queue" {
+  source = "./modules/queue"
+
+  name            = "${var.name}-gallery"
+  raw_bucket_name = local.raw_bucket
+  # A photo is checked in seconds; the checker extends the timeout for longer work.
+  visibility_timeout_seconds = 300
+}
+
 module "storage" {
   source = "./modules/storage"
 
@@ -74,6 +86,7 @@ module "storage" {
   processed_bucket_name = local.processed_bucket
   cors_allowed_origins  = var.cors_allowed_origins
   upload_queue_arn      = module.queue.arn
+  gallery_queue_arn     = module.gallery_queue.arn
   force_destroy         = !var.protect_data
 }
 
@@ -101,36 +114,42 @@ resource "aws_iam_openid_connect_provider" "cluster" {
 module "identity" {
   source = "./modules/identity"
 
-  name_prefix          = var.name
-  raw_bucket_arn       = module.storage.raw_bucket_arn
-  processed_bucket_arn = module.storage.processed_bucket_arn
-  bucket_kms_key_arn   = module.storage.kms_key_arn
-  table_arn            = module.table.arn
-  table_kms_key_arn    = module.table.kms_key_arn
-  queue_arn            = module.queue.arn
-  queue_kms_key_arn    = module.queue.kms_key_arn
-  api_function_name    = local.api_name
-  binding              = var.identity_binding
-  cluster_name         = module.cluster.name
-  oidc_provider_arn    = var.identity_binding == "irsa" ? aws_iam_openid_connect_provider.cluster[0].arn : null
+  name_prefix               = var.name
+  raw_bucket_arn            = module.storage.raw_bucket_arn
+  processed_bucket_arn      = module.storage.processed_bucket_arn
+  bucket_kms_key_arn        = module.storage.kms_key_arn
+  table_arn                 = module.table.arn
+  table_kms_key_arn         = module.table.kms_key_arn
+  queue_arn                 = module.queue.arn
+  queue_kms_key_arn         = module.queue.kms_key_arn
+  gallery_queue_arn         = module.gallery_queue.arn
+  gallery_queue_kms_key_arn = module.gallery_queue.kms_key_arn
+  api_function_name         = local.api_name
+  binding                   = var.identity_binding
+  cluster_name              = module.cluster.name
+  oidc_provider_arn         = var.identity_binding == "irsa" ? aws_iam_openid_connect_provider.cluster[0].arn : null
   detector_service_accounts = [
     for namespace in var.watch_namespaces : { namespace = namespace, name = local.detector_service_account }
   ]
-  ingest_service_account = { namespace = var.release_namespace, name = local.ingest_service_account }
+  ingest_service_account          = { namespace = var.release_namespace, name = local.ingest_service_account }
+  gallery_checker_service_account = { namespace = var.release_namespace, name = local.gallery_checker_service_account }
 }
 
 module "api" {
   source = "./modules/api"
 
-  name                 = local.api_name
-  lambda_zip           = var.lambda_zip
-  role_arn             = module.identity.api_role_arn
-  jwt_issuer           = var.jwt_issuer
-  jwt_audience         = var.jwt_audience
-  cors_allowed_origins = var.cors_allowed_origins
+  name                  = local.api_name
+  lambda_zip            = var.lambda_zip
+  role_arn              = module.identity.api_role_arn
+  jwt_issuer            = var.jwt_issuer
+  jwt_audience          = var.jwt_audience
+  app_urls              = var.app_urls
+  cognito_domain_prefix = var.cognito_domain_prefix
+  cors_allowed_origins  = var.cors_allowed_origins
   environment = {
-    CAMEO_RAW_BUCKET       = module.storage.raw_bucket
-    CAMEO_PROCESSED_BUCKET = module.storage.processed_bucket
-    CAMEO_TABLE            = module.table.name
+    CAMEO_RAW_BUCKET        = module.storage.raw_bucket
+    CAMEO_PROCESSED_BUCKET  = module.storage.processed_bucket
+    CAMEO_TABLE             = module.table.name
+    CAMEO_GALLERY_QUEUE_URL = module.gallery_queue.url
   }
 }

@@ -4,11 +4,15 @@ output "api_url" {
 }
 
 output "api_auth" {
-  description = "What the API's JWT authorizer accepts (and the Cognito pool, when one was created)."
+  description = "What the API's JWT authorizer accepts, the scope each route requires (in the access token's scope claim), and the Cognito pool with its hosted sign-in, when one was created."
   value = {
     issuer               = module.api.jwt_issuer
     audience             = module.api.jwt_audience
+    scopes               = module.api.scopes
+    route_scopes         = module.api.route_scopes
     cognito_user_pool_id = module.api.cognito_user_pool_id
+    cognito_domain       = module.api.cognito_domain
+    app_urls             = module.api.app_urls
   }
 }
 
@@ -40,10 +44,16 @@ output "registry" {
 output "roles" {
   description = "Each component's role ARN (bound to its ServiceAccounts by Pod Identity, or named in their IRSA annotations)."
   value = {
-    detector = module.identity.detector_role_arn
-    ingest   = module.identity.ingest_role_arn
-    api      = module.identity.api_role_arn
+    detector        = module.identity.detector_role_arn
+    ingest          = module.identity.ingest_role_arn
+    gallery_checker = module.identity.gallery_checker_role_arn
+    api             = module.identity.api_role_arn
   }
+}
+
+output "gallery_queue_url" {
+  description = "URL of the gallery queue: photos put through the API, and the API's rebuild and erase requests, for the gallery checker."
+  value       = module.gallery_queue.url
 }
 
 output "autoscaler_role_arn" {

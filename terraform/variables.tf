@@ -123,6 +123,18 @@ variable "jwt_audience" {
   default     = []
 }
 
+variable "app_urls" {
+  description = "With the Cognito pool (no jwt_issuer): the app's https URLs its hosted sign-in may return to (callback and logout URLs). Empty: the app the API serves, <API endpoint>/app/."
+  type        = list(string)
+  default     = []
+}
+
+variable "cognito_domain_prefix" {
+  description = "With the Cognito pool (no jwt_issuer): prefix of its hosted sign-in domain, https://<prefix>.auth.<region>.amazoncognito.com, unique in the region among all accounts. Null: the API's name (<name>-api)."
+  type        = string
+  default     = null
+}
+
 variable "identity_binding" {
   description = "How cameo's pods get their AWS roles: pod_identity (default) or irsa."
   type        = string

@@ -21,13 +21,24 @@ pub async fn shared_config() -> SdkConfig {
         .await
 }
 
-pub async fn clients() -> Result<(aws_sdk_s3::Client, aws_sdk_dynamodb::Client), String> {
+/// The clients the API calls.
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+pub async fn clients() -> Result<Clients, String> {
     let config = shared_config().await;
     if config.region().is_none() {
         return Err("no AWS region: set AWS_REGION".into());
     }
     let path_style = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].iter().any(|v| std::env::var_os(v).is_some());
-    Ok((s3_client(aws_sdk_s3::config::Builder::from(&config), path_style), aws_sdk_dynamodb::Client::new(&config)))
+    Ok(Clients {
+        s3: s3_client(aws_sdk_s3::config::Builder::from(&config), path_style),
+        dynamodb: aws_sdk_dynamodb::Client::new(&config),
+        sqs: aws_sdk_sqs::Client::new(&config),
+    })
 }
 
 /// The S3 client as the API needs it. Checksums only where S3 requires them: a checksum

@@ -48,6 +48,19 @@ pub struct Config {
     /// How long result download URLs stay valid.
     #[arg(long, env = "CAMEO_RESULT_URL_TTL_SECONDS", default_value_t = 300)]
     pub result_url_ttl_seconds: u64,
+
+    /// The gallery's prefix in the raw bucket: people's photos go to `<prefix>.cameo/photos/`.
+    #[arg(long, env = "CAMEO_GALLERY_PREFIX", default_value = "gallery/")]
+    pub gallery_prefix: String,
+
+    /// The gallery checker's queue, told after every change to the registry (it rebuilds the
+    /// manifest). Unset: nobody is told, and the checker rebuilds it when it starts.
+    #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
+    pub gallery_queue_url: Option<String>,
+
+    /// The largest gallery photo accepted.
+    #[arg(long, env = "CAMEO_MAX_PHOTO_BYTES", default_value_t = 10 * MIB)]
+    pub max_photo_bytes: u64,
 }
 
 impl Config {
@@ -65,6 +78,12 @@ impl Config {
         in_range("the upload URL lifetime", self.upload_url_ttl_seconds, 60, S3_MAX_URL_TTL_SECONDS)?;
         in_range("the result URL lifetime", self.result_url_ttl_seconds, 10, S3_MAX_URL_TTL_SECONDS)?;
         in_range("the inline result limit", self.inline_result_max_bytes, 1, 5 * MIB)?;
+        in_range("the photo size limit", self.max_photo_bytes, 1024, 50 * MIB)?;
+        if !(self.gallery_prefix.is_empty() || self.gallery_prefix.ends_with('/'))
+            || self.gallery_prefix.starts_with('/')
+        {
+            return Err(format!("the gallery prefix must be empty or end in '/', not {:?}", self.gallery_prefix));
+        }
         for (name, bucket) in [("raw", &self.raw_bucket), ("processed", &self.processed_bucket)] {
             if bucket.is_empty() {
                 return Err(format!("the {name} bucket is not set"));

@@ -127,7 +127,7 @@ impl App {
 
     /// Deletes every version of every object under `prefix` (and every delete marker);
     /// on a store without versioning, every object.
-    async fn erase_prefix(&self, bucket: &str, prefix: &str) -> ApiResult<usize> {
+    pub(crate) async fn erase_prefix(&self, bucket: &str, prefix: &str) -> ApiResult<usize> {
         let mut erased = 0;
         loop {
             let targets = match self.versions(bucket, prefix).await {
@@ -231,6 +231,9 @@ mod tests {
             upload_url_ttl_seconds: 60,
             inline_result_max_bytes: 1,
             result_url_ttl_seconds: 60,
+            gallery_prefix: "gallery/".into(),
+            gallery_queue_url: None,
+            max_photo_bytes: 1024,
         }
     }
 

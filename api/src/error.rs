@@ -16,6 +16,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// The caller's token lacks the scope the route needs.
+    #[error("this route needs the scope {0}; ask for a token that carries it")]
+    InsufficientScope(&'static str),
     #[error("{0}")]
     NotFound(String),
     #[error("this route does not take that method: see the README for the API's routes")]
@@ -23,6 +26,14 @@ pub enum ApiError {
     /// The request is valid but the video's state does not allow it now.
     #[error("{0}")]
     Conflict(String),
+    /// A write to a person needs `If-Match` with the version last read.
+    #[error(
+        "send If-Match with the person's ETag (from GET /people/{{personId}}), so that two editors cannot overwrite each other"
+    )]
+    PreconditionRequired,
+    /// Someone else changed it since the caller read it.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// S3 or DynamoDB failed; the details are logged, not answered.
     #[error("{0}")]
     Upstream(String),
@@ -46,10 +57,12 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
         }
     }
@@ -60,9 +73,12 @@ impl ApiError {
             ApiError::TooLarge(_) => "too_large",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::InsufficientScope(_) => "insufficient_scope",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::PreconditionRequired => "precondition_required",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::Upstream(_) => "upstream_unavailable",
         }
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use cameo_api::app::App;
 use cameo_api::config::Config;
+use cameo_api::identity::{Caller, Scope};
 use cameo_api::routes::router;
 use clap::{Parser, Subcommand};
 
@@ -31,7 +32,17 @@ enum Command {
         /// Development only: there is no authentication without API Gateway.
         #[arg(long)]
         dev_identity: Option<String>,
+        /// The development identity's scopes [default: all of them].
+        #[arg(long, value_delimiter = ',', value_parser = parse_scope, requires = "dev_identity")]
+        dev_scopes: Option<Vec<Scope>>,
     },
+}
+
+fn parse_scope(text: &str) -> Result<Scope, String> {
+    Scope::parse(text).ok_or_else(|| {
+        let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        format!("{text:?} is not a scope: one of {}", all.join(", "))
+    })
 }
 
 /// Exit codes: 0 stopped cleanly, 1 failed while serving, 3 bad configuration.
@@ -70,20 +81,34 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), (u8, String)> {
-    let (s3, dynamodb) = cameo_api::aws::clients().await.map_err(|e| (CONFIG_ERROR, e))?;
+    let clients = cameo_api::aws::clients().await.map_err(|e| (CONFIG_ERROR, e))?;
+    let app = |dev_identity| App {
+        config: cli.config.clone(),
+        s3: clients.s3.clone(),
+        dynamodb: clients.dynamodb.clone(),
+        sqs: clients.sqs.clone(),
+        dev_identity,
+    };
     match cli.command.unwrap_or(Command::Lambda) {
         Command::Lambda => {
-            let app = Arc::new(App { config: cli.config, s3, dynamodb, dev_identity: None });
+            let app = Arc::new(app(None));
             lambda_http::run(router(app)).await.map_err(|e| (1, format!("the Lambda runtime failed: {e}")))
         }
-        Command::Serve { listen, dev_identity } => {
+        Command::Serve { listen, dev_identity, dev_scopes } => {
             if !listen.ip().is_loopback() {
                 return Err((CONFIG_ERROR, format!("serve listens on a loopback address only, not {listen}")));
             }
-            if dev_identity.is_some() {
-                tracing::warn!("serving with a development identity: every request is taken as that caller");
-            }
-            let app = Arc::new(App { config: cli.config, s3, dynamodb, dev_identity });
+            let dev_identity = match dev_identity {
+                None => None,
+                Some(id) => {
+                    let scopes = dev_scopes.unwrap_or(Scope::ALL.to_vec());
+                    let caller = Caller::new(id, scopes)
+                        .ok_or((CONFIG_ERROR, "--dev-identity must be printable and at most 512 bytes".to_string()))?;
+                    tracing::warn!("serving with a development identity: every request is taken as that caller");
+                    Some(caller)
+                }
+            };
+            let app = Arc::new(app(dev_identity));
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| (1, format!("cannot listen on {listen}: {e}")))?;

@@ -69,10 +69,10 @@ pub struct ActorVideo {
 }
 
 /// One GSI query: `key = value` on `index`, newest (or last) first when `descending`.
-struct IndexQuery<'a> {
-    index: &'static str,
-    value: &'a str,
-    descending: bool,
+pub(crate) struct IndexQuery<'a> {
+    pub index: &'static str,
+    pub value: &'a str,
+    pub descending: bool,
 }
 
 impl App {
@@ -145,7 +145,7 @@ impl App {
         Ok(movies.pop())
     }
 
-    async fn query_index<T: DeserializeOwned>(
+    pub(crate) async fn query_index<T: DeserializeOwned>(
         &self,
         query: &IndexQuery<'_>,
         limit: Option<&str>,

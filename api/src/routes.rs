@@ -1,14 +1,15 @@
 //! The one router, served both by the Lambda (API Gateway HTTP API, payload 2.0) and by
 //! the local server: the same handlers on the same code path. Handlers are thin: parse,
-//! call the [`App`], answer.
+//! call the [`App`], answer. Every route needs one scope ([`ROUTES`]); API Gateway checks
+//! it too (Terraform's route list is tested against this one).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -19,8 +20,11 @@ use serde::de::DeserializeOwned;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::faces::FacesQuery;
-use crate::identity::Caller;
+use crate::identity::{Caller, Scope};
+use crate::people::{MergeRequest, NameRequest, PersonDetail, check_person_id};
+use crate::photos::PhotoRequest;
 use crate::queries::{PageQuery, VideoQuery};
+use crate::registry::{etag, if_match};
 use crate::result::ResultQuery;
 use crate::state::view;
 use crate::upload::CompleteRequest;
@@ -28,6 +32,33 @@ use crate::validate::{UploadRequest, VideoRef, check_video_id, video_ref};
 
 /// JSON bodies are small (a complete request lists at most 1,000 parts).
 const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Every route (method and path as API Gateway's route keys write them) and the scope it needs.
+pub const ROUTES: &[(&str, &str, Scope)] = &[
+    ("POST", "/videos", Scope::Upload),
+    ("GET", "/videos", Scope::Read),
+    ("GET", "/videos/{id}", Scope::Read),
+    ("DELETE", "/videos/{id}", Scope::Curate),
+    ("POST", "/videos/{id}/complete", Scope::Upload),
+    ("DELETE", "/videos/{id}/upload", Scope::Upload),
+    ("GET", "/videos/{id}/result", Scope::Read),
+    ("GET", "/videos/{id}/faces", Scope::Read),
+    ("GET", "/actors/{name}/videos", Scope::Read),
+    ("GET", "/results/latest", Scope::Read),
+    ("GET", "/people", Scope::Read),
+    ("POST", "/people", Scope::Curate),
+    ("GET", "/people/{personId}", Scope::Read),
+    ("PATCH", "/people/{personId}", Scope::Curate),
+    ("DELETE", "/people/{personId}", Scope::Curate),
+    ("POST", "/people/{personId}/merge", Scope::Curate),
+    ("POST", "/people/{personId}/photos", Scope::Curate),
+    ("DELETE", "/people/{personId}/photos/{photoId}", Scope::Curate),
+];
+
+/// The scope a route needs; `None` for a request that matched no route.
+pub fn required_scope(method: &Method, path: &str) -> Option<Scope> {
+    ROUTES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, scope)| *scope)
+}
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -39,19 +70,31 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/videos/{id}/faces", get(video_faces))
         .route("/actors/{name}/videos", get(actor_videos))
         .route("/results/latest", get(latest_result))
+        .route("/people", get(list_people).post(create_person))
+        .route("/people/{personId}", get(person).patch(rename_person).delete(delete_person))
+        .route("/people/{personId}/merge", post(merge_people))
+        .route("/people/{personId}/photos", post(add_photo))
+        .route("/people/{personId}/photos/{photoId}", delete(delete_photo))
         .fallback(|| async { ApiError::NotFound("no such route: see the README for the API's routes".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(app.clone(), require_identity))
         .with_state(app)
 }
 
-/// Every route needs a caller: API Gateway's, or the local server's development identity.
+/// Every route needs a caller (API Gateway's, or the local server's development identity)
+/// holding the route's scope.
 async fn require_identity(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
     let from_gateway = request.extensions().get::<RequestContext>().and_then(Caller::from_context);
-    let caller = from_gateway.or_else(|| app.dev_identity.clone().and_then(Caller::new));
+    let caller = from_gateway.or_else(|| app.dev_identity.clone());
     let Some(caller) = caller else {
         return ApiError::Unauthenticated.into_response();
     };
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+    if let Some(scope) = route.and_then(|path| required_scope(request.method(), &path))
+        && !caller.may(scope)
+    {
+        return ApiError::InsufficientScope(scope.as_str()).into_response();
+    }
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
@@ -164,4 +207,137 @@ async fn actor_videos(
 ) -> ApiResult<Response> {
     let Path(name) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
     Ok(Json(app.actor_videos(&name, query(q)?).await?).into_response())
+}
+
+fn person_id(path: Result<Path<String>, PathRejection>) -> ApiResult<String> {
+    let Path(id) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
+    check_person_id(&id)?;
+    Ok(id)
+}
+
+fn version(headers: &HeaderMap) -> ApiResult<u64> {
+    if_match(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))
+}
+
+/// A person's answer, with their version as its `ETag`.
+fn person_response(status: StatusCode, person: PersonDetail) -> Response {
+    let tag = HeaderValue::from_str(&etag(person.version)).expect("digits and quotes");
+    (status, [(header::ETAG, tag)], Json(person)).into_response()
+}
+
+async fn list_people(State(app): State<Arc<App>>, q: Result<Query<PageQuery>, QueryRejection>) -> ApiResult<Response> {
+    Ok(Json(app.list_people(query(q)?).await?).into_response())
+}
+
+async fn create_person(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let request: NameRequest = json_body(&body)?;
+    Ok(person_response(StatusCode::CREATED, app.create_person(&caller, request).await?))
+}
+
+async fn person(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    Ok(person_response(StatusCode::OK, app.person_detail(&id).await?))
+}
+
+async fn rename_person(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    let request: NameRequest = json_body(&body)?;
+    Ok(person_response(StatusCode::OK, app.rename_person(&caller, &id, version(&headers)?, request).await?))
+}
+
+async fn merge_people(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    let request: MergeRequest = json_body(&body)?;
+    Ok(person_response(StatusCode::OK, app.merge_people(&caller, &id, version(&headers)?, request).await?))
+}
+
+async fn delete_person(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    app.delete_person(&caller, &id, version(&headers)?).await?;
+    Ok(Json(serde_json::json!({"personId": id, "state": "erased"})).into_response())
+}
+
+async fn add_photo(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    let request: PhotoRequest = json_body(&body)?;
+    let minted = app.add_photo(&caller, &id, version(&headers)?, request).await?;
+    let tag = HeaderValue::from_str(&etag(minted.version)).expect("digits and quotes");
+    Ok((StatusCode::CREATED, [(header::ETAG, tag)], Json(minted)).into_response())
+}
+
+async fn delete_photo(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Path((id, photo_id)) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
+    check_person_id(&id)?;
+    let version = app.delete_photo(&caller, &id, &photo_id, version(&headers)?).await?;
+    let tag = HeaderValue::from_str(&etag(version)).expect("digits and quotes");
+    Ok((StatusCode::OK, [(header::ETAG, tag)], Json(serde_json::json!({"photoId": photo_id, "state": "erased"})))
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// API Gateway routes what Terraform lists, with the scopes it lists: they must be
+    /// these routes and scopes (a route missing there is unreachable).
+    #[test]
+    fn terraform_routes_exactly_these_routes_with_these_scopes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../terraform/modules/api/main.tf");
+        let terraform = std::fs::read_to_string(path).expect("the api module's main.tf");
+        let mut listed: Vec<(String, String)> = terraform
+            .lines()
+            .filter_map(|line| {
+                let (route, scope) = line.trim().split_once('=')?;
+                let route = route.trim().strip_prefix('"')?.strip_suffix('"')?;
+                let scope = scope.trim().strip_prefix("local.scopes.")?;
+                Some((route.to_string(), format!("cameo/{scope}")))
+            })
+            .collect();
+        let mut ours: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(method, path, scope)| (format!("{method} {path}"), scope.as_str().to_string()))
+            .collect();
+        listed.sort();
+        ours.sort();
+        assert_eq!(listed, ours);
+    }
+
+    #[test]
+    fn a_route_needs_its_scope_and_an_unknown_route_none() {
+        assert_eq!(required_scope(&Method::GET, "/people"), Some(Scope::Read));
+        assert_eq!(required_scope(&Method::POST, "/people"), Some(Scope::Curate));
+        assert_eq!(required_scope(&Method::PUT, "/people"), None);
+    }
 }

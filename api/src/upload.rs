@@ -79,7 +79,7 @@ impl App {
         let video_id = new_video_id();
         let key = format!("{VIDEO_PREFIX}{video_id}/{}", request.file_name);
         let movie = request.movie.clone().unwrap_or_default();
-        let metadata = object_metadata(&video_id, &caller.0, &movie);
+        let metadata = object_metadata(&video_id, &caller.id, &movie);
         let plan = plan(request.size_bytes, self.config.single_put_max_bytes);
         let now = Timestamp::now();
         let expires_at = now + self.config.upload_url_ttl();
@@ -93,7 +93,7 @@ impl App {
             content_type: request.content_type,
             size_bytes: request.size_bytes,
             movie: request.movie,
-            uploaded_by: caller.0.clone(),
+            uploaded_by: caller.id.clone(),
             created_at: now.to_string(),
             urls_expire_at: expires_at.to_string(),
             plan,
@@ -126,7 +126,7 @@ impl App {
                 UploadInstructions::Multipart { part_size_bytes, parts }
             }
         };
-        tracing::info!(video = %video_id, key = %key, size = record.size_bytes, by = %caller.0, "upload minted");
+        tracing::info!(video = %video_id, key = %key, size = record.size_bytes, by = %caller.id, "upload minted");
         Ok(UploadResponse { video_id, key, expires_at: expires_at.to_string(), upload })
     }
 
@@ -174,7 +174,7 @@ impl App {
     /// Loads a record the caller may act on: theirs, multipart and still pending.
     async fn pending_multipart(&self, caller: &Caller, video_id: &str) -> ApiResult<(UploadRecord, u32)> {
         let record = self.load_record(video_id).await?;
-        if record.uploaded_by != caller.0 {
+        if record.uploaded_by != caller.id {
             return Err(ApiError::Forbidden(format!("video {video_id} was uploaded by someone else")));
         }
         let UploadPlan::Multipart { parts, .. } = record.plan else {

@@ -1,6 +1,7 @@
 //! Checks on what a client sends, before anything is presigned or created: pure, so each
 //! rule is tested alone.
 
+use cameo_model::people::is_bidi_control;
 use cameo_model::results::Movie;
 use serde::Deserialize;
 
@@ -27,12 +28,6 @@ const MAX_FILE_NAME_BYTES: usize = 255;
 /// Extensions of the containers FFmpeg reads that carry video.
 const VIDEO_EXTENSIONS: &[&str] =
     &["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts", "m2ts", "mts", "wmv", "flv", "3gp", "mxf", "ogv"];
-
-/// Embedding, override and isolate controls of bidirectional text (and the marks), which
-/// make a name display other than it is (`film\u{202e}4pm.exe` shows as `filmexe.mp4`).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
 
 pub fn check_upload(request: &UploadRequest, config: &Config) -> ApiResult<()> {
     check_file_name(&request.file_name)?;

@@ -70,6 +70,13 @@ async fn serve_answers_over_http_as_its_development_identity_and_only_with_one()
     assert_eq!(state["uploadedBy"], "dev@laptop");
     drop(server);
 
+    let server = serve(&table, &raw, &["--dev-identity", "reader@laptop", "--dev-scopes", "cameo/read"]);
+    let refused = http("POST", &format!("{}/videos", server.url), &[], upload.clone().into()).await;
+    assert_eq!((refused.status.as_u16(), refused.error().as_str()), (403, "insufficient_scope"));
+    let state = http("GET", &format!("{}/videos/{id}", server.url), &[], Vec::new()).await;
+    assert_eq!(state.status, 200, "reading needs cameo/read only");
+    drop(server);
+
     let server = serve(&table, &raw, &[]);
     let refused = http("POST", &format!("{}/videos", server.url), &[], upload.into()).await;
     assert_eq!(refused.status, 401);
@@ -85,4 +92,6 @@ fn serve_refuses_addresses_other_than_loopback_and_a_missing_bucket() {
     assert_eq!(unset.code(), Some(2), "clap names the missing setting");
     let bad = command().env("CAMEO_UPLOAD_URL_TTL_SECONDS", "5").args(["serve"]).status().unwrap();
     assert_eq!(bad.code(), Some(3), "a URL lifetime under a minute is refused");
+    let scope = command().args(["serve", "--dev-identity", "x", "--dev-scopes", "cameo/admin"]).status().unwrap();
+    assert_eq!(scope.code(), Some(2), "an unknown scope is refused");
 }

@@ -156,6 +156,7 @@ fn summarize(name: String, sightings: Vec<TrackSighting>, config: &AppearanceCon
         .collect();
     let first = appearances.first()?;
     Some(PersonAppearances {
+        person_id: None,
         id: group_id(groups.iter().flatten().map(|(track, _)| track.as_str())),
         name,
         screen_time_seconds: appearances.iter().map(|a| a.end_seconds - a.start_seconds).sum(),

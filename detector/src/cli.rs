@@ -63,9 +63,14 @@ pub struct RunArgs {
     /// The video, `s3://bucket/key`.
     #[arg(long)]
     pub source: String,
-    /// The gallery, `s3://bucket/prefix/` holding `<Person Name>/<photo>`.
+    /// The gallery, `s3://bucket/prefix/`: the registry's manifest under `.cameo/` or, until
+    /// there is one, `<Person Name>/<photo>` folders.
     #[arg(long)]
     pub gallery: String,
+    /// When the VideoJob was created (RFC 3339): the manifest version current then is
+    /// enrolled, by every shard alike. Without it, the gallery folders as they are.
+    #[arg(long)]
+    pub gallery_as_of: Option<String>,
     /// How many shards the video is split into.
     #[arg(long, default_value_t = 1)]
     pub shards: usize,

@@ -54,6 +54,7 @@ pub fn parameters() -> Parameters {
 pub fn person(name: &str, spans: &[(f64, f64)]) -> PersonAppearances {
     PersonAppearances {
         id: String::new(),
+        person_id: None,
         name: name.into(),
         screen_time_seconds: spans.iter().map(|(start, end)| end - start).sum(),
         first_seen_seconds: spans.first().map_or(0.0, |s| s.0),

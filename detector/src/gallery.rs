@@ -6,9 +6,14 @@
 //! curated gallery contains mistakes, and one of them must not fail every video. Photos
 //! are embedded in fp32, the precision the match threshold is calibrated for, and each
 //! photo's verdict (its embedding, or why it was skipped) is cached by the sha256 of the
-//! photo, both models and the photo rules' version, so an unchanged gallery costs no
-//! inference the second time and N shards do not each look at a bad photo again.
+//! photo and then by both models and the photo rules' version, so an unchanged gallery
+//! costs no inference the second time, N shards do not each look at a bad photo again,
+//! and erasing a photo can erase every verdict about it.
+//!
+//! In the cloud the gallery is the registry's manifest ([`cameo_model::people`]): its
+//! photos come with their person's id and the hash they were checked with.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use image::{ImageDecoder, ImageReader, RgbImage};
@@ -38,11 +43,14 @@ pub struct GalleryPhoto {
     pub bytes: std::result::Result<Vec<u8>, String>,
 }
 
-/// The people enrolled from a gallery, and what of it was skipped.
+/// The people enrolled from a gallery, and what of it was skipped; from a manifest, which
+/// version it was and the people's registry ids.
 #[derive(Debug, Clone, Default)]
 pub struct Gallery {
     pub people: Vec<EnrolledPerson>,
     pub skipped: Vec<SkippedPhoto>,
+    pub manifest_version: Option<String>,
+    pub person_ids: BTreeMap<String, String>,
 }
 
 impl Gallery {
@@ -51,6 +59,8 @@ impl Gallery {
             people: self.people.len(),
             photos: self.people.iter().map(|p| p.embeddings.len()).sum(),
             skipped: self.skipped.clone(),
+            manifest_version: self.manifest_version.clone(),
+            person_ids: self.person_ids.clone(),
         }
     }
 
@@ -96,8 +106,9 @@ impl VerdictCache for DirCache {
     }
 
     fn put(&mut self, key: &str, bytes: Vec<u8>) {
-        let written =
-            std::fs::create_dir_all(&self.0).and_then(|()| crate::output::write_atomically(&self.0.join(key), &bytes));
+        let path = self.0.join(key);
+        let folder = path.parent().unwrap_or(&self.0);
+        let written = std::fs::create_dir_all(folder).and_then(|()| crate::output::write_atomically(&path, &bytes));
         if let Err(e) = written {
             tracing::warn!("cannot cache a gallery verdict in {}: {e}", self.0.display());
         }
@@ -118,7 +129,7 @@ impl VerdictCache for NoCache {
 /// What was concluded about a photo's content: cached, as it cannot change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-enum Verdict {
+pub enum Verdict {
     Usable(Embedding),
     Skipped(String),
 }
@@ -195,28 +206,12 @@ pub fn enroll(
     cache: &mut dyn VerdictCache,
     mut progress: impl FnMut(),
 ) -> Result<Gallery> {
-    let model_key =
-        format!("{}{}{PHOTO_RULES_VERSION}", models.detector_file.sha256, models.fp32_recognizer_file.sha256);
-    let mut gallery = Gallery { people: Vec::new(), skipped };
+    let mut gallery = Gallery { skipped, ..Gallery::default() };
     for photo in photos {
         let photo = photo?;
         let verdict = match &photo.bytes {
             Err(reason) => Verdict::Skipped(reason.clone()),
-            Ok(bytes) => {
-                let key = format!("{:x}", Sha256::new().chain_update(bytes).chain_update(&model_key).finalize());
-                match cache.get(&key).and_then(|record| cached(&record)) {
-                    Some(verdict) => verdict,
-                    None => {
-                        let verdict = match embed_photo(&photo.location, bytes, models)? {
-                            Ok(embedding) => Verdict::Usable(embedding),
-                            Err(unusable) => Verdict::Skipped(unusable.to_string()),
-                        };
-                        let record = CacheRecord { version: CACHE_RECORD_VERSION, verdict: verdict.clone() };
-                        cache.put(&key, serde_json::to_vec(&record).unwrap_or_default());
-                        verdict
-                    }
-                }
-            }
+            Ok(bytes) => photo_verdict(&photo.location, bytes, models, cache)?,
         };
         match verdict {
             Verdict::Skipped(reason) => gallery.skipped.push(SkippedPhoto { location: photo.location, reason }),
@@ -228,6 +223,39 @@ pub fn enroll(
         progress();
     }
     Ok(gallery)
+}
+
+/// The hex sha256 of a photo's bytes: the registry's and the cache's key for it.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Where the verdicts about a photo are cached (one per models and rules): a folder, so
+/// erasing the photo erases them all.
+pub fn cache_folder(content_hash: &str) -> String {
+    format!("{content_hash}/")
+}
+
+/// A photo's verdict, from `cache` or by looking at it (and then cached).
+pub fn photo_verdict(
+    location: &str,
+    bytes: &[u8],
+    models: &mut Models,
+    cache: &mut dyn VerdictCache,
+) -> Result<Verdict> {
+    let models_key =
+        format!("{}{}{PHOTO_RULES_VERSION}", models.detector_file.sha256, models.fp32_recognizer_file.sha256);
+    let key = format!("{}{:x}", cache_folder(&content_hash(bytes)), Sha256::digest(models_key.as_bytes()));
+    if let Some(verdict) = cache.get(&key).and_then(|record| cached(&record)) {
+        return Ok(verdict);
+    }
+    let verdict = match embed_photo(location, bytes, models)? {
+        Ok(embedding) => Verdict::Usable(embedding),
+        Err(unusable) => Verdict::Skipped(unusable.to_string()),
+    };
+    let record = CacheRecord { version: CACHE_RECORD_VERSION, verdict: verdict.clone() };
+    cache.put(&key, serde_json::to_vec(&record).unwrap_or_default());
+    Ok(verdict)
 }
 
 /// A cache record's verdict, if it is one of this version.
@@ -327,11 +355,12 @@ mod tests {
     fn strict_galleries_refuse_what_others_skip() {
         let skipped = vec![SkippedPhoto { location: "g/Ada/a.jpg".into(), reason: "no face found".into() }];
         let person = EnrolledPerson { name: "Bea".into(), embeddings: vec![Embedding(vec![1.0])] };
-        let gallery = Gallery { people: vec![person.clone()], skipped };
-        assert_eq!(gallery.summary(), GallerySummary { people: 1, photos: 1, skipped: gallery.skipped.clone() });
+        let gallery = Gallery { people: vec![person.clone()], skipped, ..Gallery::default() };
+        let summary = GallerySummary { people: 1, photos: 1, skipped: gallery.skipped.clone(), ..Default::default() };
+        assert_eq!(gallery.summary(), summary);
         let error = gallery.strict("g").unwrap_err().to_string();
         assert!(error.contains("g/Ada/a.jpg") && error.contains("no face found"), "{error}");
         assert!(Gallery::default().strict("g").is_err());
-        assert!(Gallery { people: vec![person], skipped: vec![] }.strict("g").is_ok());
+        assert!(Gallery { people: vec![person], ..Gallery::default() }.strict("g").is_ok());
     }
 }

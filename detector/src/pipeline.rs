@@ -279,9 +279,14 @@ pub fn results_document(
         gap_tolerance_seconds: parameters.gap_tolerance_seconds,
         duration_seconds: video.duration_seconds,
     };
+    let ids = gallery.as_ref().map(|g| g.person_ids.clone()).unwrap_or_default();
+    let mut people = known_people(tracks, &appearance_config);
+    for person in &mut people {
+        person.person_id = ids.get(&person.name).cloned();
+    }
     ResultsDocument {
         schema_version: SCHEMA_VERSION.to_string(),
-        people: known_people(tracks, &appearance_config),
+        people,
         unknown: unknown_people(tracks, parameters.link_similarity, &appearance_config),
         video,
         movie,

@@ -162,9 +162,13 @@ fn unusable_gallery_photos_are_skipped_with_their_reasons_and_the_video_is_analy
     assert!(run.stderr.contains("gallery photo skipped"), "the log says so: {}", run.stderr);
 
     // Every photo's verdict is cached by content, the skipped ones' too, so shards and
-    // later runs do not look at a bad photo again.
-    let records: Vec<String> =
-        std::fs::read_dir(&cache).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    // later runs do not look at a bad photo again: a folder per photo's content, a record
+    // per models and rules.
+    let records: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flat_map(|folder| std::fs::read_dir(folder.unwrap().path()).unwrap())
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
     assert_eq!(records.len(), 6, "one per photo read: {records:#?}");
     assert!(records.iter().any(|r| r.contains("6 faces found")), "{records:#?}");
 

@@ -88,6 +88,9 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         upload_url_ttl_seconds: 3600,
         inline_result_max_bytes: 4 * MIB,
         result_url_ttl_seconds: 300,
+        gallery_prefix: "gallery/".into(),
+        gallery_queue_url: None,
+        max_photo_bytes: 10 * MIB,
     };
     let (router, _) = support::router(config, support::moto_s3().await).await;
     Stack {

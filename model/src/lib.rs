@@ -3,10 +3,12 @@
 //! ([`geometry`]), the MovieEntities table's definition and items ([`table`]), the
 //! metadata an upload carries ([`upload`]), where its analysis stands ([`processing`]), and
 //! the summary of a finished one ([`summary`]), the document in editors' formats
-//! ([`exports`]), and the face templates that let a face be named later ([`templates`]).
+//! ([`exports`]), the face templates that let a face be named later ([`templates`]),
+//! and the people of the gallery with its manifest ([`people`]).
 
 pub mod exports;
 pub mod geometry;
+pub mod people;
 pub mod processing;
 pub mod results;
 pub mod summary;

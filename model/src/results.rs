@@ -2,6 +2,8 @@
 //! cloud, to `results/<job>/result.json`. Its JSON Schema is generated from these
 //! types (`cameo-detector schema`) and committed as `detector/schema/results.v1.json`.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +113,13 @@ pub struct GallerySummary {
     /// video is analysed against the rest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedPhoto>,
+    /// The version of the registry's gallery manifest the video was analysed against
+    /// (absent for a gallery folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_version: Option<String>,
+    /// The registry's id of each enrolled person, by name (absent for a gallery folder).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub person_ids: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -143,6 +152,9 @@ pub struct PersonAppearances {
     pub id: String,
     /// The gallery folder's name, or `unknown-N`.
     pub name: String,
+    /// The person's id in the registry, when the gallery was the registry's manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
     /// Sum of the appearances' lengths.
     pub screen_time_seconds: f64,
     pub first_seen_seconds: f64,

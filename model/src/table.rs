@@ -79,6 +79,8 @@ pub enum EntityType {
     Movie,
     Actor,
     Unknown,
+    /// A person of the registry ([`crate::people`]).
+    Person,
 }
 
 impl EntityType {
@@ -87,6 +89,7 @@ impl EntityType {
             EntityType::Movie => "MOVIE",
             EntityType::Actor => "ACTOR",
             EntityType::Unknown => "UNKNOWN",
+            EntityType::Person => "PERSON",
         }
     }
 }

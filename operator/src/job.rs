@@ -169,6 +169,10 @@ pub fn desired_detect_job(vj: &VideoJob, config: &OperatorConfig) -> Job {
     if let Some(px) = spec.min_face_size {
         args.push(format!("--min-face-size={px}"));
     }
+    // Every shard enrols the gallery manifest current when the VideoJob was created.
+    if let Some(created) = &vj.metadata.creation_timestamp {
+        args.push(format!("--gallery-as-of={}", created.0));
+    }
     args.extend(output_args(vj, config));
     let pod = pod_template(
         vj,
@@ -472,6 +476,16 @@ mod tests {
 
     fn pod_spec(job: &Job) -> &PodSpec {
         job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
+    }
+
+    #[test]
+    fn every_shard_enrols_the_gallery_as_of_the_videojobs_creation() {
+        let mut vj = videojob("casablanca", spec());
+        let args = |vj: &VideoJob| pod_spec(&desired_detect_job(vj, &config())).containers[0].args.clone().unwrap();
+        assert!(!args(&vj).iter().any(|a| a.starts_with("--gallery-as-of")), "not created yet: nothing to pin");
+        vj.metadata.creation_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time("2026-11-28T10:00:00Z".parse().unwrap()));
+        assert!(args(&vj).contains(&"--gallery-as-of=2026-11-28T10:00:00Z".to_string()));
     }
 
     #[test]

@@ -109,7 +109,14 @@ run "helm_values_match_the_cluster" {
   }
 
   assert {
-    condition     = length(output.helm_values.detector.serviceAccount.annotations) == 0 && length(output.helm_values.ingest.serviceAccount.annotations) == 0
+    condition     = output.roles.gallery_checker == module.identity.gallery_checker_role_arn
+    error_message = "The gallery checker's role is given out for its ServiceAccount."
+  }
+
+  assert {
+    condition = alltrue([
+      for section in ["detector", "ingest"] : length(output.helm_values[section].serviceAccount.annotations) == 0
+    ])
     error_message = "With Pod Identity the ServiceAccounts need no annotation."
   }
 }
@@ -123,6 +130,18 @@ run "helm_values_name_only_keys_the_chart_has" {
       ] if can(yamldecode(file("../charts/cameo/values.yaml"))[section])
     ])) && alltrue([for section in keys(output.helm_values) : can(yamldecode(file("../charts/cameo/values.yaml"))[section])])
     error_message = "Every key of helm_values (two levels deep) is one of charts/cameo/values.yaml."
+  }
+}
+
+run "the_api_requires_scopes_and_tells_the_gallery_checker" {
+  assert {
+    condition     = length(output.api_auth.route_scopes) == 18 && alltrue([for route, scope in output.api_auth.route_scopes : contains(values(output.api_auth.scopes), scope)])
+    error_message = "Every route of the API requires one of its scopes."
+  }
+
+  assert {
+    condition     = output.api_auth.cognito_domain == "https://cameo-api.auth.eu-west-1.amazoncognito.com"
+    error_message = "Without an issuer, Cognito's hosted sign-in is named after the API."
   }
 }
 

@@ -134,12 +134,20 @@ pub fn config(table: &str) -> Config {
         upload_url_ttl_seconds: 3600,
         inline_result_max_bytes: 4 * MIB,
         result_url_ttl_seconds: 300,
+        gallery_prefix: "gallery/".into(),
+        gallery_queue_url: None,
+        max_photo_bytes: 10 * MIB,
     }
 }
 
 /// moto's DynamoDB, from the environment `hack/with-cluster` sets.
 pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&cameo_api::aws::shared_config().await)
+}
+
+/// moto's SQS.
+pub async fn moto_sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&cameo_api::aws::shared_config().await)
 }
 
 /// moto's S3, addressed by path.
@@ -153,15 +161,37 @@ pub async fn moto_s3() -> aws_sdk_s3::Client {
 pub async fn router(config: Config, s3: aws_sdk_s3::Client) -> (Router, Arc<App>) {
     // The API's logs (its upstream errors in full) show with a failing test's output.
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("cameo_api=debug").try_init();
-    let app = Arc::new(App { config, s3, dynamodb: moto_dynamodb().await, dev_identity: None });
+    let shared = cameo_api::aws::shared_config().await;
+    let app = Arc::new(App {
+        config,
+        s3,
+        dynamodb: aws_sdk_dynamodb::Client::new(&shared),
+        sqs: aws_sdk_sqs::Client::new(&shared),
+        dev_identity: None,
+    });
     (cameo_api::routes::router(app.clone()), app)
 }
 
+/// Every scope a token can carry.
+pub const ALL_SCOPES: [&str; 3] = ["cameo/read", "cameo/upload", "cameo/curate"];
+
 /// An API Gateway HTTP API event (payload format 2.0) as API Gateway sends it, with a JWT
-/// authorizer's claims when `subject` is given.
+/// authorizer's claims when `subject` is given, holding every scope.
 pub fn event(method: &str, path: &str, query: &str, body: Option<&str>, subject: Option<&str>) -> String {
-    let authorizer = subject.map(|sub| {
-        serde_json::json!({"jwt": {"claims": {"sub": sub, "iss": "https://idp.example.com", "aud": "cameo"}, "scopes": null}})
+    scoped_event(method, path, query, body, subject.map(|s| (s, &ALL_SCOPES[..])), &[])
+}
+
+/// An event from `caller` (subject, scopes) with extra headers.
+pub fn scoped_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&str>,
+    caller: Option<(&str, &[&str])>,
+    headers: &[(&str, &str)],
+) -> String {
+    let authorizer = caller.map(|(sub, scopes)| {
+        serde_json::json!({"jwt": {"claims": {"sub": sub, "iss": "https://idp.example.com", "aud": "cameo"}, "scopes": scopes}})
     });
     let mut context = serde_json::json!({
         "accountId": "123456789012", "apiId": "cameo", "domainName": "api.example.com", "domainPrefix": "api",
@@ -172,12 +202,17 @@ pub fn event(method: &str, path: &str, query: &str, body: Option<&str>, subject:
     if let Some(authorizer) = authorizer {
         context["authorizer"] = authorizer;
     }
+    let mut all_headers =
+        serde_json::json!({"content-type": "application/json", "host": "api.example.com", "user-agent": "cameo-tests"});
+    for (name, value) in headers {
+        all_headers[*name] = serde_json::Value::String(value.to_string());
+    }
     serde_json::json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
         "rawQueryString": query,
-        "headers": {"content-type": "application/json", "host": "api.example.com", "user-agent": "cameo-tests"},
+        "headers": all_headers,
         "requestContext": context,
         "body": body,
         "isBase64Encoded": false

@@ -23,6 +23,13 @@ pub fn run(args: RunArgs, log: &LogCopy) -> Result<()> {
     let outcome = (|| {
         let source = s3_uri(&args.source, "source")?;
         let gallery = s3_uri(&args.gallery, "gallery")?;
+        let gallery_as_of = args
+            .gallery_as_of
+            .as_deref()
+            .map(|t| {
+                t.parse().map_err(|e| Error::Config(format!("--gallery-as-of {t:?} is not an RFC 3339 time: {e}")))
+            })
+            .transpose()?;
         let mut config = args.analysis.pipeline_config()?;
         let video = open_shard_video(&source, args.shard, args.shards, args.max_video_bytes, &aws)?;
         let (runtime, mut models) = Models::from_args(&args.runtime, config.detector)?;
@@ -30,6 +37,7 @@ pub fn run(args: RunArgs, log: &LogCopy) -> Result<()> {
         let job = ShardJob {
             video,
             gallery: &gallery,
+            gallery_as_of,
             shard: args.shard,
             shards: args.shards,
             output: &output,

@@ -52,6 +52,14 @@ pub fn merge_shards(
         return Err(Error::Inference(format!("shard {} has schema {}", other.shard, other.schema_version)));
     }
     let first = &shards[0];
+    // Every shard enrols the manifest version pinned when the VideoJob was created; if
+    // one did not, the video was not analysed against one gallery.
+    if let Some(other) = shards.iter().find(|s| s.gallery.manifest_version != first.gallery.manifest_version) {
+        return Err(Error::Inference(format!(
+            "shard {} enrolled gallery version {:?} where shard 0 enrolled {:?}",
+            other.shard, other.gallery.manifest_version, first.gallery.manifest_version
+        )));
+    }
     let video = VideoSummary {
         frames_decoded: shards.iter().map(|s| s.video.frames_decoded).sum(),
         frames_analysed: shards.iter().map(|s| s.video.frames_analysed).sum(),
@@ -396,12 +404,18 @@ mod tests {
         let skipped =
             |location: &str| crate::results::SkippedPhoto { location: location.into(), reason: "no face".into() };
         let mut shards = vec![shard(0, vec![]), shard(1, vec![])];
-        shards[0].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")] };
-        shards[1].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("b")] };
+        shards[0].gallery =
+            GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")], ..Default::default() };
+        shards[1].gallery = GallerySummary { people: 2, photos: 3, skipped: vec![skipped("b")], ..Default::default() };
         let (merged, _) = merge_shards(shards, None).unwrap();
         assert_eq!(
             merged.gallery,
-            Some(GallerySummary { people: 2, photos: 3, skipped: vec![skipped("a"), skipped("b")] })
+            Some(GallerySummary {
+                people: 2,
+                photos: 3,
+                skipped: vec![skipped("a"), skipped("b")],
+                ..Default::default()
+            })
         );
         let text = summary(&merged, "s3://p/r.json");
         assert_eq!(serde_json::from_str::<ResultSummary>(&text).unwrap().gallery_skipped, 2);

@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod candidates;
 pub mod commands;
+pub mod gallery;
 pub mod merge;
 pub mod s3;
 pub mod shard;

@@ -161,7 +161,8 @@ impl Aws {
         for key in self.list(&base)? {
             let relative = &key[base.key.len()..];
             let Some((folder, file)) = relative.split_once('/') else { continue };
-            if file.contains('/') || !is_photo(std::path::Path::new(file)) {
+            // A dot folder is never a person: `.cameo/` is the registry's own.
+            if folder.starts_with('.') || file.contains('/') || !is_photo(std::path::Path::new(file)) {
                 continue;
             }
             let uri = S3Uri::new(&base.bucket, key.clone());

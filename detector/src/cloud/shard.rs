@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::aws::Aws;
 use super::candidates::CandidateCrops;
-use super::s3::{S3Cache, S3Uri};
+use super::gallery::enrol;
+use super::s3::S3Uri;
 use crate::error::{Error, Result};
-use crate::gallery::enroll;
 use crate::identify::IdentifiedTrack;
 use crate::models::Models;
 use crate::pipeline::{PipelineConfig, analyse_tracks};
@@ -165,6 +165,8 @@ pub fn open_shard_video(
 pub struct ShardJob<'a> {
     pub video: ShardVideo,
     pub gallery: &'a S3Uri,
+    /// When the VideoJob was created: the gallery manifest current then is enrolled.
+    pub gallery_as_of: Option<jiff::Timestamp>,
     pub shard: usize,
     pub shards: usize,
     pub output: &'a JobOutput,
@@ -175,16 +177,14 @@ pub struct ShardJob<'a> {
 /// Runs one shard end to end; returns the one-line summary for the termination message.
 pub fn run_shard(job: &ShardJob, aws: &Aws, models: &mut Models) -> Result<String> {
     let (video, owned, span) = (&job.video.source, job.video.owned, job.video.span);
-    let listing = aws.gallery(job.gallery)?;
-    let mut cache = S3Cache { aws, prefix: job.output.gallery_cache() };
-    let read = listing.photos.iter().map(|(person, uri)| aws.gallery_photo(person, uri));
-    let gallery = enroll(read, listing.skipped, models, &mut cache, || {})?;
+    let gallery = enrol(job.gallery, job.gallery_as_of, job.output.gallery_cache(), aws, models)?;
     gallery.warn(&job.gallery.to_string());
     let summary = gallery.summary();
     tracing::info!(
         people = summary.people,
         photos = summary.photos,
         skipped = summary.skipped.len(),
+        manifest = summary.manifest_version.as_deref().unwrap_or("none: a gallery folder"),
         shard = job.shard,
         "gallery enrolled"
     );

@@ -103,6 +103,7 @@ pub(crate) mod fixtures {
     fn person(id: &str, name: &str, spans: &[(f64, f64)], known: bool) -> PersonAppearances {
         PersonAppearances {
             id: id.into(),
+            person_id: None,
             name: name.into(),
             screen_time_seconds: spans.iter().map(|(s, e)| e - s).sum(),
             first_seen_seconds: spans[0].0,

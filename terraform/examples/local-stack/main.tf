@@ -1,4 +1,4 @@
-# The data side of cameo (buckets, queue and notification, table, repositories, roles)
+# The data side of cameo (buckets, queues and notifications, table, repositories, roles)
 # applied to moto on 127.0.0.1: `hack/with-cluster` applies this before the local-stack
 # tests, which read every name from its outputs, so code and Terraform use one set of
 # names. The network, EKS and the API need real AWS (or the Lambda zip) and are checked by
@@ -38,6 +38,17 @@ module "queue" {
   restrict_redrive_sources = false
 }
 
+module "gallery_queue" {
+  source   = "../../modules/queue"
+  for_each = var.stacks
+
+  name                       = "${each.key}-gallery"
+  raw_bucket_name            = "${each.key}-raw"
+  visibility_timeout_seconds = each.value.visibility_timeout_seconds
+  max_receive_count          = each.value.max_receive_count
+  restrict_redrive_sources   = false
+}
+
 module "storage" {
   source   = "../../modules/storage"
   for_each = var.stacks
@@ -45,6 +56,7 @@ module "storage" {
   raw_bucket_name       = "${each.key}-raw"
   processed_bucket_name = "${each.key}-processed"
   upload_queue_arn      = module.queue[each.key].arn
+  gallery_queue_arn     = module.gallery_queue[each.key].arn
   cors_allowed_origins  = ["http://127.0.0.1:8080"]
   require_tls           = each.value.require_tls
   force_destroy         = true
@@ -75,15 +87,17 @@ module "identity" {
   source   = "../../modules/identity"
   for_each = var.stacks
 
-  name_prefix          = each.key
-  raw_bucket_arn       = module.storage[each.key].raw_bucket_arn
-  processed_bucket_arn = module.storage[each.key].processed_bucket_arn
-  bucket_kms_key_arn   = module.storage[each.key].kms_key_arn
-  table_arn            = module.table[each.key].arn
-  table_kms_key_arn    = module.table[each.key].kms_key_arn
-  queue_arn            = module.queue[each.key].arn
-  queue_kms_key_arn    = module.queue[each.key].kms_key_arn
-  api_function_name    = "${each.key}-api"
-  binding              = "irsa"
-  oidc_provider_arn    = aws_iam_openid_connect_provider.local.arn
+  name_prefix               = each.key
+  raw_bucket_arn            = module.storage[each.key].raw_bucket_arn
+  processed_bucket_arn      = module.storage[each.key].processed_bucket_arn
+  bucket_kms_key_arn        = module.storage[each.key].kms_key_arn
+  table_arn                 = module.table[each.key].arn
+  table_kms_key_arn         = module.table[each.key].kms_key_arn
+  queue_arn                 = module.queue[each.key].arn
+  queue_kms_key_arn         = module.queue[each.key].kms_key_arn
+  gallery_queue_arn         = module.gallery_queue[each.key].arn
+  gallery_queue_kms_key_arn = module.gallery_queue[each.key].kms_key_arn
+  api_function_name         = "${each.key}-api"
+  binding                   = "irsa"
+  oidc_provider_arn         = aws_iam_openid_connect_provider.local.arn
 }

@@ -15,7 +15,7 @@ variable "region" {
 }
 
 variable "stacks" {
-  description = "The data stacks the local tests use, by name: buckets <name>-raw and <name>-processed, queue <name>-uploads, roles <name>-*. `cameo` serves the operator's tests, `flow` the upload-to-results tests (a short visibility timeout and few receives, so dead letters arrive quickly); both talk plain HTTP to moto, so they go without the TLS-only policy, which `tls` keeps for a test that moto refuses plain HTTP under it."
+  description = "The data stacks the local tests use, by name: buckets <name>-raw and <name>-processed, queues <name>-uploads and <name>-gallery, roles <name>-*. `cameo` serves the operator's tests, `flow` the upload-to-results tests (a short visibility timeout and few receives, so dead letters arrive quickly); both talk plain HTTP to moto, so they go without the TLS-only policy, which `tls` keeps for a test that moto refuses plain HTTP under it."
   type = map(object({
     table                      = string
     visibility_timeout_seconds = number

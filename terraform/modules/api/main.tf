@@ -1,13 +1,53 @@
 # The HTTP API in front of cameo-api's Lambda. API Gateway authenticates (a JWT
-# authorizer on every route), throttles and logs; the Lambda only validates, presigns,
-# records and answers (it never carries video bytes).
+# authorizer on every route, each route requiring its OAuth scope), throttles and logs;
+# the Lambda only validates, presigns, records and answers (it never carries video bytes).
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  cognito      = var.jwt_issuer == null
+  cognito = var.jwt_issuer == null
+
+  # The scopes of the resource server `cameo`: a token carries cameo/<name>. The Lambda
+  # checks the same names (README: Scopes), so they are fixed, not variables.
+  scope_server = "cameo"
+  scope_descriptions = {
+    read   = "Read video state, results, people and faces"
+    upload = "Upload videos"
+    curate = "Change people and their photos, erase videos and people"
+  }
+  scopes = { for name, _ in local.scope_descriptions : name => "${local.scope_server}/${name}" }
+
+  # Every route the Lambda serves (api/src/routes.rs) and the one scope it needs. API
+  # Gateway answers anything else 404 itself.
+  route_scopes = {
+    "POST /videos"                               = local.scopes.upload
+    "GET /videos"                                = local.scopes.read
+    "GET /videos/{id}"                           = local.scopes.read
+    "DELETE /videos/{id}"                        = local.scopes.curate
+    "POST /videos/{id}/complete"                 = local.scopes.upload
+    "DELETE /videos/{id}/upload"                 = local.scopes.upload
+    "GET /videos/{id}/result"                    = local.scopes.read
+    "GET /videos/{id}/faces"                     = local.scopes.read
+    "GET /actors/{name}/videos"                  = local.scopes.read
+    "GET /results/latest"                        = local.scopes.read
+    "GET /people"                                = local.scopes.read
+    "POST /people"                               = local.scopes.curate
+    "GET /people/{personId}"                     = local.scopes.read
+    "PATCH /people/{personId}"                   = local.scopes.curate
+    "DELETE /people/{personId}"                  = local.scopes.curate
+    "POST /people/{personId}/merge"              = local.scopes.curate
+    "POST /people/{personId}/photos"             = local.scopes.curate
+    "DELETE /people/{personId}/photos/{photoId}" = local.scopes.curate
+  }
+
+  # Where the hosted sign-in may send the browser back: the app, by default the one the
+  # API serves itself (no cycle: the client needs the API's endpoint, the authorizer the
+  # client, the API neither).
+  app_urls      = length(var.app_urls) > 0 ? var.app_urls : ["${aws_apigatewayv2_api.this.api_endpoint}/app/"]
+  domain_prefix = coalesce(var.cognito_domain_prefix, lower(replace(var.name, "_", "-")))
+
   jwt_issuer   = local.cognito ? "https://${aws_cognito_user_pool.this[0].endpoint}" : var.jwt_issuer
   jwt_audience = local.cognito ? [aws_cognito_user_pool_client.this[0].id] : var.jwt_audience
   log_groups = {
@@ -117,6 +157,37 @@ resource "aws_cognito_user_pool" "this" {
   tags = var.tags
 }
 
+# The scopes the routes require. Cognito puts custom scopes only in access tokens from its
+# OAuth 2.0 endpoints (the authorization code grant, with PKCE for this public client),
+# never in ID tokens nor in tokens from InitiateAuth (SRP), which carry only
+# aws.cognito.signin.user.admin: so the app signs in through the hosted pages and sends
+# the ACCESS token. Every user of the pool receives every scope the client allows; to
+# give some users fewer, add a pre token generation trigger that narrows them by group.
+resource "aws_cognito_resource_server" "this" {
+  count = local.cognito ? 1 : 0
+
+  user_pool_id = aws_cognito_user_pool.this[0].id
+  identifier   = local.scope_server
+  name         = var.name
+
+  dynamic "scope" {
+    for_each = local.scope_descriptions
+    content {
+      scope_name        = scope.key
+      scope_description = scope.value
+    }
+  }
+}
+
+# The hosted sign-in pages and the OAuth 2.0 endpoints (/oauth2/authorize, /oauth2/token):
+# https://<prefix>.auth.<region>.amazoncognito.com.
+resource "aws_cognito_user_pool_domain" "this" {
+  count = local.cognito ? 1 : 0
+
+  domain       = local.domain_prefix
+  user_pool_id = aws_cognito_user_pool.this[0].id
+}
+
 resource "aws_cognito_user_pool_client" "this" {
   count = local.cognito ? 1 : 0
 
@@ -125,12 +196,29 @@ resource "aws_cognito_user_pool_client" "this" {
   generate_secret               = false
   explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   prevent_user_existence_errors = "ENABLED"
-  access_token_validity         = 1
-  id_token_validity             = 1
+  enable_token_revocation       = true
+
+  # A browser app: the authorization code grant (with PKCE; a public client has no secret
+  # to protect the code), the pool's own users only, back to the app's URLs.
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["code"]
+  allowed_oauth_scopes                 = concat(values(local.scopes), ["openid", "email"])
+  supported_identity_providers         = ["COGNITO"]
+  callback_urls                        = local.app_urls
+  logout_urls                          = local.app_urls
+
+  # Short-lived access (what the API reads) and a month of refresh, revoked on sign-out.
+  access_token_validity  = 1
+  id_token_validity      = 1
+  refresh_token_validity = 30
   token_validity_units {
-    access_token = "hours"
-    id_token     = "hours"
+    access_token  = "hours"
+    id_token      = "hours"
+    refresh_token = "days"
   }
+
+  # The client may allow only scopes the resource server defines.
+  depends_on = [aws_cognito_resource_server.this]
 }
 
 resource "aws_apigatewayv2_api" "this" {
@@ -142,9 +230,11 @@ resource "aws_apigatewayv2_api" "this" {
     for_each = length(var.cors_allowed_origins) > 0 ? [1] : []
     content {
       allow_origins = var.cors_allowed_origins
-      allow_methods = ["GET", "POST", "DELETE"]
-      allow_headers = ["authorization", "content-type"]
-      max_age       = 3600
+      allow_methods = ["GET", "POST", "PATCH", "DELETE"]
+      # Writes to a person carry If-Match, and answers their ETag.
+      allow_headers  = ["authorization", "content-type", "if-match"]
+      expose_headers = ["etag"]
+      max_age        = 3600
     }
   }
 
@@ -171,25 +261,17 @@ resource "aws_apigatewayv2_integration" "lambda" {
   timeout_milliseconds   = 29000
 }
 
-# The Lambda routes (api/src/routes.rs); API Gateway answers anything else 404 itself
-# and, with CORS on, answers preflight OPTIONS without authentication.
+# The Lambda's routes, each requiring its scope (local.route_scopes). With CORS on, API
+# Gateway answers preflight OPTIONS itself, without authentication.
 resource "aws_apigatewayv2_route" "this" {
-  for_each = toset([
-    "POST /videos",
-    "GET /videos",
-    "GET /videos/{id}",
-    "POST /videos/{id}/complete",
-    "DELETE /videos/{id}/upload",
-    "GET /videos/{id}/result",
-    "GET /actors/{name}/videos",
-    "GET /results/latest",
-  ])
+  for_each = local.route_scopes
 
-  api_id             = aws_apigatewayv2_api.this.id
-  route_key          = each.value
-  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
-  authorization_type = "JWT"
-  authorizer_id      = aws_apigatewayv2_authorizer.jwt.id
+  api_id               = aws_apigatewayv2_api.this.id
+  route_key            = each.key
+  target               = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type   = "JWT"
+  authorizer_id        = aws_apigatewayv2_authorizer.jwt.id
+  authorization_scopes = [each.value]
 }
 
 resource "aws_apigatewayv2_stage" "default" {

@@ -22,3 +22,23 @@ output "cognito_user_pool_id" {
   description = "ID of the Cognito user pool created when no jwt_issuer was given (users are added by an administrator); null otherwise."
   value       = local.cognito ? aws_cognito_user_pool.this[0].id : null
 }
+
+output "scopes" {
+  description = "The OAuth scopes the routes require, by short name (read, upload, curate => cameo/<name>)."
+  value       = local.scopes
+}
+
+output "route_scopes" {
+  description = "The scope each route requires, by route key (\"GET /people\" => \"cameo/read\")."
+  value       = local.route_scopes
+}
+
+output "cognito_domain" {
+  description = "Base URL of the Cognito hosted sign-in and OAuth 2.0 endpoints (<domain>/oauth2/authorize, <domain>/oauth2/token) when a pool was created; null otherwise."
+  value       = local.cognito ? "https://${aws_cognito_user_pool_domain.this[0].domain}.auth.${data.aws_region.current.region}.amazoncognito.com" : null
+}
+
+output "app_urls" {
+  description = "URLs the Cognito hosted sign-in returns to (the app client's callback and logout URLs); null without a pool."
+  value       = local.cognito ? local.app_urls : null
+}

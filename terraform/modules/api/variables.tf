@@ -51,6 +51,28 @@ variable "jwt_audience" {
   }
 }
 
+variable "app_urls" {
+  description = "Cognito only: the app's URLs the hosted sign-in may return to after signing in or out (the client's callback and logout URLs). Empty: the app the API serves, <API endpoint>/app/."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.app_urls) <= 100 && alltrue([for u in var.app_urls : can(regex("^https://[^/?#*\\s]+(/[^#*\\s]*)?$", u))])
+    error_message = "app_urls must be at most 100 https:// URLs without a fragment or a wildcard."
+  }
+}
+
+variable "cognito_domain_prefix" {
+  description = "Cognito only: prefix of the hosted sign-in domain, https://<prefix>.auth.<region>.amazoncognito.com; unique in the region among all accounts. Null: the API's name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cognito_domain_prefix == null || (can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", coalesce(var.cognito_domain_prefix, "-"))) && !can(regex("aws|amazon|cognito", coalesce(var.cognito_domain_prefix, "-"))))
+    error_message = "cognito_domain_prefix must be 1-63 lowercase letters, digits or inner hyphens, without aws, amazon or cognito in it."
+  }
+}
+
 variable "cors_allowed_origins" {
   description = "Origins of browser front ends that call the API. Empty: no CORS."
   type        = list(string)

@@ -13,8 +13,9 @@ locals {
   oidc_issuer = var.oidc_provider_arn == null ? null : replace(var.oidc_provider_arn, "/^arn:[^:]+:iam::[0-9]+:oidc-provider\\//", "")
 
   pod_roles = {
-    detector = var.detector_service_accounts
-    ingest   = [var.ingest_service_account]
+    detector          = var.detector_service_accounts
+    ingest            = [var.ingest_service_account]
+    "gallery-checker" = [var.gallery_checker_service_account]
   }
   associations = var.binding == "pod_identity" ? {
     for pair in flatten([
@@ -57,13 +58,21 @@ locals {
 
   kms_use = ["kms:Decrypt", "kms:GenerateDataKey"]
 
-  # The detector: reads the video and the gallery, writes results (with their face crops),
-  # logs, the embedding cache, the shards' candidate crops (expired by a lifecycle rule) and
-  # the face templates (biometric data, which no other role reads), removes an earlier
-  # analysis's crops, and replaces a movie's items in the table.
+  # Where the gallery's own files live in the raw bucket: the photos given through the API
+  # and the manifest the gallery checker writes (the bucket is versioned).
+  photos   = "gallery/.cameo/photos/"
+  manifest = "gallery/.cameo/manifest.json"
+
+  # The detector: reads the video and the gallery (the manifest at the version its VideoJob
+  # pinned, and the photos it lists), writes results (with their face crops), logs, the
+  # embedding cache, the shards' candidate crops (expired by a lifecycle rule) and the face
+  # templates (biometric data, which no other role reads), removes an earlier analysis's
+  # crops, and replaces a movie's items in the table.
   detector = [
     { Sid = "ReadVideosAndGallery", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/videos/*", "${var.raw_bucket_arn}/gallery/*"] },
+    { Sid = "ReadPinnedGallery", Action = ["s3:GetObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
+    { Sid = "ListManifestVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = [local.manifest] } } },
     {
       Sid      = "WriteAndReadResults"
       Action   = ["s3:GetObject", "s3:PutObject"]
@@ -96,13 +105,48 @@ locals {
     { Sid = "EncryptItems", Action = ["kms:GenerateDataKey"], Resource = [var.table_kms_key_arn] },
   ]
 
-  # The API's Lambda: presigns uploads under videos/, reads results (and presigns their
-  # face crops), queries the table, keeps its own upload records, and erases a video with
-  # everything made of it, every version (README: "The API"). It never reads templates/.
+  # The gallery checker: consumes the gallery queue (photos put through the API, the API's
+  # rebuild and erase requests), reads the gallery (photos, and folders filled by hand,
+  # which it imports), keeps the embedding cache of gallery photos (and erases a person's),
+  # writes each photo's verdict to the registry's items and rewrites the manifest, the one
+  # writer of it.
+  gallery_checker = [
+    {
+      Sid      = "ConsumeGalleryEvents"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      Resource = [var.gallery_queue_arn]
+    },
+    { Sid = "ReadGallery", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
+    { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
+    { Sid = "WriteManifest", Action = ["s3:PutObject"], Resource = ["${var.raw_bucket_arn}/${local.manifest}"] },
+    { Sid = "GalleryCache", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/cache/gallery/*"] },
+    { Sid = "ListGalleryCache", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["cache/gallery/*"] } } },
+    {
+      Sid       = "PersonItems"
+      Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = local.person_keys } }
+    },
+    { Sid = "ListPeople", Action = ["dynamodb:Query"], Resource = ["${var.table_arn}/index/byEntityType"] },
+    { Sid = "DecryptEvents", Action = ["kms:Decrypt"], Resource = [var.gallery_queue_kms_key_arn] },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn] },
+  ]
+  # The registry's partitions: a person (with their photos) and the claim on a name.
+  person_keys = ["PERSON#*", "PERSONNAME#*"]
+
+  # The API's Lambda: presigns uploads under videos/ and photo uploads under the gallery's
+  # photos, reads results (and presigns their face crops), queries the table, keeps its own
+  # upload records and the registry of people, tells the gallery checker of every change,
+  # and erases a video with everything made of it, or a person's photos, every version
+  # (README: "The API"). It never reads templates/ nor cache/; its GetObject on people's
+  # photos only signs the URLs that show them.
   erasable = ["results", "candidates", "logs", "templates"]
   api = [
     { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
     { Sid = "ListUploads", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
+    { Sid = "PresignPhotos", Action = ["s3:PutObject", "s3:GetObject"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
+    { Sid = "ErasePhotos", Action = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
+    { Sid = "ListPhotoVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.photos}*"] } } },
     { Sid = "ReadResults", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*"] },
     { Sid = "EraseVideosResults", Action = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = [for p in local.erasable : "${var.processed_bucket_arn}/${p}/*"] },
     { Sid = "ListWhatToErase", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = [for p in local.erasable : "${p}/*"] } } },
@@ -119,7 +163,17 @@ locals {
       Resource  = [var.table_arn]
       Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["MOVIE#*"] } }
     },
-    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn] },
+    # People are written in transactions (TransactWriteItems is authorized item by item:
+    # Put, Update, Delete and ConditionCheckItem). Listing them is QueryTable's.
+    {
+      Sid       = "PersonItems"
+      Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = local.person_keys } }
+    },
+    # A sender to an encrypted queue uses its key (hence the queue's key in UseKeys).
+    { Sid = "TellGalleryChecker", Action = ["sqs:SendMessage"], Resource = [var.gallery_queue_arn] },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn, var.gallery_queue_kms_key_arn] },
     {
       Sid      = "OwnLogs"
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -128,7 +182,7 @@ locals {
   ]
 
   policies = {
-    for role, statements in { detector = local.detector, ingest = local.ingest, api = local.api } :
+    for role, statements in { detector = local.detector, ingest = local.ingest, "gallery-checker" = local.gallery_checker, api = local.api } :
     role => jsonencode({ Version = "2012-10-17", Statement = [for s in statements : merge({ Effect = "Allow" }, s)] })
   }
 

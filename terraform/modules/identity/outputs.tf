@@ -8,6 +8,11 @@ output "ingest_role_arn" {
   value       = aws_iam_role.this["ingest"].arn
 }
 
+output "gallery_checker_role_arn" {
+  description = "ARN of the gallery checker's role."
+  value       = aws_iam_role.this["gallery-checker"].arn
+}
+
 output "api_role_arn" {
   description = "ARN of the API Lambda's execution role."
   value       = aws_iam_role.this["api"].arn

@@ -1,21 +1,21 @@
 variable "name_prefix" {
-  description = "Roles are <name_prefix>-detector, <name_prefix>-ingest and <name_prefix>-api."
+  description = "Roles are <name_prefix>-detector, <name_prefix>-ingest, <name_prefix>-gallery-checker and <name_prefix>-api."
   type        = string
   default     = "cameo"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,50}$", var.name_prefix))
-    error_message = "name_prefix must be 1-50 characters valid in an IAM role name."
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,48}$", var.name_prefix))
+    error_message = "name_prefix must be 1-48 characters valid in an IAM role name (room for -gallery-checker)."
   }
 }
 
 variable "raw_bucket_arn" {
-  description = "ARN of the raw bucket: the detector reads videos/ and gallery/, the ingest HEADs videos/, the API presigns under videos/."
+  description = "ARN of the raw bucket: the detector reads videos/ and gallery/, the ingest HEADs videos/, the gallery checker reads gallery/ and writes its manifest, the API presigns under videos/ and gallery/.cameo/photos/."
   type        = string
 }
 
 variable "processed_bucket_arn" {
-  description = "ARN of the processed bucket: the detector writes results/, logs/ and cache/, the API reads results/."
+  description = "ARN of the processed bucket: the detector writes results/, logs/ and cache/, the gallery checker cache/gallery/, the API reads results/."
   type        = string
 }
 
@@ -44,6 +44,16 @@ variable "queue_kms_key_arn" {
   type        = string
 }
 
+variable "gallery_queue_arn" {
+  description = "ARN of the gallery queue: the gallery checker consumes it, the API sends to it."
+  type        = string
+}
+
+variable "gallery_queue_kms_key_arn" {
+  description = "ARN of the KMS key the gallery queue encrypts with."
+  type        = string
+}
+
 variable "api_function_name" {
   description = "Name of the API's Lambda function (its role may write only that function's log group)."
   type        = string
@@ -61,7 +71,7 @@ variable "binding" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster whose pods assume the detector and ingest roles (needed by pod_identity; scopes the trust to that cluster)."
+  description = "EKS cluster whose pods assume the detector, ingest and gallery checker roles (needed by pod_identity; scopes the trust to that cluster)."
   type        = string
   default     = null
 
@@ -98,6 +108,15 @@ variable "ingest_service_account" {
     name      = string
   })
   default = { namespace = "cameo-system", name = "cameo-ingest" }
+}
+
+variable "gallery_checker_service_account" {
+  description = "The gallery checker's ServiceAccount: <release full name>-gallery-checker in the release namespace (cameo-gallery-checker in cameo-system for release cameo)."
+  type = object({
+    namespace = string
+    name      = string
+  })
+  default = { namespace = "cameo-system", name = "cameo-gallery-checker" }
 }
 
 variable "tags" {

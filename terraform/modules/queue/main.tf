@@ -1,6 +1,8 @@
-# The queue between the raw bucket's upload events and the ingest, with a dead-letter
-# queue for what the ingest cannot handle. Encrypted with a key S3 may use: S3 encrypts
-# what it sends, so a queue on an AWS-managed key would never receive an event.
+# A queue of the raw bucket's events and its consumer, with a dead-letter queue for what
+# the consumer cannot handle: the upload events for the ingest, and the gallery photos
+# (and the API's rebuild and erase requests) for the gallery checker. Encrypted with a key
+# S3 may use: S3 encrypts what it sends, so a queue on an AWS-managed key would never
+# receive an event. Other senders (the API) are allowed by their own IAM policies.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -18,7 +20,7 @@ locals {
 }
 
 resource "aws_kms_key" "queue" {
-  description             = "cameo upload events (${var.name})"
+  description             = "cameo S3 events (${var.name})"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy = jsonencode({

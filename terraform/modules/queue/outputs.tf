@@ -1,10 +1,10 @@
 output "url" {
-  description = "URL of the upload-events queue (the ingest's queueUrl)."
+  description = "URL of the queue (the ingest's or the gallery checker's queueUrl)."
   value       = aws_sqs_queue.uploads.id
 }
 
 output "arn" {
-  description = "ARN of the upload-events queue. It is known only once the queue's policy lets the raw bucket send, so a bucket notification that uses it is created after (S3 checks that it may send)."
+  description = "ARN of the queue. It is known only once the queue's policy lets the raw bucket send, so a bucket notification that uses it is created after (S3 checks that it may send)."
   value       = aws_sqs_queue.uploads.arn
   depends_on  = [aws_sqs_queue_policy.uploads, aws_kms_key.queue]
 }
@@ -20,6 +20,6 @@ output "dead_letter_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the key both queues encrypt with; the ingest needs kms:Decrypt on it."
+  description = "ARN of the key both queues encrypt with; consumers need kms:Decrypt on it, senders other than S3 kms:GenerateDataKey too."
   value       = aws_kms_key.queue.arn
 }

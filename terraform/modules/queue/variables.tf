@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name of the upload-events queue; the dead-letter queue is <name>-dlq."
+  description = "Name of the queue (<deployment>-uploads, <deployment>-gallery); the dead-letter queue is <name>-dlq."
   type        = string
 
   validation {
@@ -14,7 +14,7 @@ variable "raw_bucket_name" {
 }
 
 variable "visibility_timeout_seconds" {
-  description = "How long a received message stays hidden. The ingest HEADs one object and creates one VideoJob per message, well under a minute even with retries."
+  description = "How long a received message stays hidden. The ingest HEADs one object and creates one VideoJob per message, well under a minute even with retries; the gallery checker extends it while it works."
   type        = number
   default     = 120
 
@@ -25,7 +25,7 @@ variable "visibility_timeout_seconds" {
 }
 
 variable "max_receive_count" {
-  description = "Receives after which a message the ingest cannot handle moves to the dead-letter queue."
+  description = "Receives after which a message its consumer cannot handle moves to the dead-letter queue."
   type        = number
   default     = 5
 
@@ -47,7 +47,7 @@ variable "dead_letter_retention_seconds" {
 }
 
 variable "restrict_redrive_sources" {
-  description = "Let only the upload queue use the dead-letter queue (its redrive allow policy). Off only for stand-ins that do not keep the attribute (moto)."
+  description = "Let only this queue use its dead-letter queue (its redrive allow policy). Off only for stand-ins that do not keep the attribute (moto)."
   type        = bool
   default     = true
 }

@@ -37,7 +37,7 @@ resource "aws_kms_alias" "buckets" {
 resource "aws_s3_bucket" "this" {
   # checkov:skip=CKV_AWS_18: server access logs cannot be delivered to an SSE-KMS bucket; audit S3 with CloudTrail data events.
   # checkov:skip=CKV_AWS_144: one region by design: results can be made again from the videos, and versioning keeps what is overwritten.
-  # checkov:skip=CKV2_AWS_62: the raw bucket's events go to the upload queue (aws_s3_bucket_notification.uploads); nothing consumes the processed bucket's.
+  # checkov:skip=CKV2_AWS_62: the raw bucket's events go to the upload and gallery queues (aws_s3_bucket_notification.uploads); nothing consumes the processed bucket's.
   # checkov:skip=CKV2_AWS_61: both have lifecycle rules (aws_s3_bucket_lifecycle_configuration.raw and .processed), which checkov cannot follow through for_each.
   for_each = local.buckets
 
@@ -181,7 +181,10 @@ resource "aws_s3_bucket_cors_configuration" "raw" {
   }
 }
 
-# PUT, POST and CompleteMultipartUpload are all ObjectCreated.
+# PUT, POST and CompleteMultipartUpload are all ObjectCreated. A bucket has one
+# notification configuration, so both queues are here: videos to the ingest, photos put
+# through the API to the gallery checker (nothing else under gallery/: the manifest the
+# checker writes there must not wake it again).
 resource "aws_s3_bucket_notification" "uploads" {
   bucket = aws_s3_bucket.this["raw"].id
 
@@ -190,5 +193,12 @@ resource "aws_s3_bucket_notification" "uploads" {
     queue_arn     = var.upload_queue_arn
     events        = ["s3:ObjectCreated:*"]
     filter_prefix = "videos/"
+  }
+
+  queue {
+    id            = "photos-to-gallery-checker"
+    queue_arn     = var.gallery_queue_arn
+    events        = ["s3:ObjectCreated:*"]
+    filter_prefix = "gallery/.cameo/photos/"
   }
 }

@@ -34,6 +34,11 @@ variable "upload_queue_arn" {
   type        = string
 }
 
+variable "gallery_queue_arn" {
+  description = "ARN of the SQS queue that receives the raw bucket's s3:ObjectCreated:* events under gallery/.cameo/photos/ (photos put through the API). Its policy must already let the bucket send, as for upload_queue_arn."
+  type        = string
+}
+
 variable "log_retention_days" {
   description = "Days after which detector logs (logs/) in the processed bucket expire."
   type        = number

@@ -1,4 +1,5 @@
-# Every route is authenticated by the JWT authorizer; the API is throttled and logged.
+# Every route is authenticated by the JWT authorizer and requires its one scope; the API is
+# throttled and logged.
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -22,7 +23,10 @@ mock_provider "aws" {
     }
   }
   mock_resource "aws_apigatewayv2_api" {
-    defaults = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:mock" }
+    defaults = {
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:mock"
+      api_endpoint  = "https://mock.execute-api.eu-west-1.amazonaws.com"
+    }
   }
 }
 
@@ -31,15 +35,45 @@ variables {
   environment = { CAMEO_RAW_BUCKET = "raw", CAMEO_PROCESSED_BUCKET = "processed", CAMEO_TABLE = "MovieEntities" }
 }
 
-run "every_route_needs_a_jwt" {
+run "every_route_needs_a_jwt_and_its_scope" {
   assert {
-    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "JWT" && r.authorizer_id == aws_apigatewayv2_authorizer.jwt.id])
-    error_message = "Every route is behind the JWT authorizer."
+    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "JWT" && r.authorizer_id == aws_apigatewayv2_authorizer.jwt.id && length(r.authorization_scopes) == 1])
+    error_message = "Every route is behind the JWT authorizer and requires exactly one scope."
+  }
+
+  # Written out by hand, so a route added to the Lambda, or a scope changed, shows here.
+  assert {
+    condition = jsonencode({ for key, r in aws_apigatewayv2_route.this : key => sort(tolist(r.authorization_scopes)) }) == jsonencode({
+      "POST /videos"                               = ["cameo/upload"]
+      "GET /videos"                                = ["cameo/read"]
+      "GET /videos/{id}"                           = ["cameo/read"]
+      "DELETE /videos/{id}"                        = ["cameo/curate"]
+      "POST /videos/{id}/complete"                 = ["cameo/upload"]
+      "DELETE /videos/{id}/upload"                 = ["cameo/upload"]
+      "GET /videos/{id}/result"                    = ["cameo/read"]
+      "GET /videos/{id}/faces"                     = ["cameo/read"]
+      "GET /actors/{name}/videos"                  = ["cameo/read"]
+      "GET /results/latest"                        = ["cameo/read"]
+      "GET /people"                                = ["cameo/read"]
+      "POST /people"                               = ["cameo/curate"]
+      "GET /people/{personId}"                     = ["cameo/read"]
+      "PATCH /people/{personId}"                   = ["cameo/curate"]
+      "DELETE /people/{personId}"                  = ["cameo/curate"]
+      "POST /people/{personId}/merge"              = ["cameo/curate"]
+      "POST /people/{personId}/photos"             = ["cameo/curate"]
+      "DELETE /people/{personId}/photos/{photoId}" = ["cameo/curate"]
+    })
+    error_message = "Each route of the Lambda exists with its scope: read for state, results, people and faces, upload for uploads, curate for people, photos and erasing."
   }
 
   assert {
-    condition     = length(aws_apigatewayv2_route.this) == 8 && !contains(keys(aws_apigatewayv2_route.this), "$default")
+    condition     = alltrue([for key, r in aws_apigatewayv2_route.this : r.route_key == key]) && !contains(keys(aws_apigatewayv2_route.this), "$default")
     error_message = "Only the API's own routes exist: nothing else reaches the Lambda."
+  }
+
+  assert {
+    condition     = jsonencode(output.scopes) == jsonencode({ curate = "cameo/curate", read = "cameo/read", upload = "cameo/upload" }) && jsonencode(output.route_scopes) == jsonencode({ for key, r in aws_apigatewayv2_route.this : key => one(r.authorization_scopes) })
+    error_message = "The module says which scopes exist and which route needs which."
   }
 
   assert {
@@ -51,6 +85,102 @@ run "every_route_needs_a_jwt" {
     condition     = one(aws_apigatewayv2_authorizer.jwt.jwt_configuration).audience == toset([aws_cognito_user_pool_client.this[0].id])
     error_message = "Cognito's tokens are accepted for its app client only."
   }
+}
+
+run "cognito_issues_the_scopes_by_the_code_flow" {
+  assert {
+    condition = (
+      aws_cognito_resource_server.this[0].identifier == "cameo"
+      && jsonencode(sort([for s in aws_cognito_resource_server.this[0].scope : s.scope_name])) == jsonencode(["curate", "read", "upload"])
+    )
+    error_message = "The resource server cameo defines read, upload and curate."
+  }
+
+  assert {
+    condition = (
+      aws_cognito_user_pool_client.this[0].allowed_oauth_flows_user_pool_client
+      && aws_cognito_user_pool_client.this[0].allowed_oauth_flows == toset(["code"])
+      && aws_cognito_user_pool_client.this[0].allowed_oauth_scopes == toset(["cameo/read", "cameo/upload", "cameo/curate", "openid", "email"])
+      && aws_cognito_user_pool_client.this[0].supported_identity_providers == toset(["COGNITO"])
+      && !aws_cognito_user_pool_client.this[0].generate_secret
+    )
+    error_message = "A public client signs the pool's users in by the authorization code grant and may be given every scope."
+  }
+
+  assert {
+    condition = (
+      aws_cognito_user_pool_client.this[0].callback_urls == toset(["https://mock.execute-api.eu-west-1.amazonaws.com/app/"])
+      && aws_cognito_user_pool_client.this[0].logout_urls == toset(["https://mock.execute-api.eu-west-1.amazonaws.com/app/"])
+    )
+    error_message = "Without app_urls, sign-in returns to the app the API serves."
+  }
+
+  assert {
+    condition = (
+      aws_cognito_user_pool_client.this[0].access_token_validity == 1
+      && aws_cognito_user_pool_client.this[0].refresh_token_validity == 30
+      && one(aws_cognito_user_pool_client.this[0].token_validity_units).access_token == "hours"
+      && one(aws_cognito_user_pool_client.this[0].token_validity_units).refresh_token == "days"
+    )
+    error_message = "Access tokens last an hour, refresh tokens 30 days."
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool_domain.this[0].domain == "cameo-api" && output.cognito_domain == "https://cameo-api.auth.eu-west-1.amazoncognito.com"
+    error_message = "The hosted sign-in domain is named after the API by default."
+  }
+
+  assert {
+    condition = (
+      one(aws_apigatewayv2_api.this.cors_configuration) == null
+    )
+    error_message = "No CORS without origins."
+  }
+}
+
+run "the_app_may_live_elsewhere" {
+  variables {
+    app_urls              = ["https://app.example.com/", "https://app.example.com/signed-out"]
+    cognito_domain_prefix = "cameo-example"
+    cors_allowed_origins  = ["https://app.example.com"]
+  }
+
+  assert {
+    condition = (
+      aws_cognito_user_pool_client.this[0].callback_urls == toset(["https://app.example.com/", "https://app.example.com/signed-out"])
+      && aws_cognito_user_pool_domain.this[0].domain == "cameo-example"
+    )
+    error_message = "Given app URLs and domain prefix are used."
+  }
+
+  assert {
+    condition = (
+      contains(one(aws_apigatewayv2_api.this.cors_configuration).allow_methods, "PATCH")
+      && contains(one(aws_apigatewayv2_api.this.cors_configuration).allow_headers, "if-match")
+      && contains(one(aws_apigatewayv2_api.this.cors_configuration).expose_headers, "etag")
+    )
+    error_message = "A browser may PATCH with If-Match and read the ETag."
+  }
+}
+
+run "refuses_an_http_app_url" {
+  command = plan
+
+  variables {
+    app_urls = ["http://app.example.com/"]
+  }
+
+  expect_failures = [var.app_urls]
+}
+
+run "refuses_a_reserved_domain_prefix" {
+  command = plan
+
+  variables {
+    cognito_domain_prefix = "my-cognito"
+  }
+
+  expect_failures = [var.cognito_domain_prefix]
 }
 
 run "throttled_and_logged" {
@@ -79,6 +209,16 @@ run "an_own_issuer_replaces_cognito" {
   assert {
     condition     = length(aws_cognito_user_pool.this) == 0 && one(aws_apigatewayv2_authorizer.jwt.jwt_configuration).issuer == "https://login.example.com/"
     error_message = "A given issuer is used, and no Cognito pool is made."
+  }
+
+  assert {
+    condition     = length(aws_cognito_resource_server.this) == 0 && length(aws_cognito_user_pool_domain.this) == 0 && output.cognito_domain == null
+    error_message = "Nor a resource server or a domain: the issuer issues the scopes."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_apigatewayv2_route.this : length(r.authorization_scopes) == 1])
+    error_message = "Routes require their scopes from any issuer."
   }
 }
 

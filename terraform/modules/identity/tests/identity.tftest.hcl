@@ -16,15 +16,17 @@ mock_provider "aws" {
 }
 
 variables {
-  raw_bucket_arn       = "arn:aws:s3:::raw"
-  processed_bucket_arn = "arn:aws:s3:::processed"
-  bucket_kms_key_arn   = "arn:aws:kms:eu-west-1:123456789012:key/buckets"
-  table_arn            = "arn:aws:dynamodb:eu-west-1:123456789012:table/MovieEntities"
-  table_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/table"
-  queue_arn            = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
-  queue_kms_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/queue"
-  api_function_name    = "cameo-api"
-  cluster_name         = "cameo"
+  raw_bucket_arn            = "arn:aws:s3:::raw"
+  processed_bucket_arn      = "arn:aws:s3:::processed"
+  bucket_kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/buckets"
+  table_arn                 = "arn:aws:dynamodb:eu-west-1:123456789012:table/MovieEntities"
+  table_kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/table"
+  queue_arn                 = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
+  queue_kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/queue"
+  gallery_queue_arn         = "arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"
+  gallery_queue_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/gallery-queue"
+  api_function_name         = "cameo-api"
+  cluster_name              = "cameo"
   detector_service_accounts = [
     { namespace = "media", name = "cameo-detector" },
     { namespace = "trailers", name = "cameo-detector" },
@@ -58,15 +60,17 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         if length(setintersection(s.Action, ["s3:PutObject", "s3:AbortMultipartUpload"])) > 0
       ])))
       }) == jsonencode({
-      api      = ["arn:aws:s3:::raw/videos/*"]
-      detector = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
-      ingest   = []
+      api               = ["arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
+      detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
+      "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/.cameo/manifest.json"]
+      ingest            = []
     })
-    error_message = "The API writes only uploads under videos/, the detector only results/, logs/, cache/, candidates/ and templates/, the ingest nothing."
+    error_message = "The API writes only uploads under videos/ and gallery photos, the detector only results/, logs/, cache/, candidates/ and templates/, the gallery checker its cache and the manifest, the ingest nothing."
   }
 
-  # What each role may delete in S3: the API a video and what was made of it, the detector
-  # an earlier analysis's face crops.
+  # What each role may delete in S3: the API a video and what was made of it, and a
+  # person's photos; the detector an earlier analysis's face crops; the gallery checker
+  # cached embeddings of gallery photos.
   assert {
     condition = jsonencode({
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
@@ -74,11 +78,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         if length(setintersection(s.Action, ["s3:DeleteObject", "s3:DeleteObjectVersion"])) > 0
       ])))
       }) == jsonencode({
-      api      = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/videos/*"]
-      detector = ["arn:aws:s3:::processed/results/*/faces/*"]
-      ingest   = []
+      api               = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
+      detector          = ["arn:aws:s3:::processed/results/*/faces/*"]
+      "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*"]
+      ingest            = []
     })
-    error_message = "Only the API erases (videos and what was made of them), and the detector only replaces face crops."
+    error_message = "Only the API erases (videos and what was made of them, people's photos), the detector only replaces face crops, the gallery checker only its cached embeddings."
   }
 
   # Face templates are biometric data: only the detector touches them, and only to write.
@@ -92,13 +97,56 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     error_message = "No role reads the face templates."
   }
 
+  # What each role may read in S3, and where: the API never reads a video, templates/ nor
+  # cache/; it presigns GETs of the photos people were given (the gallery pages show them).
+  assert {
+    condition = jsonencode({
+      for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
+        for s in jsondecode(policy.policy).Statement : s.Resource
+        if length(setintersection(s.Action, ["s3:GetObject", "s3:GetObjectVersion"])) > 0
+      ])))
+      }) == jsonencode({
+      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
+      "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/*"]
+      ingest            = ["arn:aws:s3:::raw/videos/*"]
+    })
+    error_message = "The API reads only results and people's photos, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
+  }
+
+  # Which prefixes each role may list (ListBucket, ListBucketVersions), by bucket.
+  assert {
+    condition = jsonencode({
+      for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
+        for s in jsondecode(policy.policy).Statement : [
+          for r in s.Resource : [for a in s.Action : [for p in s.Condition.StringLike["s3:prefix"] : "${a} ${r} ${p}"]]
+        ] if anytrue([for a in s.Action : startswith(a, "s3:List")])
+      ])))
+      }) == jsonencode({
+      api = sort(concat(
+        [for a in ["s3:ListBucket", "s3:ListBucketVersions"] : "${a} arn:aws:s3:::raw videos/*"],
+        ["s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*"],
+        flatten([for a in ["s3:ListBucket", "s3:ListBucketVersions"] : [for p in ["candidates", "logs", "results", "templates"] : "${a} arn:aws:s3:::processed ${p}/*"]]),
+      ))
+      detector = [
+        "s3:ListBucket arn:aws:s3:::processed cache/*",
+        "s3:ListBucket arn:aws:s3:::processed results/*",
+        "s3:ListBucket arn:aws:s3:::raw gallery/*",
+        "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/manifest.json",
+      ]
+      "gallery-checker" = ["s3:ListBucket arn:aws:s3:::processed cache/gallery/*", "s3:ListBucket arn:aws:s3:::raw gallery/*"]
+      ingest            = []
+    })
+    error_message = "Every listing is held to its prefixes: the detector lists the manifest's versions only, the API the versions of gallery photos only."
+  }
+
   # Every table write is held to its component's item keys.
   assert {
     condition = alltrue(flatten([
       for role, policy in aws_iam_role_policy.this : [
         for s in jsondecode(policy.policy).Statement :
-        try(length(s.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) == 1, false)
-        if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])) > 0
+        try(length(s.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]) > 0, false)
+        if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"])) > 0
       ]
     ]))
     error_message = "Every statement that writes the table has a dynamodb:LeadingKeys condition."
@@ -108,10 +156,15 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     condition = jsonencode({
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
         for s in jsondecode(policy.policy).Statement : try(s.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], [])
-        if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])) > 0
+        if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"])) > 0
       ])))
-    }) == jsonencode({ api = ["MOVIE#*", "VIDEO#*"], detector = ["MOVIE#*"], ingest = ["VIDEO#*"] })
-    error_message = "The detector writes movie partitions, the ingest video partitions, and the API video partitions and, to erase a video, movie partitions."
+      }) == jsonencode({
+      api               = ["MOVIE#*", "PERSON#*", "PERSONNAME#*", "VIDEO#*"]
+      detector          = ["MOVIE#*"]
+      "gallery-checker" = ["PERSON#*", "PERSONNAME#*"]
+      ingest            = ["VIDEO#*"]
+    })
+    error_message = "The detector writes movie partitions, the ingest video partitions, the gallery checker the registry's, and the API video and registry partitions and, to erase a video, movie partitions."
   }
 
   assert {
@@ -135,12 +188,53 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     ]))) == jsonencode(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"])
     error_message = "The ingest receives, deletes and counts upload events, and does nothing else with the queue."
   }
+
+  # Who may do what with which queue.
+  assert {
+    condition = jsonencode({
+      for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
+        for s in jsondecode(policy.policy).Statement : [for a in s.Action : [for r in s.Resource : "${a} ${r}"]] if anytrue([for a in s.Action : startswith(a, "sqs:")])
+      ])))
+      }) == jsonencode({
+      api      = ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"]
+      detector = []
+      "gallery-checker" = [
+        for a in ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"
+      ]
+      ingest = [
+        for a in ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
+      ]
+    })
+    error_message = "The ingest consumes the upload queue, the gallery checker the gallery queue, and the API only sends to the gallery queue."
+  }
+
+  # An encrypted queue: its consumer decrypts, its sender encrypts, with its key.
+  assert {
+    condition = alltrue([
+      for role in ["api", "gallery-checker"] : anytrue([
+        for s in jsondecode(aws_iam_role_policy.this[role].policy).Statement :
+        contains(s.Action, "kms:Decrypt") && contains(s.Resource, var.gallery_queue_kms_key_arn)
+      ])
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement :
+      contains(s.Action, "kms:GenerateDataKey") && contains(s.Resource, var.gallery_queue_kms_key_arn)
+    ])
+    error_message = "The gallery queue's key serves its sender and its consumer."
+  }
+
+  # The registry's people are listed through byEntityType, and by no other index.
+  assert {
+    condition = jsonencode(sort(flatten([
+      for s in jsondecode(aws_iam_role_policy.this["gallery-checker"].policy).Statement : [for r in s.Resource : r if strcontains(r, "/index/")]
+    ]))) == jsonencode(["arn:aws:dynamodb:eu-west-1:123456789012:table/MovieEntities/index/byEntityType"])
+    error_message = "The gallery checker queries the byEntityType index only."
+  }
 }
 
 run "pod_identity_trusts_this_clusters_agent" {
   assert {
     condition = alltrue([
-      for role in ["detector", "ingest"] :
+      for role in ["detector", "ingest", "gallery-checker"] :
       jsondecode(aws_iam_role.this[role].assume_role_policy).Statement[0].Principal.Service == "pods.eks.amazonaws.com"
       && jsondecode(aws_iam_role.this[role].assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == "arn:aws:eks:eu-west-1:123456789012:cluster/cameo"
     ])
@@ -156,9 +250,10 @@ run "pod_identity_trusts_this_clusters_agent" {
     condition = jsonencode(sort(keys(aws_eks_pod_identity_association.this))) == jsonencode([
       "detector/media/cameo-detector",
       "detector/trailers/cameo-detector",
+      "gallery-checker/cameo-system/cameo-gallery-checker",
       "ingest/cameo-system/cameo-ingest",
     ]) && alltrue([for key, a in aws_eks_pod_identity_association.this : "${split("/", key)[1]}/${split("/", key)[2]}" == "${a.namespace}/${a.service_account}"])
-    error_message = "Each detector ServiceAccount (one per watched namespace) and the ingest's get their role, and nothing else."
+    error_message = "Each detector ServiceAccount (one per watched namespace), the ingest's and the gallery checker's get their role, and nothing else."
   }
 }
 
@@ -174,6 +269,11 @@ run "irsa_trusts_exactly_the_service_accounts" {
       "system:serviceaccount:trailers:cameo-detector",
     ])
     error_message = "The detector role trusts tokens of its ServiceAccounts only."
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role.this["gallery-checker"].assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]) == jsonencode(["system:serviceaccount:cameo-system:cameo-gallery-checker"])
+    error_message = "The gallery checker role trusts tokens of its ServiceAccount only."
   }
 
   assert {

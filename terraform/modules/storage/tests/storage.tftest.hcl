@@ -1,4 +1,4 @@
-# The buckets' security and the upload notification, on a mock provider (no AWS).
+# The buckets' security and the notifications of uploads and photos, on a mock provider (no AWS).
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
@@ -15,6 +15,7 @@ variables {
   raw_bucket_name       = "cameo-raw-test"
   processed_bucket_name = "cameo-processed-test"
   upload_queue_arn      = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
+  gallery_queue_arn     = "arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"
   cors_allowed_origins  = ["https://app.example.com"]
 }
 
@@ -63,18 +64,20 @@ run "buckets_are_private_encrypted_and_tls_only" {
   }
 }
 
-run "uploads_notify_the_queue_from_videos_only" {
+run "uploads_notify_their_queues_by_prefix_only" {
   assert {
-    condition     = length(aws_s3_bucket_notification.uploads.queue) == 1
-    error_message = "One queue notification."
+    condition = jsonencode({
+      for q in aws_s3_bucket_notification.uploads.queue : q.filter_prefix => { queue = q.queue_arn, events = sort(tolist(q.events)), suffix = q.filter_suffix }
+      }) == jsonencode({
+      "gallery/.cameo/photos/" = { queue = var.gallery_queue_arn, events = ["s3:ObjectCreated:*"], suffix = null }
+      "videos/"                = { queue = var.upload_queue_arn, events = ["s3:ObjectCreated:*"], suffix = null }
+    })
+    error_message = "Every s3:ObjectCreated:* event under videos/ (PUT, POST and multipart) goes to the upload queue, under gallery/.cameo/photos/ to the gallery queue, and nothing else (not the manifest the checker writes)."
   }
 
   assert {
-    condition = alltrue([
-      for q in aws_s3_bucket_notification.uploads.queue :
-      q.filter_prefix == "videos/" && q.events == toset(["s3:ObjectCreated:*"]) && q.queue_arn == var.upload_queue_arn
-    ])
-    error_message = "Every s3:ObjectCreated:* event under videos/ (PUT, POST and multipart) goes to the upload queue, and nothing else."
+    condition     = length(aws_s3_bucket_notification.uploads.queue) == 2 && length(aws_s3_bucket_notification.uploads.topic) == 0 && length(aws_s3_bucket_notification.uploads.lambda_function) == 0
+    error_message = "Two queue notifications, nothing else."
   }
 
   assert {

@@ -1,0 +1,184 @@
+//! `/people/{personId}/photos`: a person's gallery photos. A photo is added by a presigned
+//! PUT to a key the API mints (its type and length signed), and counts only once the
+//! gallery checker found it usable (one face, large and sharp enough). Photos are shown
+//! through short-lived presigned GETs.
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use cameo_model::people::{
+    MAX_PHOTOS_PER_PERSON, PHOTO_TYPES, PhotoItem, PhotoSource, PhotoStatus, is_minted_id, photo_key, photo_sk,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use crate::identity::Caller;
+use crate::registry::{bump, check_version, delete, put};
+
+/// The body of `POST /people/{personId}/photos`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PhotoRequest {
+    /// `image/jpeg` or `image/png`, signed into the upload.
+    pub content_type: String,
+    /// The exact size, signed into the upload.
+    pub size_bytes: u64,
+}
+
+/// Where and how to upload a photo.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoUpload {
+    pub person_id: String,
+    pub photo_id: String,
+    /// The person's version after the photo was added (their new `ETag`).
+    pub version: u64,
+    pub upload: PhotoPut,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotoPut {
+    pub method: String,
+    pub url: String,
+    /// Headers the PUT must send exactly as given (they are signed).
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+/// The extension of an accepted photo type, or why it is refused.
+pub fn check_photo(request: &PhotoRequest, max_bytes: u64) -> ApiResult<&'static str> {
+    let extension = PHOTO_TYPES.iter().find(|(t, _)| *t == request.content_type).map(|(_, e)| *e).ok_or_else(|| {
+        let types: Vec<&str> = PHOTO_TYPES.iter().map(|(t, _)| *t).collect();
+        ApiError::invalid("invalid_content_type", format!("contentType must be one of {}", types.join(", ")))
+    })?;
+    if request.size_bytes == 0 {
+        return Err(ApiError::invalid("invalid_size", "sizeBytes must be the photo's size in bytes, more than 0"));
+    }
+    if request.size_bytes > max_bytes {
+        return Err(ApiError::TooLarge(format!(
+            "the photo is {} bytes; at most {max_bytes} are accepted",
+            request.size_bytes
+        )));
+    }
+    Ok(extension)
+}
+
+impl App {
+    pub async fn add_photo(
+        &self,
+        caller: &Caller,
+        id: &str,
+        version: u64,
+        request: PhotoRequest,
+    ) -> ApiResult<PhotoUpload> {
+        let extension = check_photo(&request, self.config.max_photo_bytes)?;
+        let person = self.load_person(id).await?;
+        check_version(&person, version)?;
+        let photos = self.load_photos(id).await?;
+        if photos.len() >= MAX_PHOTOS_PER_PERSON {
+            return Err(ApiError::Conflict(format!(
+                "{} has {} photos, the most a person may have: delete one first",
+                person.display_name,
+                photos.len()
+            )));
+        }
+        let photo_id = uuid::Uuid::new_v4().simple().to_string();
+        let now = jiff::Timestamp::now();
+        let photo = PhotoItem {
+            pk: person.pk.clone(),
+            sk: photo_sk(&photo_id),
+            person_id: id.into(),
+            photo_id: photo_id.clone(),
+            key: photo_key(&self.config.gallery_prefix, id, &photo_id, extension),
+            source: PhotoSource::Upload,
+            status: PhotoStatus::Pending,
+            reason: None,
+            sha256: None,
+            content_type: Some(request.content_type.clone()),
+            size_bytes: Some(request.size_bytes),
+            added_by: caller.id.clone(),
+            added_at: now.to_string(),
+            checked_at: None,
+        };
+        let table = &self.config.table;
+        self.transact(vec![
+            put(table, &photo, Some("attribute_not_exists(pk)"))?,
+            bump(table, &person, version, None)?,
+        ])
+        .await?;
+        let ttl = self.config.upload_url_ttl();
+        let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
+        let presigned = self
+            .s3
+            .put_object()
+            .bucket(&self.config.raw_bucket)
+            .key(&photo.key)
+            .content_type(&request.content_type)
+            .content_length(request.size_bytes as i64)
+            .presigned(config)
+            .await
+            .map_err(|e| ApiError::upstream("presigning the photo upload", e))?;
+        tracing::info!(person = id, photo = %photo_id, by = %caller.id, "photo upload minted");
+        Ok(PhotoUpload {
+            person_id: id.into(),
+            photo_id,
+            version: version + 1,
+            upload: PhotoPut {
+                method: "PUT".into(),
+                url: presigned.uri().into(),
+                headers: presigned.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            },
+            expires_at: (now + ttl).to_string(),
+        })
+    }
+
+    /// Erases a photo (every version) and its item; the checker drops its cached embedding.
+    pub async fn delete_photo(&self, caller: &Caller, id: &str, photo_id: &str, version: u64) -> ApiResult<u64> {
+        if !is_minted_id(photo_id) {
+            return Err(ApiError::NotFound(format!("no photo {photo_id:?}")));
+        }
+        let person = self.load_person(id).await?;
+        check_version(&person, version)?;
+        let photos = self.load_photos(id).await?;
+        let photo = photos
+            .into_iter()
+            .find(|p| p.photo_id == photo_id)
+            .ok_or_else(|| ApiError::NotFound(format!("person {id} has no photo {photo_id}")))?;
+        self.erase_prefix(&self.config.raw_bucket, &photo.key).await?;
+        let table = &self.config.table;
+        self.transact(vec![delete(table, person.pk.clone(), &photo.sk)?, bump(table, &person, version, None)?]).await?;
+        tracing::info!(person = id, photo = photo_id, by = %caller.id, "photo erased");
+        self.registry_changed(photo.sha256.into_iter().collect()).await;
+        Ok(version + 1)
+    }
+
+    /// A short-lived URL to see a gallery photo.
+    pub async fn photo_url(&self, key: &str) -> ApiResult<String> {
+        let config = PresigningConfig::expires_in(self.config.result_url_ttl())
+            .map_err(|e| ApiError::upstream("presigning", e))?;
+        let request = self.s3.get_object().bucket(&self.config.raw_bucket).key(key);
+        let presigned = request.presigned(config).await.map_err(|e| ApiError::upstream("presigning a photo", e))?;
+        Ok(presigned.uri().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_images_of_a_bounded_size_are_accepted() {
+        let request = |content_type: &str, size_bytes| PhotoRequest { content_type: content_type.into(), size_bytes };
+        assert_eq!(check_photo(&request("image/jpeg", 1000), 2000).unwrap(), "jpg");
+        assert_eq!(check_photo(&request("image/png", 2000), 2000).unwrap(), "png");
+        for (bad, code) in [
+            (request("image/svg+xml", 10), "invalid_content_type"),
+            (request("text/html", 10), "invalid_content_type"),
+            (request("image/jpeg; charset=x", 10), "invalid_content_type"),
+            (request("image/jpeg", 0), "invalid_size"),
+            (request("image/jpeg", 2001), "too_large"),
+        ] {
+            assert_eq!(check_photo(&bad, 2000).unwrap_err().code(), code, "{bad:?}");
+        }
+    }
+}
