@@ -89,5 +89,12 @@ output "helm_values" {
       serviceAccount = { name = local.ingest_service_account, annotations = module.identity.service_account_annotations.ingest }
       env            = { AWS_REGION = var.region }
     }
+    galleryChecker = {
+      enabled        = true
+      queueUrl       = module.gallery_queue.url
+      gallery        = "s3://${module.storage.raw_bucket}/gallery/"
+      serviceAccount = { name = local.gallery_checker_service_account, annotations = module.identity.service_account_annotations["gallery-checker"] }
+      env            = { AWS_REGION = var.region }
+    }
   }
 }

@@ -127,14 +127,25 @@ impl App {
 
     /// Deletes every version of every object under `prefix` (and every delete marker);
     /// on a store without versioning, every object.
-    pub(crate) async fn erase_prefix(&self, bucket: &str, prefix: &str) -> ApiResult<usize> {
+    async fn erase_prefix(&self, bucket: &str, prefix: &str) -> ApiResult<usize> {
+        self.erase_listed(bucket, prefix, |_| true).await
+    }
+
+    /// Deletes every version of the object `key` (and its delete markers).
+    pub(crate) async fn erase_object(&self, bucket: &str, key: &str) -> ApiResult<usize> {
+        self.erase_listed(bucket, key, |listed| listed == key).await
+    }
+
+    /// Deletes every version under `prefix` whose key passes `erase`, a page at a time.
+    async fn erase_listed(&self, bucket: &str, prefix: &str, erase: impl Fn(&str) -> bool) -> ApiResult<usize> {
         let mut erased = 0;
         loop {
-            let targets = match self.versions(bucket, prefix).await {
+            let mut targets = match self.versions(bucket, prefix).await {
                 Ok(versions) => versions,
                 Err(e) if e.code() == Some("NotImplemented") => self.current_objects(bucket, prefix).await?,
                 Err(e) => return Err(ApiError::upstream("listing what to erase", e)),
             };
+            targets.retain(|target| erase(target.key()));
             if targets.is_empty() {
                 return Ok(erased);
             }

@@ -5,8 +5,8 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use cameo_model::people::{
-    MAX_PHOTOS_PER_PERSON, PERSON_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, is_minted_id,
-    person_pk, photo_sk,
+    MAX_PHOTOS_PER_PERSON, MERGED_SK, PERSON_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus,
+    is_minted_id, person_pk, photo_sk,
 };
 use cameo_model::table::EntityType;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 use crate::pages::Listing;
 use crate::queries::{ActorVideo, IndexQuery, PageQuery};
-use crate::registry::{MERGED_SK, bump, check_version, claim_name, delete, guarded_delete, put, release_name};
+use crate::registry::{bump, check_version, claim_name, delete, guarded_delete, put, release_name};
 
 /// The body of `POST /people` and `PATCH /people/{personId}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -305,7 +305,7 @@ impl App {
         let photos = self.load_photos(id).await?;
         let table = &self.config.table;
         for photo in &photos {
-            self.erase_prefix(&self.config.raw_bucket, &photo.key).await?;
+            self.erase_object(&self.config.raw_bucket, &photo.key).await?;
         }
         for chunk in photos.chunks(90) {
             let deletes = chunk.iter().map(|p| delete(table, person.pk.clone(), &photo_sk(&p.photo_id)));

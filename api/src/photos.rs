@@ -144,7 +144,7 @@ impl App {
             .into_iter()
             .find(|p| p.photo_id == photo_id)
             .ok_or_else(|| ApiError::NotFound(format!("person {id} has no photo {photo_id}")))?;
-        self.erase_prefix(&self.config.raw_bucket, &photo.key).await?;
+        self.erase_object(&self.config.raw_bucket, &photo.key).await?;
         let table = &self.config.table;
         self.transact(vec![delete(table, person.pk.clone(), &photo.sk)?, bump(table, &person, version, None)?]).await?;
         tracing::info!(person = id, photo = photo_id, by = %caller.id, "photo erased");

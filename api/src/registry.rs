@@ -7,15 +7,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use cameo_model::people::{
-    NAME_SK, NameItem, PERSON_SK, PHOTO_SK_PREFIX, PersonItem, PhotoItem, RegistryChanged, name_pk, person_pk,
+    MERGED_SK, NAME_SK, NameItem, PERSON_SK, PHOTO_SK_PREFIX, PersonItem, PhotoItem, RegistryChanged, name_pk,
+    person_pk,
 };
 use serde::Serialize;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-
-/// What a merged person's partition keeps: where they went.
-pub const MERGED_SK: &str = "MERGED";
 
 /// A person's version as `If-Match` and `ETag` carry it: `"<version>"`.
 pub fn etag(version: u64) -> String {

@@ -38,6 +38,14 @@ pub enum Command {
     /// Join a VideoJob's shards; write the results to S3 and DynamoDB.
     #[cfg(feature = "cloud")]
     Merge(Box<MergeArgs>),
+    /// Check the registry's gallery photos as they arrive and keep the gallery manifest
+    /// (what the gallery checker's Deployment runs).
+    #[cfg(feature = "cloud")]
+    GalleryChecker(Box<GalleryCheckerArgs>),
+    /// Import a gallery filled by hand (`<gallery>/<Person Name>/*.jpg`) into the
+    /// registry, check its photos and write the manifest.
+    #[cfg(feature = "cloud")]
+    GalleryImport(Box<GalleryArgs>),
     /// Print the JSON Schema of the results document.
     Schema,
 }
@@ -86,6 +94,45 @@ pub struct RunArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+}
+
+/// The registry's gallery and where its photos' verdicts go.
+#[cfg(feature = "cloud")]
+#[derive(Debug, Args)]
+pub struct GalleryArgs {
+    /// The gallery, `s3://bucket/prefix/`: its manifest and uploaded photos are under `.cameo/`.
+    #[arg(long, env = "CAMEO_GALLERY")]
+    pub gallery: String,
+    /// The MovieEntities DynamoDB table, which holds the registry.
+    #[arg(long, env = "CAMEO_RESULTS_TABLE", default_value = "MovieEntities")]
+    pub table: String,
+    /// The bucket of the verdict cache the shards read (the VideoJobs' output bucket).
+    #[arg(long, env = "CAMEO_OUTPUT_BUCKET")]
+    pub output_bucket: String,
+    /// Key prefix inside that bucket.
+    #[arg(long, default_value = "")]
+    pub output_prefix: String,
+    /// Photos larger than this many bytes are rejected unread.
+    #[arg(long, default_value_t = 50 << 20)]
+    pub max_photo_bytes: u64,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+}
+
+#[cfg(feature = "cloud")]
+#[derive(Debug, Args)]
+pub struct GalleryCheckerArgs {
+    /// The gallery queue: photos arriving, and the API's word that the registry changed.
+    #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
+    pub queue_url: String,
+    /// Seconds a receive waits for messages (SQS long polling).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=20))]
+    pub wait_seconds: u64,
+    /// Stop once the queue is empty (tests, and draining it by hand).
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub gallery: GalleryArgs,
 }
 
 #[cfg(feature = "cloud")]

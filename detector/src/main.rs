@@ -52,6 +52,16 @@ fn main() -> ExitCode {
             init_logging(format, log.clone());
             cameo_detector::cloud::commands::merge(*args, &log)
         }
+        #[cfg(feature = "cloud")]
+        Command::GalleryChecker(args) => {
+            init_logging(format, std::io::stderr);
+            cameo_detector::cloud::commands::gallery_checker(*args)
+        }
+        #[cfg(feature = "cloud")]
+        Command::GalleryImport(args) => {
+            init_logging(format, std::io::stderr);
+            cameo_detector::cloud::commands::gallery_import(*args)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! `cameo-ingest`: the one bridge between AWS and the cluster.
 //!
-//! In: S3 upload events from SQS ([`event`], pure) become VideoJobs with deterministic
+//! In: S3 upload events from SQS (parsed by `cameo_model::s3_event`) become VideoJobs with deterministic
 //! names ([`videojob`], pure), so a duplicate delivery finds its VideoJob already there;
 //! [`receive`] deletes a message only once its VideoJob exists. Out: [`mirror`] writes
 //! the state of the VideoJobs it made to the table, never backwards, for the API to read.
@@ -8,7 +8,6 @@
 
 pub mod aws;
 pub mod config;
-pub mod event;
 pub mod metrics;
 pub mod mirror;
 pub mod receive;

@@ -12,9 +12,9 @@ use kube::api::{Api, PostParams};
 use tokio::sync::watch;
 
 use crate::config::IngestConfig;
-use crate::event::{Notice, ObjectCreated, parse};
 use crate::metrics::Metrics;
 use crate::videojob::{Upload, desired_videojob, version_of, video_id};
+use cameo_model::s3_event::{Notice, ObjectCreated, parse};
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,7 @@ use kube::api::ObjectMeta;
 use sha2::{Digest, Sha256};
 
 use crate::config::IngestConfig;
-use crate::event::ObjectCreated;
+use cameo_model::s3_event::ObjectCreated;
 
 /// Labels every VideoJob the ingest creates, so it mirrors only its own.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";

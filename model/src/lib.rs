@@ -4,13 +4,15 @@
 //! metadata an upload carries ([`upload`]), where its analysis stands ([`processing`]), and
 //! the summary of a finished one ([`summary`]), the document in editors' formats
 //! ([`exports`]), the face templates that let a face be named later ([`templates`]),
-//! and the people of the gallery with its manifest ([`people`]).
+//! the people of the gallery with its manifest ([`people`]), and the S3 event
+//! notifications the queues deliver ([`s3_event`]).
 
 pub mod exports;
 pub mod geometry;
 pub mod people;
 pub mod processing;
 pub mod results;
+pub mod s3_event;
 pub mod summary;
 pub mod table;
 pub mod templates;

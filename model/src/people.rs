@@ -125,6 +125,10 @@ pub fn name_pk(key: &str) -> String {
 
 pub const NAME_SK: &str = "NAME";
 
+/// What a merged person's partition keeps: `mergedInto`, the person they became (their
+/// photos moved there, under the same photo ids).
+pub const MERGED_SK: &str = "MERGED";
+
 /// A person in the registry. `version` grows with every write to the person (their name,
 /// their photos), and is what `If-Match` names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -15,7 +15,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::evaluate::mismatches;
-use cameo_model::table::movie_id;
+use cameo_model::people::{
+    GalleryManifest, PERSON_SK, PersonItem, PhotoItem, PhotoSource, PhotoStatus, manifest_key, person_pk, photo_key,
+    photo_sk,
+};
+use cameo_model::table::{EntityType, movie_id};
 use cameo_operator::crd::{Phase, VideoJob, VideoJobSpec};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -32,7 +36,7 @@ use stack::{
 mod stack;
 
 /// Each test has a namespace of its own, all watched by the one operator installed.
-const NAMESPACES: [&str; 13] = [
+const NAMESPACES: [&str; 14] = [
     "vj-run",
     "vj-bad",
     "vj-invalid",
@@ -46,6 +50,7 @@ const NAMESPACES: [&str; 13] = [
     "vj-quota",
     "vj-frozen",
     "vj-gallery",
+    "vj-registry",
 ];
 const TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -347,6 +352,70 @@ async fn photos_added_to_the_gallery_that_cannot_be_used_are_skipped_and_said_in
     };
     assert!(reason("The Friends/cast.jpg").contains("6 faces found"), "{skipped:#?}");
     assert!(reason("Barack Obama/empty.jpg").contains("not a readable image"), "{skipped:#?}");
+}
+
+#[tokio::test]
+async fn a_photo_given_to_a_person_is_checked_in_the_cluster_and_names_them_with_their_id() {
+    let (client, _serial) = client().await;
+    let namespace = "vj-registry";
+    let videojobs: Api<VideoJob> = Api::namespaced(client.clone(), namespace);
+    let (person_id, photo_id) = ("0ba0a000000000000000000000000042", "0ba0a0000000000000000000000000f1");
+    let key = photo_key("gallery/", person_id, photo_id, "jpg");
+    let obama = photo("obama.jpg");
+    let uploaded = key.clone();
+    with_aws(move |aws| {
+        let now = jiff::Timestamp::now().to_string();
+        let person = PersonItem {
+            pk: person_pk(person_id),
+            sk: PERSON_SK.into(),
+            entity_type: EntityType::Person,
+            name: "barack obama".into(),
+            display_name: "Barack Obama".into(),
+            person_id: person_id.into(),
+            version: 1,
+            created_at: now.clone(),
+            created_by: "tests".into(),
+            updated_at: now.clone(),
+        };
+        assert!(aws.add_person(TABLE, &person).unwrap());
+        let photo = PhotoItem {
+            pk: person_pk(person_id),
+            sk: photo_sk(photo_id),
+            person_id: person_id.into(),
+            photo_id: photo_id.into(),
+            key: uploaded.clone(),
+            source: PhotoSource::Upload,
+            status: PhotoStatus::Pending,
+            reason: None,
+            sha256: None,
+            content_type: Some("image/jpeg".into()),
+            size_bytes: Some(obama.len() as u64),
+            added_by: "tests".into(),
+            added_at: now,
+            checked_at: None,
+        };
+        assert!(aws.add_photo(TABLE, &photo).unwrap());
+        // As the API's presigned PUT would: S3 tells the gallery queue, the checker's pod looks.
+        aws.put(&S3Uri::new(RAW, uploaded), obama, "image/jpeg").unwrap();
+    });
+    eventually("the gallery checker to find the photo usable and write the manifest", || async {
+        let manifest = with_aws(|aws| aws.get(&S3Uri::new(RAW, manifest_key("gallery/"))).unwrap())?;
+        let manifest: GalleryManifest = serde_json::from_slice(&manifest).unwrap();
+        let listed = manifest.people.iter().any(|p| p.id == person_id && p.photos.iter().any(|f| f.key == key));
+        let status = with_aws(|aws| aws.photos(TABLE, person_id).unwrap())[0].status;
+        (listed && status == PhotoStatus::Usable).then_some(())
+    })
+    .await;
+    // The job is created in a later second than the manifest, so it pins it.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let spec = serde_json::json!({"source": format!("s3://{RAW}/videos/demo.mp4"), "gallery": format!("s3://{RAW}/gallery/"), "shards": 2});
+    apply_videojob(namespace, "registry", spec);
+    wait_for_phase(&videojobs, "registry", Phase::Succeeded).await;
+    let document = result_document(namespace, "registry");
+    let named: Vec<(String, Option<String>)> = document.people.into_iter().map(|p| (p.name, p.person_id)).collect();
+    assert_eq!(named, vec![("Barack Obama".to_string(), Some(person_id.to_string()))]);
+    let gallery = document.gallery.expect("the results say what the gallery was");
+    assert!(gallery.manifest_version.is_some(), "both shards enrolled the manifest: {gallery:?}");
 }
 
 #[tokio::test]

@@ -109,13 +109,18 @@ run "helm_values_match_the_cluster" {
   }
 
   assert {
-    condition     = output.roles.gallery_checker == module.identity.gallery_checker_role_arn
-    error_message = "The gallery checker's role is given out for its ServiceAccount."
+    condition = (
+      output.helm_values.galleryChecker.queueUrl == module.gallery_queue.url
+      && output.helm_values.galleryChecker.gallery == output.helm_values.ingest.gallery
+      && output.helm_values.galleryChecker.serviceAccount.name == "cameo-gallery-checker"
+      && output.roles.gallery_checker == module.identity.gallery_checker_role_arn
+    )
+    error_message = "The gallery checker is pointed at the gallery queue and the gallery, as its role's ServiceAccount."
   }
 
   assert {
     condition = alltrue([
-      for section in ["detector", "ingest"] : length(output.helm_values[section].serviceAccount.annotations) == 0
+      for section in ["detector", "ingest", "galleryChecker"] : length(output.helm_values[section].serviceAccount.annotations) == 0
     ])
     error_message = "With Pod Identity the ServiceAccounts need no annotation."
   }
@@ -160,6 +165,11 @@ run "irsa_annotates_the_service_accounts" {
   assert {
     condition     = output.helm_values.detector.serviceAccount.annotations["eks.amazonaws.com/role-arn"] == module.identity.detector_role_arn
     error_message = "With IRSA the detector's ServiceAccount names its role."
+  }
+
+  assert {
+    condition     = output.helm_values.galleryChecker.serviceAccount.annotations["eks.amazonaws.com/role-arn"] == module.identity.gallery_checker_role_arn
+    error_message = "With IRSA the gallery checker's ServiceAccount names its role."
   }
 }
 

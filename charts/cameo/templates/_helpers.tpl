@@ -95,3 +95,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- $namespace -}}
 {{- end -}}
+
+{{- define "cameo.galleryCheckerName" -}}
+{{- printf "%s-gallery-checker" (include "cameo.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "cameo.galleryCheckerSelectorLabels" -}}
+app.kubernetes.io/name: cameo-gallery-checker
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "cameo.galleryCheckerServiceAccount" -}}
+{{- default (include "cameo.galleryCheckerName" .) .Values.galleryChecker.serviceAccount.name -}}
+{{- end -}}

@@ -18,6 +18,7 @@ pub struct Aws {
     runtime: tokio::runtime::Runtime,
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 impl Aws {
@@ -44,6 +45,7 @@ impl Aws {
         Ok(Aws {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
             runtime,
         })
     }

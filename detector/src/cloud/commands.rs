@@ -1,12 +1,16 @@
 //! The `run` and `merge` commands: arguments in, results in S3 and DynamoDB out, the log
-//! uploaded beside them and a summary (or the error) as the termination message.
+//! uploaded beside them and a summary (or the error) as the termination message; and the
+//! gallery checker's `gallery-checker` and `gallery-import`.
+
+use std::time::Duration;
 
 use super::aws::Aws;
+use super::checker::GalleryChecker;
 use super::merge::{MergeJob, run_merge};
 use super::s3::S3Uri;
 use super::shard::{JobOutput, ShardJob, open_shard_video, run_shard};
 use super::{LogCopy, write_termination_message};
-use crate::cli::{MergeArgs, RunArgs};
+use crate::cli::{GalleryArgs, GalleryCheckerArgs, MergeArgs, RunArgs};
 use crate::detect::DetectorConfig;
 use crate::error::{Error, Result};
 use crate::models::Models;
@@ -75,6 +79,36 @@ pub fn merge(args: MergeArgs, log: &LogCopy) -> Result<()> {
         run_merge(&job, &aws, &mut models)
     })();
     finish(outcome, &aws, &output, "merge", log)
+}
+
+/// Serves the gallery queue until stopped (or, with `--once`, until it is empty).
+pub fn gallery_checker(args: GalleryCheckerArgs) -> Result<()> {
+    let aws = Aws::from_env()?;
+    let checker = checker(&args.gallery, &aws)?;
+    let (_runtime, mut models) = Models::from_args(&args.gallery.runtime, DetectorConfig::default())?;
+    checker.serve(&args.queue_url, Duration::from_secs(args.wait_seconds), args.once, &mut models)
+}
+
+/// Imports a gallery filled by hand and writes the manifest.
+pub fn gallery_import(args: GalleryArgs) -> Result<()> {
+    let aws = Aws::from_env()?;
+    let checker = checker(&args, &aws)?;
+    let (_runtime, mut models) = Models::from_args(&args.runtime, DetectorConfig::default())?;
+    let imported = checker.import(&mut models)?;
+    checker.rebuild_manifest()?;
+    tracing::info!(people = imported.people, photos = imported.photos, gallery = %checker.gallery, "imported");
+    Ok(())
+}
+
+fn checker<'a>(args: &GalleryArgs, aws: &'a Aws) -> Result<GalleryChecker<'a>> {
+    let cache = JobOutput::new(&args.output_bucket, &args.output_prefix, "").gallery_cache();
+    Ok(GalleryChecker {
+        aws,
+        table: args.table.clone(),
+        gallery: s3_uri(&args.gallery, "gallery")?,
+        cache,
+        max_photo_bytes: args.max_photo_bytes,
+    })
 }
 
 /// Uploads the log to `logs/<job>/<name>.log` and writes the termination message.

@@ -18,7 +18,8 @@ use crate::gallery::{Gallery, GalleryPhoto, content_hash, enroll};
 use crate::models::Models;
 use crate::results::SkippedPhoto;
 
-/// One version of the manifest object as listed.
+/// One version of the manifest object as listed, in S3's order: newest first, so that of
+/// two versions written in one second the first listed is the later.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestVersion {
     pub version_id: String,
@@ -32,8 +33,10 @@ pub fn pinned(versions: &[ManifestVersion], created: Timestamp) -> Option<&Manif
     let second = created.as_second();
     versions
         .iter()
-        .filter(|v| v.last_modified.as_second() < second)
-        .max_by_key(|v| v.last_modified)
+        .enumerate()
+        .filter(|(_, v)| v.last_modified.as_second() < second)
+        .max_by_key(|(listed, v)| (v.last_modified.as_second(), std::cmp::Reverse(*listed)))
+        .map(|(_, v)| v)
         .filter(|v| !v.deleted)
 }
 
@@ -147,6 +150,12 @@ mod tests {
         assert_eq!(pinned(&versions, at("2026-12-05T10:00:09.900Z")).unwrap().version_id, "b", "same second: not yet");
         assert_eq!(pinned(&versions, at("2026-12-05T10:00:10Z")).unwrap().version_id, "c");
         assert_eq!(pinned(&versions, at("2026-12-05T10:00:00Z")), None, "nothing before");
+        let one_second = [version("new", "2026-12-05T10:00:05Z", false), version("old", "2026-12-05T10:00:05Z", false)];
+        assert_eq!(
+            pinned(&one_second, at("2026-12-05T10:00:06Z")).unwrap().version_id,
+            "new",
+            "S3 lists the newest first"
+        );
         let deleted = [version("a", "2026-12-05T10:00:00Z", false), version("d", "2026-12-05T10:00:03Z", true)];
         assert_eq!(pinned(&deleted, at("2026-12-05T10:00:04Z")), None, "deleted by then");
         assert_eq!(pinned(&deleted, at("2026-12-05T10:00:02Z")).unwrap().version_id, "a");

@@ -43,12 +43,15 @@ impl std::fmt::Display for S3Uri {
 impl Aws {
     /// The video's size, or a bad-input error naming the object when it is missing.
     pub fn video_size(&self, uri: &S3Uri) -> Result<u64> {
+        self.object_size(uri)?.ok_or_else(|| Error::bad_video(uri, "the object does not exist"))
+    }
+
+    /// An object's size; `None` when it does not exist.
+    pub fn object_size(&self, uri: &S3Uri) -> Result<Option<u64>> {
         let head = self.block_on(self.s3.head_object().bucket(&uri.bucket).key(&uri.key).send());
         match head {
-            Ok(head) => Ok(head.content_length().unwrap_or(0).max(0) as u64),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
-                Err(Error::bad_video(uri, "the object does not exist"))
-            }
+            Ok(head) => Ok(Some(head.content_length().unwrap_or(0).max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(sdk_error(format!("cannot read {uri}"), &e)),
         }
     }
@@ -113,6 +116,30 @@ impl Aws {
             }
         }
         Ok(())
+    }
+
+    /// Erases every version of every object under `prefix`, leaving no delete marker (on a
+    /// store without versions, the objects). Returns how many were erased.
+    pub fn erase_versions(&self, prefix: &S3Uri) -> Result<usize> {
+        let mut erased = 0;
+        // What is erased leaves the listing, so each round lists from the start again.
+        loop {
+            let listing = self.s3.list_object_versions().bucket(&prefix.bucket).prefix(&prefix.key);
+            let page = self
+                .block_on(listing.send())
+                .map_err(|e| sdk_error(format!("cannot list the versions under {prefix}"), &e))?;
+            if page.versions().is_empty() {
+                return Ok(erased);
+            }
+            for version in page.versions() {
+                let Some(key) = version.key() else { continue };
+                let id = version.version_id().filter(|v| *v != "null").map(str::to_string);
+                let delete = self.s3.delete_object().bucket(&prefix.bucket).key(key).set_version_id(id);
+                self.block_on(delete.send())
+                    .map_err(|e| sdk_error(format!("cannot erase s3://{}/{key}", prefix.bucket), &e))?;
+                erased += 1;
+            }
+        }
     }
 
     /// Deletes an object (nothing happens when it is not there).

@@ -34,6 +34,8 @@ pub struct Cloud {
     pub table: String,
     pub queue_url: String,
     pub dead_letter_url: String,
+    /// Told of photos put under `gallery/.cameo/photos/`.
+    pub gallery_queue_url: String,
 }
 
 /// Stack `name` from tofu's outputs (`CAMEO_TERRAFORM_OUTPUTS`, set by hack/with-cluster).
@@ -55,6 +57,7 @@ pub fn cloud(name: &str) -> Cloud {
         table: field("table"),
         queue_url: field("queue_url"),
         dead_letter_url: field("dead_letter_url"),
+        gallery_queue_url: field("gallery_queue_url"),
     }
 }
 
@@ -177,11 +180,16 @@ pub fn put_gallery_as(aws: &Aws, bucket: &str, gallery: &str, name: &str) {
     }
 }
 
-/// Installs the chart watching `namespaces` (created first), as a user would. The GPU
-/// node is simulated, so GPU shards run the detector on its CPU (`detector.gpuDevice=cpu`).
+/// Installs the chart watching `namespaces` (created first), as a user would, with the
+/// gallery checker. The GPU node is simulated, so GPU shards run the detector on its CPU
+/// (`detector.gpuDevice=cpu`).
 pub fn install(namespaces: &[&str]) {
     let bucket = format!("operator.outputBucket={PROCESSED}");
-    install_release(RELEASE, OPERATOR_NAMESPACE, namespaces, &[&bucket]);
+    // The gallery checker keeps the registry's manifest of s3://<raw>/gallery/.
+    let queue = format!("galleryChecker.queueUrl={}", cloud("cameo").gallery_queue_url);
+    let gallery = format!("galleryChecker.gallery=s3://{RAW}/gallery/");
+    let checker = ["galleryChecker.enabled=true", "galleryChecker.waitSeconds=2", &queue, &gallery];
+    install_release(RELEASE, OPERATOR_NAMESPACE, namespaces, &[&[bucket.as_str()], &checker[..]].concat());
 }
 
 /// Installs the chart as release `release` in `release_namespace`, watching `namespaces`

@@ -119,8 +119,9 @@ locals {
     { Sid = "ReadGallery", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
     { Sid = "WriteManifest", Action = ["s3:PutObject"], Resource = ["${var.raw_bucket_arn}/${local.manifest}"] },
-    { Sid = "GalleryCache", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/cache/gallery/*"] },
-    { Sid = "ListGalleryCache", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["cache/gallery/*"] } } },
+    # Erasing a photo's cached verdicts erases every version of them.
+    { Sid = "GalleryCache", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"], Resource = ["${var.processed_bucket_arn}/cache/gallery/*"] },
+    { Sid = "ListGalleryCache", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["cache/gallery/*"] } } },
     {
       Sid       = "PersonItems"
       Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
@@ -144,9 +145,12 @@ locals {
   api = [
     { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
     { Sid = "ListUploads", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
-    { Sid = "PresignPhotos", Action = ["s3:PutObject", "s3:GetObject"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
-    { Sid = "ErasePhotos", Action = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
-    { Sid = "ListPhotoVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.photos}*"] } } },
+    { Sid = "PresignPhotoUploads", Action = ["s3:PutObject"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
+    # People's photos, uploaded or imported from folders filled by hand: shown (presigned
+    # GETs) and erased with every version; never the manifest, which the checker alone keeps.
+    { Sid = "ShowAndErasePhotos", Action = ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
+    { Sid = "ListPhotoVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
+    { Sid = "NotTheManifest", Effect = "Deny", Action = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.manifest}"] },
     { Sid = "ReadResults", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*"] },
     { Sid = "EraseVideosResults", Action = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = [for p in local.erasable : "${var.processed_bucket_arn}/${p}/*"] },
     { Sid = "ListWhatToErase", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = [for p in local.erasable : "${p}/*"] } } },

@@ -57,7 +57,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     condition = jsonencode({
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
         for s in jsondecode(policy.policy).Statement : s.Resource
-        if length(setintersection(s.Action, ["s3:PutObject", "s3:AbortMultipartUpload"])) > 0
+        if s.Effect == "Allow" && length(setintersection(s.Action, ["s3:PutObject", "s3:AbortMultipartUpload"])) > 0
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
@@ -75,10 +75,10 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     condition = jsonencode({
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
         for s in jsondecode(policy.policy).Statement : s.Resource
-        if length(setintersection(s.Action, ["s3:DeleteObject", "s3:DeleteObjectVersion"])) > 0
+        if s.Effect == "Allow" && length(setintersection(s.Action, ["s3:DeleteObject", "s3:DeleteObjectVersion"])) > 0
       ])))
       }) == jsonencode({
-      api               = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
+      api               = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       detector          = ["arn:aws:s3:::processed/results/*/faces/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*"]
       ingest            = []
@@ -98,15 +98,15 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
   }
 
   # What each role may read in S3, and where: the API never reads a video, templates/ nor
-  # cache/; it presigns GETs of the photos people were given (the gallery pages show them).
+  # cache/; it presigns GETs of people's photos (the gallery pages show them).
   assert {
     condition = jsonencode({
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
         for s in jsondecode(policy.policy).Statement : s.Resource
-        if length(setintersection(s.Action, ["s3:GetObject", "s3:GetObjectVersion"])) > 0
+        if s.Effect == "Allow" && length(setintersection(s.Action, ["s3:GetObject", "s3:GetObjectVersion"])) > 0
       ])))
       }) == jsonencode({
-      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/*"]
       ingest            = ["arn:aws:s3:::raw/videos/*"]
@@ -125,7 +125,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       }) == jsonencode({
       api = sort(concat(
         [for a in ["s3:ListBucket", "s3:ListBucketVersions"] : "${a} arn:aws:s3:::raw videos/*"],
-        ["s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*"],
+        ["s3:ListBucketVersions arn:aws:s3:::raw gallery/*"],
         flatten([for a in ["s3:ListBucket", "s3:ListBucketVersions"] : [for p in ["candidates", "logs", "results", "templates"] : "${a} arn:aws:s3:::processed ${p}/*"]]),
       ))
       detector = [
@@ -134,7 +134,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         "s3:ListBucket arn:aws:s3:::raw gallery/*",
         "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/manifest.json",
       ]
-      "gallery-checker" = ["s3:ListBucket arn:aws:s3:::processed cache/gallery/*", "s3:ListBucket arn:aws:s3:::raw gallery/*"]
+      "gallery-checker" = ["s3:ListBucket arn:aws:s3:::processed cache/gallery/*", "s3:ListBucket arn:aws:s3:::raw gallery/*", "s3:ListBucketVersions arn:aws:s3:::processed cache/gallery/*"]
       ingest            = []
     })
     error_message = "Every listing is held to its prefixes: the detector lists the manifest's versions only, the API the versions of gallery photos only."
@@ -173,6 +173,15 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "videos/")])
     ])
     error_message = "The API never reads a video."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement :
+      s.Effect == "Deny" && s.Resource == ["arn:aws:s3:::raw/gallery/.cameo/manifest.json"]
+      && length(setintersection(s.Action, ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"])) == 4
+    ])
+    error_message = "The API may not read, write or delete the gallery manifest, which only the gallery checker writes."
   }
 
   assert {
