@@ -123,20 +123,19 @@ impl App {
         if let Some(holder) = self.name_holder(&name.key).await? {
             return Err(name_taken(&name, &holder));
         }
-        let now = jiff::Timestamp::now().to_string();
+        let (id, now) = (new_id(), jiff::Timestamp::now().to_string());
         let person = PersonItem {
-            pk: person_pk(&new_id()),
+            pk: person_pk(&id),
             sk: PERSON_SK.into(),
             entity_type: EntityType::Person,
             name: name.key.clone(),
             display_name: name.display.clone(),
-            person_id: String::new(),
+            person_id: id,
             version: 1,
             created_at: now.clone(),
             created_by: caller.id.clone(),
             updated_at: now,
         };
-        let person = PersonItem { person_id: person.pk.trim_start_matches("PERSON#").into(), ..person };
         let table = &self.config.table;
         let written = self
             .transact(vec![
