@@ -1,7 +1,10 @@
 //! What every handler shares: the configuration, the AWS clients and, for the local
-//! server only, a development identity.
+//! server only, a development identity; and the short-lived GET URLs they answer with.
+
+use aws_sdk_s3::presigning::PresigningConfig;
 
 use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 
 pub struct App {
@@ -12,4 +15,18 @@ pub struct App {
     /// Given to requests that arrive without an identity (`serve --dev-identity`, with
     /// `--dev-scopes`); never set in the Lambda.
     pub dev_identity: Option<Caller>,
+}
+
+impl App {
+    /// A presigned GET of `bucket/key`, valid for the result URL lifetime: how a browser
+    /// that cannot send a bearer token reads results, crops and photos. `what` names it in
+    /// errors.
+    pub async fn presigned_get(&self, bucket: &str, key: &str, what: &str) -> ApiResult<String> {
+        let config = PresigningConfig::expires_in(self.config.result_url_ttl())
+            .map_err(|e| ApiError::upstream("presigning", e))?;
+        let request = self.s3.get_object().bucket(bucket).key(key);
+        let presigned =
+            request.presigned(config).await.map_err(|e| ApiError::upstream(&format!("presigning {what}"), e))?;
+        Ok(presigned.uri().into())
+    }
 }

@@ -2,7 +2,6 @@
 //! results refer to, a page at a time (an `<img>` cannot send a bearer token, and every
 //! crop of a crowded film in one answer would pass a Lambda's 6 MB).
 
-use aws_sdk_s3::presigning::PresigningConfig;
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::MovieItem;
 use serde::{Deserialize, Serialize};
@@ -122,9 +121,7 @@ impl App {
         for crop in all.iter().skip(start).take(size) {
             let key = crop_key(result_key, crop.path)
                 .ok_or_else(|| ApiError::upstream("reading the results", format!("a crop path {:?}", crop.path)))?;
-            let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
-            let request = self.s3.get_object().bucket(&self.config.processed_bucket).key(key);
-            let presigned = request.presigned(config).await.map_err(|e| ApiError::upstream("presigning a crop", e))?;
+            let url = self.presigned_get(&self.config.processed_bucket, &key, "a crop").await?;
             items.push(FaceUrl {
                 group_id: crop.group_id.into(),
                 name: crop.name.into(),
@@ -132,7 +129,7 @@ impl App {
                 role: crop.role.into(),
                 index: crop.index,
                 path: crop.path.into(),
-                url: presigned.uri().into(),
+                url,
             });
         }
         let next = (start + size < all.len()).then(|| (start + size).to_string());

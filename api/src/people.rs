@@ -5,8 +5,8 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use cameo_model::people::{
-    MAX_PHOTOS_PER_PERSON, MERGED_SK, PERSON_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus,
-    is_minted_id, person_pk, photo_sk,
+    MAX_PHOTOS_PER_PERSON, MERGED_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, is_minted_id,
+    photo_sk,
 };
 use cameo_model::table::EntityType;
 use serde::{Deserialize, Serialize};
@@ -123,19 +123,7 @@ impl App {
         if let Some(holder) = self.name_holder(&name.key).await? {
             return Err(name_taken(&name, &holder));
         }
-        let (id, now) = (new_id(), jiff::Timestamp::now().to_string());
-        let person = PersonItem {
-            pk: person_pk(&id),
-            sk: PERSON_SK.into(),
-            entity_type: EntityType::Person,
-            name: name.key.clone(),
-            display_name: name.display.clone(),
-            person_id: id,
-            version: 1,
-            created_at: now.clone(),
-            created_by: caller.id.clone(),
-            updated_at: now,
-        };
+        let person = PersonItem::new(&new_id(), &name, &caller.id, &jiff::Timestamp::now().to_string());
         let table = &self.config.table;
         let written = self
             .transact(vec![

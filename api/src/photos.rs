@@ -3,7 +3,8 @@
 //! gallery checker found it usable (one face, large and sharp enough). Photos are shown
 //! through short-lived presigned GETs.
 
-use aws_sdk_s3::presigning::PresigningConfig;
+use std::collections::BTreeMap;
+
 use cameo_model::people::{
     MAX_PHOTOS_PER_PERSON, PHOTO_TYPES, PhotoItem, PhotoSource, PhotoStatus, is_minted_id, photo_key, photo_sk,
 };
@@ -13,6 +14,7 @@ use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 use crate::registry::{bump, check_version, delete, put};
+use crate::upload::UploadInstructions;
 
 /// The body of `POST /people/{personId}/photos`.
 #[derive(Debug, Clone, Deserialize)]
@@ -32,17 +34,9 @@ pub struct PhotoUpload {
     pub photo_id: String,
     /// The person's version after the photo was added (their new `ETag`).
     pub version: u64,
-    pub upload: PhotoPut,
+    /// Always a single PUT.
+    pub upload: UploadInstructions,
     pub expires_at: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhotoPut {
-    pub method: String,
-    pub url: String,
-    /// Headers the PUT must send exactly as given (they are signed).
-    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 /// The extension of an accepted photo type, or why it is refused.
@@ -106,29 +100,15 @@ impl App {
             bump(table, &person, version, None)?,
         ])
         .await?;
-        let ttl = self.config.upload_url_ttl();
-        let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
-        let presigned = self
-            .s3
-            .put_object()
-            .bucket(&self.config.raw_bucket)
-            .key(&photo.key)
-            .content_type(&request.content_type)
-            .content_length(request.size_bytes as i64)
-            .presigned(config)
-            .await
-            .map_err(|e| ApiError::upstream("presigning the photo upload", e))?;
+        let (bucket, content_type) = (&self.config.raw_bucket, &request.content_type);
+        let upload = self.presign_put(bucket, &photo.key, content_type, request.size_bytes, BTreeMap::new()).await?;
         tracing::info!(person = id, photo = %photo_id, by = %caller.id, "photo upload minted");
         Ok(PhotoUpload {
             person_id: id.into(),
             photo_id,
             version: version + 1,
-            upload: PhotoPut {
-                method: "PUT".into(),
-                url: presigned.uri().into(),
-                headers: presigned.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            },
-            expires_at: (now + ttl).to_string(),
+            upload,
+            expires_at: (now + self.config.upload_url_ttl()).to_string(),
         })
     }
 
@@ -154,11 +134,7 @@ impl App {
 
     /// A short-lived URL to see a gallery photo.
     pub async fn photo_url(&self, key: &str) -> ApiResult<String> {
-        let config = PresigningConfig::expires_in(self.config.result_url_ttl())
-            .map_err(|e| ApiError::upstream("presigning", e))?;
-        let request = self.s3.get_object().bucket(&self.config.raw_bucket).key(key);
-        let presigned = request.presigned(config).await.map_err(|e| ApiError::upstream("presigning a photo", e))?;
-        Ok(presigned.uri().into())
+        self.presigned_get(&self.config.raw_bucket, key, "a photo").await
     }
 }
 

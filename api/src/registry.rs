@@ -15,6 +15,13 @@ use serde::Serialize;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 
+/// Which items of a partition a query reads, by their sort keys.
+#[derive(Clone, Copy)]
+enum SortKeys<'a> {
+    BeginningWith(&'a str),
+    Between(&'a str, &'a str),
+}
+
 /// A person's version as `If-Match` and `ETag` carry it: `"<version>"`.
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
@@ -91,8 +98,7 @@ pub fn release_name(table: &str, name_key: &str, person_id: &str) -> ApiResult<T
 
 /// A transaction's part that claims a name for `person_id`, if nobody holds it.
 pub fn claim_name(table: &str, name_key: &str, person_id: &str) -> ApiResult<TransactWriteItem> {
-    let claim = NameItem { pk: name_pk(name_key), sk: NAME_SK.into(), person_id: person_id.into() };
-    put(table, &claim, Some("attribute_not_exists(pk)"))
+    put(table, &NameItem::new(name_key, person_id), Some("attribute_not_exists(pk)"))
 }
 
 /// A transaction's part that moves a person from `version` to the next, setting `names`
@@ -125,7 +131,8 @@ pub fn bump(
 impl App {
     /// The person `id`; a person merged into another is answered as such.
     pub async fn load_person(&self, id: &str) -> ApiResult<PersonItem> {
-        let items = self.query_partition(&person_pk(id), None, 2).await?;
+        // `MERGED` and `PERSON` sort together, before the photos: read those two only.
+        let items = self.query_partition(&person_pk(id), SortKeys::Between(MERGED_SK, PERSON_SK)).await?;
         let find = |sk: &str| items.iter().find(|i| i.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|v| v == sk));
         if let Some(item) = find(PERSON_SK) {
             return serde_dynamo::from_item(item.clone()).map_err(|e| ApiError::upstream("decoding a person", e));
@@ -138,7 +145,7 @@ impl App {
 
     /// Every photo of a person.
     pub async fn load_photos(&self, id: &str) -> ApiResult<Vec<PhotoItem>> {
-        let items = self.query_partition(&person_pk(id), Some(PHOTO_SK_PREFIX), i32::MAX).await?;
+        let items = self.query_partition(&person_pk(id), SortKeys::BeginningWith(PHOTO_SK_PREFIX)).await?;
         items
             .into_iter()
             .map(|item| serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding a photo", e)))
@@ -159,13 +166,8 @@ impl App {
         Ok(answer.item.and_then(|i| i.get("personId")?.as_s().ok().cloned()))
     }
 
-    /// Up to `limit` items of partition `pk` (those whose sort key begins with `prefix`).
-    async fn query_partition(
-        &self,
-        pk: &str,
-        prefix: Option<&str>,
-        limit: i32,
-    ) -> ApiResult<Vec<HashMap<String, AttributeValue>>> {
+    /// The items of partition `pk` whose sort keys are `sort`.
+    async fn query_partition(&self, pk: &str, sort: SortKeys<'_>) -> ApiResult<Vec<HashMap<String, AttributeValue>>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -176,16 +178,19 @@ impl App {
                 .consistent_read(true)
                 .expression_attribute_values(":pk", s(pk))
                 .set_exclusive_start_key(start);
-            query = match prefix {
-                Some(prefix) => query
+            query = match sort {
+                SortKeys::BeginningWith(prefix) => query
                     .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                     .expression_attribute_values(":prefix", s(prefix)),
-                None => query.key_condition_expression("pk = :pk"),
+                SortKeys::Between(from, to) => query
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(to)),
             };
             let page = query.send().await.map_err(|e| ApiError::upstream("reading the registry", e))?;
             items.extend(page.items.unwrap_or_default());
             start = page.last_evaluated_key;
-            if start.is_none() || items.len() >= limit as usize {
+            if start.is_none() {
                 return Ok(items);
             }
         }

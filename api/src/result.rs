@@ -2,7 +2,6 @@
 //! when it fits a Lambda response, otherwise a redirect to a short-lived presigned GET;
 //! or, with `?format=vtt|csv|edl`, the document in an editor's format, as a download.
 
-use aws_sdk_s3::presigning::PresigningConfig;
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -80,14 +79,10 @@ impl App {
         let object = self.get_result(movie).await?;
         let size = object.content_length.unwrap_or(i64::MAX) as u64;
         if size > self.config.inline_result_max_bytes {
-            let config = PresigningConfig::expires_in(self.config.result_url_ttl())
-                .map_err(|e| ApiError::upstream("presigning", e))?;
-            let request = self.s3.get_object().bucket(&self.config.processed_bucket).key(self.result_key(movie)?);
-            let presigned =
-                request.presigned(config).await.map_err(|e| ApiError::upstream("presigning the results", e))?;
+            let url = self.presigned_get(&self.config.processed_bucket, self.result_key(movie)?, "the results").await?;
             return Response::builder()
                 .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, presigned.uri())
+                .header(header::LOCATION, url)
                 .body(Body::empty())
                 .map_err(|e| ApiError::upstream("answering", e));
         }

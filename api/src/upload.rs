@@ -103,7 +103,8 @@ impl App {
         let upload = match plan {
             UploadPlan::Single => {
                 self.put_record(&record).await?;
-                self.presign_put(&record, metadata).await?
+                let (bucket, key) = (&record.bucket, &record.key);
+                self.presign_put(bucket, key, &record.content_type, record.size_bytes, metadata).await?
             }
             UploadPlan::Multipart { part_size_bytes, parts } => {
                 let created = self
@@ -130,18 +131,23 @@ impl App {
         Ok(UploadResponse { video_id, key, expires_at: expires_at.to_string(), upload })
     }
 
-    async fn presign_put(
+    /// A presigned PUT of exactly `size_bytes` of `content_type` (and `metadata`) to
+    /// `bucket/key`, valid for the upload URL lifetime.
+    pub(crate) async fn presign_put(
         &self,
-        record: &UploadRecord,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        size_bytes: u64,
         metadata: BTreeMap<String, String>,
     ) -> ApiResult<UploadInstructions> {
         let presigned = self
             .s3
             .put_object()
-            .bucket(&record.bucket)
-            .key(&record.key)
-            .content_type(&record.content_type)
-            .content_length(record.size_bytes as i64)
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(size_bytes as i64)
             .set_metadata(Some(metadata.into_iter().collect()))
             .presigned(presigning(self)?)
             .await

@@ -16,10 +16,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::evaluate::mismatches;
 use cameo_model::people::{
-    GalleryManifest, PERSON_SK, PersonItem, PhotoItem, PhotoSource, PhotoStatus, manifest_key, person_pk, photo_key,
+    GalleryManifest, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, manifest_key, person_pk, photo_key,
     photo_sk,
 };
-use cameo_model::table::{EntityType, movie_id};
+use cameo_model::table::movie_id;
 use cameo_operator::crd::{Phase, VideoJob, VideoJobSpec};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -365,19 +365,8 @@ async fn a_photo_given_to_a_person_is_checked_in_the_cluster_and_names_them_with
     let uploaded = key.clone();
     with_aws(move |aws| {
         let now = jiff::Timestamp::now().to_string();
-        let person = PersonItem {
-            pk: person_pk(person_id),
-            sk: PERSON_SK.into(),
-            entity_type: EntityType::Person,
-            name: "barack obama".into(),
-            display_name: "Barack Obama".into(),
-            person_id: person_id.into(),
-            version: 1,
-            created_at: now.clone(),
-            created_by: "tests".into(),
-            updated_at: now.clone(),
-        };
-        assert!(aws.add_person(TABLE, &person).unwrap());
+        let name = PersonName::parse("Barack Obama").unwrap();
+        assert!(aws.add_person(TABLE, &PersonItem::new(person_id, &name, "tests", &now)).unwrap());
         let photo = PhotoItem {
             pk: person_pk(person_id),
             sk: photo_sk(photo_id),

@@ -14,11 +14,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cameo_model::people::{
-    GalleryManifest, PERSON_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, RegistryChanged,
-    manifest_key, parse_photo_key, person_pk, photo_sk,
+    GalleryManifest, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, RegistryChanged, manifest_key,
+    parse_photo_key, person_pk, photo_sk,
 };
 use cameo_model::s3_event::{Notice, parse};
-use cameo_model::table::EntityType;
 use sha2::{Digest, Sha256};
 
 use super::aws::{Aws, sdk_error};
@@ -98,7 +97,7 @@ impl GalleryChecker<'_> {
     /// manifest, then handles messages as they come. With `once`, stops when the queue
     /// is empty.
     pub fn serve(&self, queue_url: &str, wait: Duration, once: bool, models: &mut Models) -> Result<()> {
-        if self.aws.get(&self.manifest())?.is_none() {
+        if self.aws.object_size(&self.manifest())?.is_none() {
             let imported = self.import(models)?;
             tracing::info!(people = imported.people, photos = imported.photos, "imported the gallery's folders");
         }
@@ -238,19 +237,7 @@ impl GalleryChecker<'_> {
                 Some(holder) => holder,
                 None => {
                     let id = derived_id(&format!("{}|{}", self.gallery, name.key));
-                    let person = PersonItem {
-                        pk: person_pk(&id),
-                        sk: PERSON_SK.into(),
-                        entity_type: EntityType::Person,
-                        name: name.key.clone(),
-                        display_name: name.display.clone(),
-                        person_id: id.clone(),
-                        version: 1,
-                        created_at: now.clone(),
-                        created_by: IMPORTER.into(),
-                        updated_at: now.clone(),
-                    };
-                    if self.aws.add_person(&self.table, &person)? {
+                    if self.aws.add_person(&self.table, &PersonItem::new(&id, &name, IMPORTER, &now))? {
                         imported.people += 1;
                         id
                     } else {

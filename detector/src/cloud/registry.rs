@@ -130,7 +130,7 @@ impl Aws {
 
     /// Adds a person with a name nobody holds; false when someone took it first.
     pub fn add_person(&self, table: &str, person: &PersonItem) -> Result<bool> {
-        let claim = NameItem { pk: name_pk(&person.name), sk: NAME_SK.into(), person_id: person.person_id.clone() };
+        let claim = NameItem::new(&person.name, &person.person_id);
         let puts = [to_item(&claim)?, to_item(person)?].into_iter().map(|item| {
             let put =
                 Put::builder().table_name(table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)");
