@@ -58,6 +58,11 @@ pub struct Config {
     #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
     pub gallery_queue_url: Option<String>,
 
+    /// The curation worker's queue, told after every correction (it rewrites the result).
+    /// Unset: nobody is told, and only this API's own answers show the corrections.
+    #[arg(long, env = "CAMEO_CURATION_QUEUE_URL")]
+    pub curation_queue_url: Option<String>,
+
     /// The largest gallery photo accepted.
     #[arg(long, env = "CAMEO_MAX_PHOTO_BYTES", default_value_t = 10 * MIB)]
     pub max_photo_bytes: u64,

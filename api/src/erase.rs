@@ -244,6 +244,7 @@ mod tests {
             result_url_ttl_seconds: 60,
             gallery_prefix: "gallery/".into(),
             gallery_queue_url: None,
+            curation_queue_url: None,
             max_photo_bytes: 1024,
         }
     }

@@ -26,9 +26,12 @@ pub enum ApiError {
     /// The request is valid but the video's state does not allow it now.
     #[error("{0}")]
     Conflict(String),
-    /// A write to a person needs `If-Match` with the version last read.
+    /// A correction that cannot be made to the result as it stands; `code` says why.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    /// A write to a person or to a video's corrections needs `If-Match` with the version last read.
     #[error(
-        "send If-Match with the person's ETag (from GET /people/{{personId}}), so that two editors cannot overwrite each other"
+        "send If-Match with the ETag you read (a person's from GET /people/{{personId}}, a video's corrections' from GET /videos/{{id}}/curation), so that two editors cannot overwrite each other"
     )]
     PreconditionRequired,
     /// Someone else changed it since the caller read it.
@@ -60,7 +63,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::InsufficientScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Refused { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::Refused { code, .. } => code,
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::PreconditionFailed(_) => "precondition_failed",
             ApiError::Upstream(_) => "upstream_unavailable",

@@ -38,11 +38,18 @@ impl Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub id: String,
+    /// A name a person can read in the audit trail: the token's `username`, `email` or
+    /// `name` claim, else the end of the identity.
+    pub name: String,
     pub scopes: Vec<Scope>,
 }
 
 /// Identities are stored in object metadata and items: bounded, no control characters.
 const MAX_IDENTITY: usize = 512;
+
+fn usable(text: &str) -> bool {
+    !text.is_empty() && text.len() <= MAX_IDENTITY && !text.chars().any(char::is_control)
+}
 
 impl Caller {
     /// A JWT caller has the scopes of its access token (API Gateway's `scopes`, or the
@@ -57,7 +64,12 @@ impl Caller {
             let listed = jwt.scopes.clone().unwrap_or_default();
             let claimed = jwt.claims.get("scope").map(|s| s.split_whitespace().map(str::to_string).collect());
             let scopes = if listed.is_empty() { claimed.unwrap_or_default() } else { listed };
-            return Caller::new(format!("jwt:{issuer}|{subject}"), scopes.iter().filter_map(|s| Scope::parse(s)));
+            let caller = Caller::new(format!("jwt:{issuer}|{subject}"), scopes.iter().filter_map(|s| Scope::parse(s)))?;
+            let readable = ["username", "email", "name"].iter().find_map(|claim| jwt.claims.get(*claim));
+            return Some(match readable.filter(|n| usable(n)) {
+                Some(name) => Caller { name: name.clone(), ..caller },
+                None => caller,
+            });
         }
         let iam = authorizer.iam.as_ref()?;
         let principal = iam.user_arn.as_deref().or(iam.caller_id.as_deref()).filter(|s| !s.is_empty())?;
@@ -65,11 +77,12 @@ impl Caller {
     }
 
     pub fn new(identity: String, scopes: impl IntoIterator<Item = Scope>) -> Option<Caller> {
-        let usable = identity.len() <= MAX_IDENTITY && !identity.chars().any(char::is_control);
         let mut scopes: Vec<Scope> = scopes.into_iter().collect();
         scopes.sort_unstable();
         scopes.dedup();
-        usable.then_some(Caller { id: identity, scopes })
+        // `jwt:<issuer>|<subject>` reads as the subject, `iam:<ARN>` as its last part.
+        let name = identity.rsplit(['|', '/', ':']).next().unwrap_or(&identity).to_string();
+        usable(&identity).then_some(Caller { id: identity, name, scopes })
     }
 
     pub fn may(&self, scope: Scope) -> bool {

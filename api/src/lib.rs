@@ -8,6 +8,7 @@
 pub mod app;
 pub mod aws;
 pub mod config;
+pub mod curation;
 pub mod erase;
 pub mod error;
 pub mod faces;

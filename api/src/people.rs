@@ -109,11 +109,11 @@ pub fn check_person_id(id: &str) -> ApiResult<()> {
     }
 }
 
-fn parse_name(raw: &str) -> ApiResult<PersonName> {
+pub(crate) fn parse_name(raw: &str) -> ApiResult<PersonName> {
     PersonName::parse(raw).map_err(|why| ApiError::invalid("invalid_name", why))
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// Which items of a partition a query reads, by their sort keys.
 #[derive(Clone, Copy)]
-enum SortKeys<'a> {
+pub(crate) enum SortKeys<'a> {
     BeginningWith(&'a str),
     Between(&'a str, &'a str),
 }
@@ -63,6 +63,21 @@ fn n(value: u64) -> AttributeValue {
 pub fn put<T: Serialize>(table: &str, item: &T, condition: Option<&str>) -> ApiResult<TransactWriteItem> {
     let item = serde_dynamo::to_item(item).map_err(|e| ApiError::upstream("encoding an item", e))?;
     let put = Put::builder().table_name(table).set_item(Some(item)).set_condition_expression(condition.map(Into::into));
+    let put = put.build().map_err(|e| ApiError::upstream("building a write", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A transaction's part that puts `item` over the one at version `read` (0: none yet).
+pub fn put_over<T: Serialize>(table: &str, item: &T, read: u64) -> ApiResult<TransactWriteItem> {
+    if read == 0 {
+        return put(table, item, Some("attribute_not_exists(pk)"));
+    }
+    let item = serde_dynamo::to_item(item).map_err(|e| ApiError::upstream("encoding an item", e))?;
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("version = :read")
+        .expression_attribute_values(":read", n(read));
     let put = put.build().map_err(|e| ApiError::upstream("building a write", e))?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
@@ -167,7 +182,11 @@ impl App {
     }
 
     /// The items of partition `pk` whose sort keys are `sort`.
-    async fn query_partition(&self, pk: &str, sort: SortKeys<'_>) -> ApiResult<Vec<HashMap<String, AttributeValue>>> {
+    pub(crate) async fn query_partition(
+        &self,
+        pk: &str,
+        sort: SortKeys<'_>,
+    ) -> ApiResult<Vec<HashMap<String, AttributeValue>>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -198,15 +217,19 @@ impl App {
 
     /// Writes `items` at once; a failed condition means someone else wrote first.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> ApiResult<()> {
+        let stale = ApiError::PreconditionFailed(
+            "someone else changed these people meanwhile: read them again and retry".into(),
+        );
+        self.transact_or(items, stale).await
+    }
+
+    /// Writes `items` at once, or answers `stale` when a condition failed.
+    pub async fn transact_or(&self, items: Vec<TransactWriteItem>, stale: ApiError) -> ApiResult<()> {
         let answer = self.dynamodb.transact_write_items().set_transact_items(Some(items)).send().await;
         match answer {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
-                Err(ApiError::PreconditionFailed(
-                    "someone else changed these people meanwhile: read them again and retry".into(),
-                ))
-            }
-            Err(e) => Err(ApiError::upstream("writing the registry", e)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Err(stale),
+            Err(e) => Err(ApiError::upstream("writing the table", e)),
         }
     }
 

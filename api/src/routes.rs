@@ -18,9 +18,11 @@ use lambda_http::request::RequestContext;
 use serde::de::DeserializeOwned;
 
 use crate::app::App;
+use crate::curation::CurationRequest;
 use crate::error::{ApiError, ApiResult};
 use crate::faces::FacesQuery;
 use crate::identity::{Caller, Scope};
+use crate::pages::MAX_PAGE_SIZE;
 use crate::people::{MergeRequest, NameRequest, PersonDetail, check_person_id};
 use crate::photos::PhotoRequest;
 use crate::queries::{PageQuery, VideoQuery};
@@ -53,6 +55,10 @@ pub const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/people/{personId}/merge", Scope::Curate),
     ("POST", "/people/{personId}/photos", Scope::Curate),
     ("DELETE", "/people/{personId}/photos/{photoId}", Scope::Curate),
+    ("GET", "/people/{personId}/curation", Scope::Read),
+    ("GET", "/videos/{id}/curation", Scope::Read),
+    ("POST", "/videos/{id}/curation", Scope::Curate),
+    ("POST", "/videos/{id}/curation/{seq}/undo", Scope::Curate),
 ];
 
 /// The scope a route needs; `None` for a request that matched no route.
@@ -75,6 +81,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/people/{personId}/merge", post(merge_people))
         .route("/people/{personId}/photos", post(add_photo))
         .route("/people/{personId}/photos/{photoId}", delete(delete_photo))
+        .route("/people/{personId}/curation", get(person_curation))
+        .route("/videos/{id}/curation", get(video_curation).post(curate))
+        .route("/videos/{id}/curation/{seq}/undo", post(undo))
         .fallback(|| async { ApiError::NotFound("no such route: see the README for the API's routes".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(app.clone(), require_identity))
@@ -304,6 +313,57 @@ async fn delete_photo(
     let tag = HeaderValue::from_str(&etag(version)).expect("digits and quotes");
     Ok((StatusCode::OK, [(header::ETAG, tag)], Json(serde_json::json!({"photoId": photo_id, "state": "erased"})))
         .into_response())
+}
+
+/// A video's corrections answer with their version as the `ETag`.
+fn curation_response<T: serde::Serialize>(status: StatusCode, version: u64, body: T) -> Response {
+    let tag = HeaderValue::from_str(&etag(version)).expect("digits and quotes");
+    (status, [(header::ETAG, tag)], Json(body)).into_response()
+}
+
+async fn video_curation(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    let movie = app.finished_movie(&any_video_id(path)?).await?;
+    let log = app.curation_log(&movie).await?;
+    Ok(curation_response(StatusCode::OK, log.version, log))
+}
+
+async fn curate(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let video = any_video_id(path)?;
+    let expected = version(&headers)?;
+    let request: CurationRequest = json_body(&body)?;
+    let movie = app.finished_movie(&video).await?;
+    let action = app.curate(&caller, &movie, expected, request).await?;
+    Ok(curation_response(StatusCode::ACCEPTED, action.seq, action))
+}
+
+async fn undo(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Path((id, seq)) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
+    let video = video_ref(&id)?;
+    let seq: u64 = seq.parse().map_err(|_| ApiError::NotFound(format!("no action {seq:?}: actions are numbered")))?;
+    let expected = version(&headers)?;
+    let movie = app.finished_movie(&video).await?;
+    let action = app.undo(&caller, &movie, expected, seq).await?;
+    Ok(curation_response(StatusCode::ACCEPTED, action.seq, action))
+}
+
+async fn person_curation(
+    State(app): State<Arc<App>>,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    let actions = app.person_curation(&id, MAX_PAGE_SIZE as usize).await?;
+    Ok(Json(serde_json::json!({"personId": id, "actions": actions})).into_response())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::processing::{PROCESSING_SK, ProcessingItem, ProcessingState};
-use cameo_model::results::Movie;
+use cameo_model::results::{Movie, PersonAppearances, ResultsDocument};
 use cameo_model::table::{EntityItem, EntityType, MOVIE_SK, MovieItem, movie_pk, video_pk};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,8 @@ pub struct VideoFacts {
     /// The results' movie item and its people, once the analysis has finished.
     pub movie: Option<MovieItem>,
     pub people: Vec<EntityItem>,
+    /// The results with corrections the curation worker has not written to the items yet.
+    pub curated: Option<ResultsDocument>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,8 +106,32 @@ pub struct PersonSummary {
     pub confidence: f64,
 }
 
+impl PersonSummary {
+    fn of_item(item: EntityItem) -> PersonSummary {
+        PersonSummary {
+            name: item.name,
+            screen_time_seconds: item.screen_time_seconds,
+            first_seen_seconds: item.first_seen_seconds,
+            appearances: item.appearances,
+            confidence: item.confidence,
+        }
+    }
+
+    /// As the item the curation worker will write says it.
+    fn of_group(group: &PersonAppearances) -> PersonSummary {
+        let rounded = |v: f64| (v * 1000.0).round() / 1000.0;
+        PersonSummary {
+            name: group.name.clone(),
+            screen_time_seconds: rounded(group.screen_time_seconds),
+            first_seen_seconds: rounded(group.first_seen_seconds),
+            appearances: group.appearances.len() as u32,
+            confidence: rounded(f64::from(group.confidence)),
+        }
+    }
+}
+
 pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
-    let VideoFacts { record, arrived, processing, movie, people } = facts;
+    let VideoFacts { record, arrived, processing, movie, people, curated } = facts;
     let expired = record.urls_expire_at.parse::<Timestamp>().is_ok_and(|at| at <= now);
     let state = match (&movie, record.status) {
         (Some(_), _) => VideoState::Succeeded,
@@ -125,23 +151,20 @@ pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
         (None, UploadStatus::Pending) => VideoState::AwaitingUpload,
     };
     let summary = movie.map(|movie| {
-        let (mut known, unknown): (Vec<_>, Vec<_>) =
-            people.into_iter().partition(|p| p.entity_type == EntityType::Actor);
+        let (mut known, unknown_people) = match curated {
+            Some(document) => (document.people.iter().map(PersonSummary::of_group).collect(), document.unknown.len()),
+            None => {
+                let (known, unknown): (Vec<_>, Vec<_>) =
+                    people.into_iter().partition(|p| p.entity_type == EntityType::Actor);
+                (known.into_iter().map(PersonSummary::of_item).collect::<Vec<_>>(), unknown.len())
+            }
+        };
         known.sort_by(|a, b| b.screen_time_seconds.total_cmp(&a.screen_time_seconds).then(a.name.cmp(&b.name)));
         Summary {
             duration_seconds: movie.duration_seconds,
             finished_at: movie.finished_at,
-            people: known
-                .into_iter()
-                .map(|p| PersonSummary {
-                    name: p.name,
-                    screen_time_seconds: p.screen_time_seconds,
-                    first_seen_seconds: p.first_seen_seconds,
-                    appearances: p.appearances,
-                    confidence: p.confidence,
-                })
-                .collect(),
-            unknown_people: unknown.len(),
+            people: known,
+            unknown_people,
         }
     });
     VideoView {
@@ -173,7 +196,11 @@ impl App {
         let (record, processing) = self.video_items(video_id).await?;
         let arrived = self.uploaded_size(&record).await?.is_some();
         let (movie, people) = self.movie_of(&record.source()).await?;
-        Ok(VideoFacts { record, arrived, processing, movie, people })
+        let curated = match &movie {
+            Some(movie) => self.curated(movie).await?,
+            None => None,
+        };
+        Ok(VideoFacts { record, arrived, processing, movie, people, curated })
     }
 
     /// The video's own partition in one consistent query: its upload record and, once its
@@ -323,12 +350,20 @@ mod tests {
             genre: None,
             director: None,
             year: None,
+            version: 1,
+            curation_version: None,
         }
     }
 
     fn state(status: UploadStatus, arrived: bool, done: bool, now: &str) -> VideoState {
-        let facts =
-            VideoFacts { record: record(status), arrived, processing: None, movie: done.then(movie), people: vec![] };
+        let facts = VideoFacts {
+            record: record(status),
+            arrived,
+            processing: None,
+            movie: done.then(movie),
+            people: vec![],
+            curated: None,
+        };
         view(facts, now.parse().unwrap()).state
     }
 
@@ -360,6 +395,7 @@ mod tests {
             processing: Some(processing(state, Some("not a video"))),
             movie: done.then(movie),
             people: vec![],
+            curated: None,
         };
         view(facts, Timestamp::now())
     }
@@ -399,6 +435,7 @@ mod tests {
             processing: None,
             movie: Some(movie()),
             people,
+            curated: None,
         };
         let summary = view(facts, Timestamp::now()).summary.unwrap();
         let names: Vec<_> = summary.people.iter().map(|p| p.name.as_str()).collect();

@@ -15,21 +15,11 @@ use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::checker::{GalleryChecker, Imported};
 use cameo_detector::cloud::gallery::enrol;
 use cameo_detector::cloud::s3::S3Uri;
-use cameo_detector::detect::DetectorConfig;
 use cameo_detector::gallery::Gallery;
 use cameo_detector::models::Models;
-use cameo_detector::runtime::{DeviceRequest, Runtime};
 use cameo_model::people::{GalleryManifest, manifest_key};
 use serde_json::{Value, json};
 use support::*;
-
-fn models() -> (Runtime, Models) {
-    let library = std::env::var_os("ORT_DYLIB_PATH").expect("ORT_DYLIB_PATH is set by make test");
-    let dir = std::env::var_os("CAMEO_MODELS_DIR").expect("CAMEO_MODELS_DIR is set by make test");
-    let runtime = Runtime::new(std::path::Path::new(&library), DeviceRequest::Cpu, 1).expect("ONNX Runtime loads");
-    let models = Models::load(&runtime, std::path::Path::new(&dir), DetectorConfig::default(), None).expect("models");
-    (runtime, models)
-}
 
 /// Who a gallery enrols, with how many usable photos each.
 fn enrolled(gallery: &Gallery) -> BTreeMap<String, usize> {

@@ -46,7 +46,8 @@ async fn every_route_needs_its_scope_and_no_other_grants_it() {
             .replace("{id}", VIDEO)
             .replace("{name}", "Ada")
             .replace("{personId}", PERSON)
-            .replace("{photoId}", PHOTO);
+            .replace("{photoId}", PHOTO)
+            .replace("{seq}", "1");
         let others: Vec<&str> = Scope::ALL.iter().filter(|s| **s != needed).map(|s| s.as_str()).collect();
         let refused = call(&router, scoped_event(method, &path, "", Some("{}"), Some(("ana", &others)), &[])).await;
         assert_eq!(

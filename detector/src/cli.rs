@@ -46,6 +46,10 @@ pub enum Command {
     /// registry, check its photos and write the manifest.
     #[cfg(feature = "cloud")]
     GalleryImport(Box<GalleryArgs>),
+    /// Rewrite corrected results as people correct them (what the curation worker's
+    /// Deployment runs).
+    #[cfg(feature = "cloud")]
+    CurationWorker(Box<CurationWorkerArgs>),
     /// Print the JSON Schema of the results document.
     Schema,
 }
@@ -133,6 +137,23 @@ pub struct GalleryCheckerArgs {
     pub once: bool,
     #[command(flatten)]
     pub gallery: GalleryArgs,
+}
+
+#[cfg(feature = "cloud")]
+#[derive(Debug, Args)]
+pub struct CurationWorkerArgs {
+    /// The curation queue: the API's word that a movie's corrections changed.
+    #[arg(long, env = "CAMEO_CURATION_QUEUE_URL")]
+    pub queue_url: String,
+    /// The MovieEntities DynamoDB table, which holds the results and the curation ledger.
+    #[arg(long, env = "CAMEO_RESULTS_TABLE", default_value = "MovieEntities")]
+    pub table: String,
+    /// Seconds a receive waits for messages (SQS long polling).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=20))]
+    pub wait_seconds: u64,
+    /// Stop once the queue is empty (tests, and draining it by hand).
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[cfg(feature = "cloud")]

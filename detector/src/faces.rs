@@ -25,7 +25,7 @@ use crate::results::ResultsDocument;
 use crate::track::Track;
 
 /// Faces shown per group (person or unknown cluster).
-pub const GROUP_FACES: usize = 5;
+pub use crate::results::GROUP_FACES;
 
 /// A group on screen for less than this shows its thumbnail alone (and the timeline
 /// folds it with the other brief faces).

@@ -88,5 +88,7 @@ pub fn results(people: Vec<PersonAppearances>, unknown: Vec<PersonAppearances>) 
         gallery: None,
         people,
         unknown,
+        dismissed: vec![],
+        curation: None,
     }
 }

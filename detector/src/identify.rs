@@ -17,6 +17,8 @@
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
+pub use cameo_model::appearances::Sighting;
+
 use crate::embed::Embedding;
 use crate::error::Result;
 use crate::geometry::BBox;
@@ -136,18 +138,6 @@ impl Evidence {
             false => Precision::Int8,
         }
     }
-}
-
-/// One face of a track in one sampled frame.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Sighting {
-    pub seconds: f64,
-    pub bbox: BBox,
-    /// Detection score.
-    pub score: f32,
-    /// Similarity to the identified person's gallery (0 for unknown faces).
-    pub similarity: f32,
 }
 
 /// The value held by more than half of `values`, if one is.

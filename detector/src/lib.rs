@@ -10,6 +10,7 @@
 //! rules of [`photos`].
 
 pub mod align;
+pub mod analysis;
 pub mod appearances;
 pub mod best_faces;
 pub mod cli;

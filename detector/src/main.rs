@@ -62,6 +62,11 @@ fn main() -> ExitCode {
             init_logging(format, std::io::stderr);
             cameo_detector::cloud::commands::gallery_import(*args)
         }
+        #[cfg(feature = "cloud")]
+        Command::CurationWorker(args) => {
+            init_logging(format, std::io::stderr);
+            cameo_detector::cloud::commands::curation_worker(*args)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -293,6 +293,8 @@ pub fn results_document(
         models,
         parameters,
         gallery,
+        dismissed: Vec::new(),
+        curation: None,
     }
 }
 

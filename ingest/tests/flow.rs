@@ -90,6 +90,7 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         result_url_ttl_seconds: 300,
         gallery_prefix: "gallery/".into(),
         gallery_queue_url: None,
+        curation_queue_url: None,
         max_photo_bytes: 10 * MIB,
     };
     let (router, _) = support::router(config, support::moto_s3().await).await;

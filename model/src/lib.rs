@@ -7,6 +7,8 @@
 //! the people of the gallery with its manifest ([`people`]), and the S3 event
 //! notifications the queues deliver ([`s3_event`]).
 
+pub mod appearances;
+pub mod curation;
 pub mod exports;
 pub mod geometry;
 pub mod people;

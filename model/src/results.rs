@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::geometry::BBox;
 
+/// How many of its best faces a group shows.
+pub const GROUP_FACES: usize = 5;
+
 /// Changes only when a field's meaning changes or a field is removed; added fields keep it.
 pub const SCHEMA_VERSION: &str = "cameo.dev/results/v1";
 
@@ -31,6 +34,22 @@ pub struct ResultsDocument {
     pub people: Vec<PersonAppearances>,
     /// Faces that match nobody in the gallery, grouped by likeness as `unknown-1`, `unknown-2`, ...
     pub unknown: Vec<PersonAppearances>,
+    /// Unknown groups a person dismissed (a passer-by, a face on a poster): kept, not listed
+    /// among the people, as `dismissed-1`, `dismissed-2`, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dismissed: Vec<PersonAppearances>,
+    /// The corrections people made to the analysis that this document includes; absent
+    /// while it is the analysis as the detector wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curation: Option<CurationApplied>,
+}
+
+/// Which of a video's corrections a document includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CurationApplied {
+    /// The video's curation version: every action up to it (and its undos) is in.
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -174,13 +193,20 @@ pub struct PersonAppearances {
     pub appearances: Vec<Appearance>,
 }
 
-/// Tracks named on the tracking recogniser's evidence, and on fp32 evidence because the
-/// former was too close to the threshold or the margin to call.
+/// Tracks named on the tracking recogniser's evidence, on fp32 evidence because the
+/// former was too close to the threshold or the margin to call, and by people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecidedBy {
     pub int8_tracks: usize,
     pub fp32_tracks: usize,
+    /// Tracks a person named by correcting the result, whatever the recogniser said.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub curated_tracks: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One continuous stretch of time in which a person is on screen.

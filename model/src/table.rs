@@ -125,6 +125,13 @@ pub struct MovieItem {
     pub director: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year: Option<i32>,
+    /// Bumped by every writer of the movie's items (a merge, the curation worker), each
+    /// conditioned on the version it read: neither loses the other's writes.
+    #[serde(default)]
+    pub version: u64,
+    /// The curation version its items and results document include, once curated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curation_version: Option<u64>,
 }
 
 /// A person found in a movie, known (`ACTOR`) or not (`UNKNOWN`).
@@ -190,6 +197,8 @@ mod tests {
             genre: Some("Drama".into()),
             director: Some("D".into()),
             year: Some(1942),
+            version: 1,
+            curation_version: None,
         };
         let actor = EntityItem {
             pk: movie.pk.clone(),

@@ -16,6 +16,9 @@ use axum::http::{HeaderMap, StatusCode};
 use cameo_api::app::App;
 use cameo_api::config::Config;
 use cameo_detector::cloud::aws::Aws;
+use cameo_detector::detect::DetectorConfig;
+use cameo_detector::models::Models;
+use cameo_detector::runtime::{DeviceRequest, Runtime};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::TableDefinition;
 use http_body_util::BodyExt;
@@ -116,6 +119,15 @@ pub fn with_moto<T: Send + 'static>(work: impl FnOnce(&Aws) -> T + Send + 'stati
     std::thread::spawn(move || work(&Aws::from_env().expect("AWS clients for moto"))).join().expect("AWS work")
 }
 
+/// The real models, from where `make test` put them.
+pub fn models() -> (Runtime, Models) {
+    let library = std::env::var_os("ORT_DYLIB_PATH").expect("ORT_DYLIB_PATH is set by make test");
+    let dir = std::env::var_os("CAMEO_MODELS_DIR").expect("CAMEO_MODELS_DIR is set by make test");
+    let runtime = Runtime::new(std::path::Path::new(&library), DeviceRequest::Cpu, 1).expect("ONNX Runtime loads");
+    let models = Models::load(&runtime, std::path::Path::new(&dir), DetectorConfig::default(), None).expect("models");
+    (runtime, models)
+}
+
 /// A fresh MovieEntities table on moto, named for the test.
 pub fn table(name: &str) -> String {
     let table = format!("api-{name}-{}", uuid::Uuid::new_v4().simple());
@@ -136,6 +148,7 @@ pub fn config(table: &str) -> Config {
         result_url_ttl_seconds: 300,
         gallery_prefix: "gallery/".into(),
         gallery_queue_url: None,
+        curation_queue_url: None,
         max_photo_bytes: 10 * MIB,
     }
 }

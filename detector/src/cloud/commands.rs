@@ -1,16 +1,17 @@
 //! The `run` and `merge` commands: arguments in, results in S3 and DynamoDB out, the log
 //! uploaded beside them and a summary (or the error) as the termination message; and the
-//! gallery checker's `gallery-checker` and `gallery-import`.
+//! gallery checker's `gallery-checker` and `gallery-import`; the `curation-worker`.
 
 use std::time::Duration;
 
 use super::aws::Aws;
 use super::checker::GalleryChecker;
+use super::curator::Curator;
 use super::merge::{MergeJob, run_merge};
 use super::s3::S3Uri;
 use super::shard::{JobOutput, ShardJob, open_shard_video, run_shard};
 use super::{LogCopy, write_termination_message};
-use crate::cli::{GalleryArgs, GalleryCheckerArgs, MergeArgs, RunArgs};
+use crate::cli::{CurationWorkerArgs, GalleryArgs, GalleryCheckerArgs, MergeArgs, RunArgs};
 use crate::detect::DetectorConfig;
 use crate::error::{Error, Result};
 use crate::models::Models;
@@ -98,6 +99,13 @@ pub fn gallery_import(args: GalleryArgs) -> Result<()> {
     checker.rebuild_manifest()?;
     tracing::info!(people = imported.people, photos = imported.photos, gallery = %checker.gallery, "imported");
     Ok(())
+}
+
+/// Serves the curation queue until stopped (or, with `--once`, until it is empty).
+pub fn curation_worker(args: CurationWorkerArgs) -> Result<()> {
+    let aws = Aws::from_env()?;
+    let curator = Curator { aws: &aws, table: args.table };
+    curator.serve(&args.queue_url, Duration::from_secs(args.wait_seconds), args.once)
 }
 
 fn checker<'a>(args: &GalleryArgs, aws: &'a Aws) -> Result<GalleryChecker<'a>> {

@@ -13,10 +13,11 @@ use super::candidates::CandidateCrops;
 use super::s3::S3Uri;
 use super::shard::{JobOutput, SHARD_SCHEMA_VERSION, ShardDocument, owned_tracks};
 use super::table::{Provenance, items};
+use crate::analysis::analysis;
 use crate::best_faces::BEST_FACES;
 use crate::embed::Embedding;
 use crate::error::{Error, Result};
-use crate::faces::{self, FaceCrops};
+use crate::faces::{self, ChosenCrop, FaceCrops};
 use crate::identify::{Evidence, FaceVerdict, IdentifiedTrack, one_face_one_person};
 use crate::models::Models;
 use crate::pipeline::results_document;
@@ -168,14 +169,14 @@ fn joined_evidence<'a>(halves: impl Iterator<Item = &'a Evidence>) -> Evidence {
 }
 
 /// Picks each group's faces among the shards' candidate crops, writes them beside the
-/// results document and the groups' templates; returns the keys of the crops written.
+/// results document and the groups' templates; returns the crops written.
 fn write_faces(
     job: &MergeJob,
     aws: &Aws,
     models: &mut Models,
     result: &mut ResultsDocument,
     tracks: &[IdentifiedTrack],
-) -> Result<HashSet<String>> {
+) -> Result<Vec<ChosenCrop>> {
     let mut crops = FaceCrops::default();
     for index in 0..job.shards {
         let uri = job.output.candidates(index);
@@ -193,13 +194,12 @@ fn write_faces(
         objects
             .push((S3Uri::new(&folder.bucket, format!("{}{}", folder.key, crop.path)), faces::render(crop, &crops)?));
     }
-    let written = objects.iter().map(|(uri, _)| uri.key.clone()).collect();
     aws.put_many(objects, "image/jpeg")?;
     let templates = crate::templates::templates(result, &groups, &crops, models)?;
     let json = serde_json::to_vec(&templates).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&job.output.templates(), json, "application/json")?;
     tracing::info!(crops = chosen.len(), groups = groups.len(), "faces written");
-    Ok(written)
+    Ok(chosen)
 }
 
 /// Termination messages are cut at 4096 bytes; stay well inside.
@@ -255,12 +255,17 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
         documents.push(document);
     }
     let (mut result, tracks) = merge_shards(documents, job.movie.clone())?;
-    let written = write_faces(job, aws, models, &mut result, &tracks)?;
+    let chosen = write_faces(job, aws, models, &mut result, &tracks)?;
+    // What curation starts from, before the document: whoever finds one finds both.
+    let analysis =
+        serde_json::to_vec(&analysis(&result, &tracks, &chosen)).map_err(|e| Error::Inference(e.to_string()))?;
+    aws.put(&job.output.analysis(), analysis, "application/json")?;
     let uri = job.output.result();
     let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&uri, json, "application/json")?;
     // Only now that no document refers to them: an earlier analysis's crops.
     let folder = job.output.results_folder();
+    let written: HashSet<String> = chosen.iter().map(|crop| format!("{}{}", folder.key, crop.path)).collect();
     let faces_folder = S3Uri::new(&folder.bucket, format!("{}faces/", folder.key));
     for key in aws.list(&faces_folder)?.into_iter().filter(|key| !written.contains(key)) {
         aws.delete(&S3Uri::new(&folder.bucket, key))?;

@@ -1,13 +1,15 @@
 //! The job mode, run by the operator's pods: `run` analyses one shard of a video in S3,
 //! `merge` joins the shards and writes the results to S3 and DynamoDB; and the gallery
 //! checker (`gallery-checker`, `gallery-import`), which checks the registry's photos and
-//! keeps its manifest. Built with the `cloud` feature, so that the local `detect` does
+//! keeps its manifest; and the curation worker (`curation-worker`), which rewrites
+//! results as people correct them. Built with the `cloud` feature, so that the local `detect` does
 //! not compile the AWS SDKs.
 
 pub mod aws;
 pub mod candidates;
 pub mod checker;
 pub mod commands;
+pub mod curator;
 pub mod gallery;
 pub mod merge;
 pub mod registry;

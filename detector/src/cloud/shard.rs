@@ -51,6 +51,14 @@ impl JobOutput {
         S3Uri::new(&self.bucket, format!("{}results/{}/result.json", self.prefix, self.job))
     }
 
+    /// What curation starts from, beside the results document (no embeddings).
+    pub fn analysis(&self) -> S3Uri {
+        S3Uri::new(
+            &self.bucket,
+            format!("{}results/{}/{}", self.prefix, self.job, cameo_model::curation::ANALYSIS_FILE),
+        )
+    }
+
     /// A shard's candidate face crops (`candidates/` expires by a lifecycle rule).
     pub fn candidates(&self, index: usize) -> S3Uri {
         S3Uri::new(&self.bucket, format!("{}candidates/{}/{index}.json", self.prefix, self.job))

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, Put, ScalarAttributeType, TransactWriteItem, Update,
 };
 use cameo_model::table::{EntityItem, EntityType, MOVIE_SK, MovieItem, TableDefinition, movie_pk};
 use jiff::Timestamp;
@@ -17,6 +17,12 @@ use crate::error::{Error, Result};
 use crate::results::{PersonAppearances, ResultsDocument};
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// How often a write conditioned on what it read is tried again after losing a race.
+pub const MAX_RACES: usize = 5;
+
+/// DynamoDB's limit on the items of one transaction.
+const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// When and from what the items are written.
 pub struct Provenance<'a> {
@@ -72,6 +78,9 @@ pub fn items(result: &ResultsDocument, provenance: &Provenance) -> ResultItems {
         genre: known(movie.genre),
         director: known(movie.director),
         year: movie.year,
+        // Set as it is written, one past the version it replaces.
+        version: 0,
+        curation_version: None,
     };
     let person = |p: &PersonAppearances, kind: EntityType| EntityItem {
         pk: pk.clone(),
@@ -138,7 +147,138 @@ impl Aws {
                 Err(e) => return Err(table_error(table, &e)),
             }
         }
-        self.put_if_not_newer(table, to_item(&movie)?, &processed_at)
+        self.put_movie(table, movie)
+    }
+
+    /// Puts the movie item one version past the one it replaces, unless a later submission
+    /// wrote it: a curation worker that read the older version then cannot overwrite this
+    /// analysis's items (its transaction is conditioned on that version).
+    fn put_movie(&self, table: &str, mut movie: MovieItem) -> Result<()> {
+        for _ in 0..MAX_RACES {
+            let current = self.movie_partition(table, &movie.pk)?.0;
+            if current.as_ref().is_some_and(|c| c.processed_at > movie.processed_at) {
+                return Ok(());
+            }
+            movie.version = current.as_ref().map_or(1, |c| c.version + 1);
+            let condition = match current {
+                Some(_) => "processedAt <= :at AND (attribute_not_exists(#version) OR #version = :read)",
+                None => "attribute_not_exists(pk)",
+            };
+            let mut put = self
+                .dynamodb
+                .put_item()
+                .table_name(table)
+                .set_item(Some(to_item(&movie)?))
+                .condition_expression(condition);
+            if let Some(current) = &current {
+                put = put
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":at", AttributeValue::S(movie.processed_at.clone()))
+                    .expression_attribute_values(":read", AttributeValue::N(current.version.to_string()));
+            }
+            match self.block_on(put.send()) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => continue,
+                Err(e) => return Err(table_error(table, &e)),
+            }
+        }
+        Err(Error::Inference(format!("the movie item {} kept changing while it was written", movie.pk)))
+    }
+
+    /// A movie's item and its people's, read consistently.
+    pub fn movie_partition(&self, table: &str, pk: &str) -> Result<(Option<MovieItem>, Vec<EntityItem>)> {
+        let pages = self
+            .dynamodb
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>();
+        let (mut movie, mut people) = (None, Vec::new());
+        for item in self.block_on(pages) {
+            let item = item.map_err(|e| table_error(table, &e))?;
+            let decode = |e: serde_dynamo::Error| Error::Inference(format!("an item of {pk} does not decode: {e}"));
+            if item.get("sk").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == MOVIE_SK) {
+                movie = Some(serde_dynamo::from_item(item).map_err(decode)?);
+            } else {
+                people.push(serde_dynamo::from_item(item).map_err(decode)?);
+            }
+        }
+        Ok((movie, people))
+    }
+
+    /// Rewrites a curated result's items in one transaction: the people it no longer has
+    /// are deleted and the changed ones put, each only while it is still of the analysis
+    /// `read` was written by (the merge's `processedAt` condition), and the movie item moves
+    /// to the next version only while it is still at `read`'s. `false` when a merge or
+    /// another writer got there first: read again and retry.
+    pub fn rewrite_items(
+        &self,
+        table: &str,
+        read: &MovieItem,
+        current: &[EntityItem],
+        items: ResultItems,
+        curation_version: u64,
+    ) -> Result<bool> {
+        let at = AttributeValue::S(read.processed_at.clone());
+        let key = |sk: &str| {
+            HashMap::from([
+                ("pk".to_string(), AttributeValue::S(read.pk.clone())),
+                ("sk".into(), AttributeValue::S(sk.into())),
+            ])
+        };
+        let mut writes = Vec::new();
+        for gone in current.iter().filter(|c| !items.entities.iter().any(|e| e.sk == c.sk)) {
+            let delete = Delete::builder()
+                .table_name(table)
+                .set_key(Some(key(&gone.sk)))
+                .condition_expression("processedAt = :at")
+                .expression_attribute_values(":at", at.clone())
+                .build()
+                .map_err(|e| Error::Inference(e.to_string()))?;
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        for entity in items.entities.iter().filter(|e| !current.contains(e)) {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(to_item(entity)?))
+                .condition_expression("attribute_not_exists(pk) OR processedAt = :at")
+                .expression_attribute_values(":at", at.clone())
+                .build()
+                .map_err(|e| Error::Inference(e.to_string()))?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+        }
+        let movie = Update::builder()
+            .table_name(table)
+            .set_key(Some(key(MOVIE_SK)))
+            .update_expression("SET #version = :next, curationVersion = :curation, actorsFound = :actors")
+            .condition_expression("processedAt = :at AND #version = :read")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":at", at)
+            .expression_attribute_values(":read", AttributeValue::N(read.version.to_string()))
+            .expression_attribute_values(":next", AttributeValue::N((read.version + 1).to_string()))
+            .expression_attribute_values(":curation", AttributeValue::N(curation_version.to_string()))
+            .expression_attribute_values(":actors", AttributeValue::N(items.movie.actors_found.to_string()))
+            .build()
+            .map_err(|e| Error::Inference(e.to_string()))?;
+        writes.push(TransactWriteItem::builder().update(movie).build());
+        if writes.len() > MAX_TRANSACTION_ITEMS {
+            return Err(Error::Inference(format!(
+                "a correction of {} changes {} items, more than one transaction holds ({MAX_TRANSACTION_ITEMS})",
+                read.pk,
+                writes.len()
+            )));
+        }
+        let written = self.block_on(self.dynamodb.transact_write_items().set_transact_items(Some(writes)).send());
+        match written {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => Ok(false),
+            Err(e) => Err(table_error(table, &e)),
+        }
     }
 
     fn put_if_not_newer(&self, table: &str, item: Item, processed_at: &AttributeValue) -> Result<()> {

@@ -168,6 +168,8 @@ pub(crate) mod fixtures {
                 person("c0000000000b2", "=HYPERLINK(\"x\") <b> & --> Zoë", &[(9.0, 14.0)], true),
             ],
             unknown: vec![person("c0000000000c3", "unknown-1", &[(5.0, 9.0)], false)],
+            dismissed: vec![],
+            curation: None,
         }
     }
 }

@@ -40,6 +40,10 @@ locals {
     "POST /people/{personId}/merge"              = local.scopes.curate
     "POST /people/{personId}/photos"             = local.scopes.curate
     "DELETE /people/{personId}/photos/{photoId}" = local.scopes.curate
+    "GET /people/{personId}/curation"            = local.scopes.read
+    "GET /videos/{id}/curation"                  = local.scopes.read
+    "POST /videos/{id}/curation"                 = local.scopes.curate
+    "POST /videos/{id}/curation/{seq}/undo"      = local.scopes.curate
   }
 
   # Where the hosted sign-in may send the browser back: the app, by default the one the

@@ -1,0 +1,299 @@
+//! Correcting a result through the API, on a real analysis (the demo video against the
+//! demo gallery, with the real models), moto's S3, DynamoDB and SQS, and the real
+//! curation worker: name, reject, reassign, dismiss, split and undo each, with the video's
+//! own answers showing every action at once and the worker's document, items and queries
+//! agreeing once it has run; two editors racing; the audit per video and per person.
+
+mod support;
+
+use std::path::PathBuf;
+
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use axum::Router;
+use cameo_detector::analysis::analysis;
+use cameo_detector::cloud::curator::{Applied, Curator};
+use cameo_detector::cloud::table::{Provenance, items};
+use cameo_detector::faces;
+use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
+use cameo_detector::pipeline::{PipelineConfig, analyse_tracks};
+use cameo_detector::video::VideoSource;
+use cameo_model::curation::track_ids;
+use cameo_model::results::ResultsDocument;
+use cameo_model::table::{EntityType, movie_id};
+use serde_json::{Value, json};
+use support::*;
+
+const JOB: &str = "media/demo";
+
+/// The demo video analysed against the demo gallery (Obama, Collins, Hanks; Biden and
+/// Hopper are unknown there), written to moto as the merge writes it.
+struct Video {
+    router: Router,
+    table: String,
+    queue: String,
+    movie_id: String,
+}
+
+fn testdata(name: &str) -> PathBuf {
+    let dir = std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by make test");
+    PathBuf::from(dir).join(name)
+}
+
+/// The demo analysis: the document with its chosen crops, and its analysis.
+fn analysed(source: &str) -> (ResultsDocument, cameo_model::curation::Analysis) {
+    let (runtime, mut models) = models();
+    let folder = GalleryFolder::scan(&testdata("galleries/demo")).expect("the demo gallery");
+    let gallery = enroll(folder.photos(), vec![], &mut models, &mut NoCache, || {}).expect("enrolled");
+    let config = PipelineConfig::default();
+    let video = VideoSource::File(testdata("demo.mp4"));
+    let hidden = indicatif::ProgressBar::hidden();
+    let run = analyse_tracks(&video, None, &mut models, &gallery, &config, runtime.device().name(), &hidden)
+        .expect("the demo is analysed");
+    let mut document = run.document();
+    document.video.source = source.into();
+    let (_, chosen) = faces::choose(&mut document, &run.tracks, "faces/", &|_| true);
+    let analysis = analysis(&document, &run.tracks, &chosen);
+    (document, analysis)
+}
+
+async fn video() -> Video {
+    let table = table("curation");
+    let s3 = moto_s3().await;
+    let bucket = format!("curation-{}", uuid::Uuid::new_v4().simple());
+    let region = std::env::var("AWS_REGION").expect("AWS_REGION is set by make test");
+    let here =
+        CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str()));
+    s3.create_bucket().bucket(&bucket).create_bucket_configuration(here.build()).send().await.expect("a bucket");
+    let queue = moto_sqs().await.create_queue().queue_name(format!("curation-{}", uuid::Uuid::new_v4().simple()));
+    let queue = queue.send().await.expect("a curation queue").queue_url.expect("its URL");
+    let source = "s3://cameo-raw/videos/demo/demo.mp4".to_string();
+    let (document, analysis) = tokio::task::spawn_blocking({
+        let source = source.clone();
+        move || analysed(&source)
+    })
+    .await
+    .unwrap();
+    let put = |key: &str, body: Vec<u8>| s3.put_object().bucket(&bucket).key(key).body(body.into()).send();
+    put("results/media/demo/analysis.json", serde_json::to_vec(&analysis).unwrap()).await.unwrap();
+    put("results/media/demo/result.json", serde_json::to_vec(&document).unwrap()).await.unwrap();
+    let written = (table.clone(), source.clone(), bucket.clone(), document);
+    with_moto(move |aws| {
+        let (table, source, bucket, document) = written;
+        let provenance = Provenance {
+            source: &source,
+            job: JOB,
+            result_uri: &format!("s3://{bucket}/results/media/demo/result.json"),
+            processed_at: "2026-12-05T10:00:00Z".parse().unwrap(),
+            finished_at: "2026-12-05T10:03:00Z".parse().unwrap(),
+        };
+        aws.write_items(&table, items(&document, &provenance)).unwrap();
+    });
+    let config = cameo_api::config::Config {
+        processed_bucket: bucket,
+        curation_queue_url: Some(queue.clone()),
+        ..config(&table)
+    };
+    let (router, _) = router(config, s3).await;
+    Video { router, table, queue, movie_id: movie_id(&source) }
+}
+
+impl Video {
+    async fn call(&self, method: &str, path: &str, body: Value, version: Option<u64>) -> Answer {
+        self.call_as("ana", &ALL_SCOPES, method, path, body, version).await
+    }
+
+    async fn call_as(
+        &self,
+        who: &str,
+        scopes: &[&str],
+        method: &str,
+        path: &str,
+        body: Value,
+        version: Option<u64>,
+    ) -> Answer {
+        let body = (!body.is_null()).then(|| body.to_string());
+        let tag = version.map(|v| format!("\"{v}\""));
+        let headers: Vec<(&str, &str)> = tag.iter().map(|t| ("if-match", t.as_str())).collect();
+        let event = scoped_event(method, path, "", body.as_deref(), Some((who, scopes)), &headers);
+        call(&self.router, event).await
+    }
+
+    /// The result as the video's own `GET` answers it now.
+    async fn result(&self) -> ResultsDocument {
+        let answer = self.call("GET", &format!("/videos/{}/result", self.movie_id), Value::Null, None).await;
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        serde_json::from_slice(&answer.body).unwrap()
+    }
+
+    /// One action, expected accepted; returns its number (the new version).
+    async fn act(&self, version: u64, body: Value) -> Value {
+        let answer =
+            self.call("POST", &format!("/videos/{}/curation", self.movie_id), body.clone(), Some(version)).await;
+        assert_eq!(answer.status, 202, "{body}: {}", String::from_utf8_lossy(&answer.body));
+        assert_eq!(answer.headers["etag"], format!("\"{}\"", version + 1));
+        answer.json()
+    }
+
+    async fn undo(&self, version: u64, seq: u64) -> Value {
+        let path = format!("/videos/{}/curation/{seq}/undo", self.movie_id);
+        let answer = self.call("POST", &path, Value::Null, Some(version)).await;
+        assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
+        answer.json()
+    }
+
+    /// Drains the curation queue with the real worker.
+    fn work(&self) -> Applied {
+        let (table, queue, movie_id) = (self.table.clone(), self.queue.clone(), self.movie_id.clone());
+        with_moto(move |aws| {
+            let curator = Curator { aws, table };
+            curator.serve(&queue, std::time::Duration::ZERO, true).expect("the worker drains the queue");
+            curator.apply(&movie_id).expect("nothing left to apply")
+        })
+    }
+
+    /// The movie's entity items, as the queries read them.
+    fn items(&self) -> Vec<(EntityType, String)> {
+        let (table, pk) = (self.table.clone(), cameo_model::table::movie_pk_of_id(&self.movie_id));
+        let mut items: Vec<(EntityType, String)> = with_moto(move |aws| aws.movie_partition(&table, &pk).unwrap().1)
+            .into_iter()
+            .map(|e| (e.entity_type, e.name))
+            .collect();
+        items.sort_by(|a, b| a.1.cmp(&b.1));
+        items
+    }
+}
+
+fn group<'a>(document: &'a ResultsDocument, name: &str) -> &'a cameo_model::results::PersonAppearances {
+    let all = document.people.iter().chain(&document.unknown).chain(&document.dismissed);
+    all.into_iter().find(|g| g.name == name).unwrap_or_else(|| panic!("no {name} in {:#?}", names(document)))
+}
+
+/// The people and unknown clusters of a document, with their first appearances.
+fn names(document: &ResultsDocument) -> Vec<(String, f64)> {
+    let all = document.people.iter().chain(&document.unknown);
+    all.map(|g| (g.name.clone(), g.first_seen_seconds)).collect()
+}
+
+/// The unknown cluster first seen at `seconds`.
+fn unknown_at(document: &ResultsDocument, seconds: f64) -> &cameo_model::results::PersonAppearances {
+    let found = document.unknown.iter().find(|g| (g.first_seen_seconds - seconds).abs() < 0.6);
+    found.unwrap_or_else(|| panic!("no unknown cluster at {seconds} s in {:#?}", names(document)))
+}
+
+#[tokio::test]
+async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() {
+    let video = video().await;
+    let analysed = video.result().await;
+    let log = video.call("GET", &format!("/videos/{}/curation", video.movie_id), Value::Null, None).await;
+    assert_eq!((log.status.as_u16(), log.headers["etag"].to_str().unwrap()), (200, "\"0\""));
+    assert_eq!(log.json()["actions"], json!([]));
+
+    // Without If-Match, nothing; without the scope, nothing.
+    let biden = unknown_at(&analysed, 9.0).id.clone();
+    let name_biden = json!({"action": "name", "clusterId": biden, "name": "Joe Biden"});
+    let path = format!("/videos/{}/curation", video.movie_id);
+    let unguarded = video.call("POST", &path, name_biden.clone(), None).await;
+    assert_eq!(unguarded.status, 428);
+    let reader = video.call_as("rui", &["cameo/read"], "POST", &path, name_biden.clone(), Some(0)).await;
+    assert_eq!((reader.status.as_u16(), reader.error().as_str()), (403, "insufficient_scope"));
+
+    // One face is one person at a time: Obama is on screen with the cluster first seen at 9 s.
+    let clash = json!({"action": "name", "clusterId": biden, "name": "Barack Obama"});
+    let refused = video.call("POST", &path, clash, Some(0)).await;
+    assert_eq!((refused.status.as_u16(), refused.error().as_str()), (409, "on_screen_together"));
+
+    // Name: the cluster becomes a new person of the registry, at once in the video's answers.
+    let named = video.act(0, name_biden).await;
+    assert_eq!(named["by"]["displayName"], "ana");
+    assert_eq!(named["before"][0]["kind"], "unknown");
+    assert_eq!(named["after"][0]["name"], "Joe Biden");
+    let person_id = named["change"]["person"]["personId"].as_str().unwrap().to_string();
+    let now = video.result().await;
+    assert_eq!(now.curation.map(|c| c.version), Some(1));
+    assert_eq!(group(&now, "Joe Biden").person_id.as_deref(), Some(person_id.as_str()));
+    assert_eq!(now.unknown.len(), analysed.unknown.len() - 1);
+    let summary = video.call("GET", &format!("/people/{person_id}"), Value::Null, None).await.json();
+    assert_eq!(summary["name"], "Joe Biden");
+
+    // Only an unknown cluster is named; a named one is reassigned.
+    let hopper = unknown_at(&now, 14.0).id.clone();
+    let renamed = json!({"action": "name", "clusterId": group(&now, "Joe Biden").id, "name": "Grace Hopper"});
+    let refused = video.call("POST", &path, renamed, Some(1)).await;
+    assert_eq!((refused.status.as_u16(), refused.error().as_str()), (409, "not_unknown"));
+
+    // Two editors race on one cluster: the first wins, the second read version 1 too.
+    let first = video.call("POST", &path, json!({"action": "dismiss", "clusterId": hopper}), Some(1)).await;
+    let second =
+        video.call_as("bo", &ALL_SCOPES, "POST", &path, json!({"action": "split", "clusterId": hopper}), Some(1)).await;
+    assert_eq!(first.status, 202, "{}", String::from_utf8_lossy(&first.body));
+    assert_eq!((second.status.as_u16(), second.error().as_str()), (412, "precondition_failed"));
+    let now = video.result().await;
+    assert!(now.unknown.iter().all(|g| g.id != hopper));
+    assert_eq!(now.dismissed.len(), 1);
+
+    // The worker writes what the API answered: the document, the items, the queries.
+    assert!(matches!(video.work(), Applied::UpToDate(2)));
+    let stored = video.result().await;
+    assert_eq!(stored, now, "the worker's document is the one the API replayed");
+    let listed = video.call("GET", "/actors/Joe%20Biden/videos", Value::Null, None).await.json();
+    assert_eq!(listed["items"][0]["movieId"], video.movie_id.as_str(), "{listed}");
+    let items = video.items();
+    assert!(items.contains(&(EntityType::Actor, "Joe Biden".into())), "{items:?}");
+    let unknown_items = items.iter().filter(|(kind, _)| *kind == EntityType::Unknown).count();
+    assert_eq!(unknown_items, stored.unknown.len(), "dismissed clusters have no item");
+
+    // Reject the whole of Obama: one new cluster of all his tracks; split one track off.
+    let obama = group(&stored, "Barack Obama").clone();
+    let rejected = video.act(2, json!({"action": "reject", "clusterId": obama.id})).await;
+    let cluster = rejected["after"][0]["id"].as_str().unwrap().to_string();
+    let now = video.result().await;
+    assert!(now.people.iter().all(|p| p.name != "Barack Obama"), "{:#?}", names(&now));
+    let rejected_group = now.unknown.iter().find(|g| g.id == cluster).expect("one new cluster");
+    assert_eq!(track_ids(rejected_group), track_ids(&obama));
+    let last = obama.appearances.last().unwrap().track_ids.clone();
+    let split = video.act(3, json!({"action": "split", "clusterId": cluster, "trackIds": last})).await;
+    assert_eq!(split["after"].as_array().unwrap().len(), 1);
+    let now = video.result().await;
+    assert_eq!(now.unknown.len(), stored.unknown.len() + 2, "{:#?}", names(&now));
+
+    // Reassign: Biden's appearance moves to a person named by id, in one call.
+    let ada = video.call("POST", "/people", json!({"name": "Ada Lovelace"}), None).await.json();
+    let ada_id = ada["personId"].as_str().unwrap();
+    let biden_group = group(&now, "Joe Biden").id.clone();
+    video.act(4, json!({"action": "reassign", "clusterId": biden_group, "personId": ada_id})).await;
+    let now = video.result().await;
+    assert!(now.people.iter().all(|p| p.name != "Joe Biden"));
+    assert_eq!(group(&now, "Ada Lovelace").person_id.as_deref(), Some(ada_id));
+
+    // Undo each, newest first, back to the analysis.
+    for (version, seq) in [(5, 5), (6, 4), (7, 3), (8, 2), (9, 1)] {
+        let undone = video.undo(version, seq).await;
+        assert_eq!(undone["undoes"], seq);
+    }
+    let again = video.call("POST", &format!("/videos/{}/curation/1/undo", video.movie_id), Value::Null, Some(10)).await;
+    assert_eq!((again.status.as_u16(), again.error().as_str()), (409, "already_undone"));
+    let restored = video.result().await;
+    assert_eq!(
+        ResultsDocument { curation: None, ..restored.clone() },
+        analysed,
+        "undoing everything restores the analysis"
+    );
+    assert!(matches!(video.work(), Applied::UpToDate(10)));
+    assert_eq!(video.result().await, restored);
+    let listed = video.call("GET", "/actors/Joe%20Biden/videos", Value::Null, None).await.json();
+    assert_eq!(listed["items"], json!([]), "{listed}");
+    let obama_again = video.call("GET", "/actors/Barack%20Obama/videos", Value::Null, None).await.json();
+    assert_eq!(obama_again["items"][0]["movieId"], video.movie_id.as_str());
+
+    // The audit: per video, every action with who and what; per person, theirs.
+    let log = video.call("GET", &path, Value::Null, None).await;
+    assert_eq!(log.headers["etag"], "\"10\"");
+    let log = log.json();
+    let kinds: Vec<&str> = log["actions"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["name", "dismiss", "reject", "split", "reassign", "undo", "undo", "undo", "undo", "undo"]);
+    assert_eq!(log["actions"][0]["undoneBy"], 10);
+    assert_eq!(log["actions"][1]["by"]["displayName"], "ana");
+    let theirs = video.call("GET", &format!("/people/{person_id}/curation"), Value::Null, None).await.json();
+    let seqs: Vec<u64> = theirs["actions"].as_array().unwrap().iter().map(|a| a["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [10, 6, 5, 1], "{theirs}");
+}

@@ -1,0 +1,179 @@
+//! The curation worker (`cameo-detector curation-worker`): the one writer of curated
+//! results. The API records each action in the curation ledger and queues the movie; the
+//! worker replays the movie's active changes on its analysis
+//! ([`cameo_model::curation`]), writes the results document and rewrites the table items
+//! in one transaction conditioned on the movie's version, trying again when a merge or
+//! another write got there first. It always brings a movie to its latest head, so a
+//! message repeated, late or out of order does no harm.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use cameo_model::curation::ledger::{
+    ACTION_SK_PREFIX, ActionItem, CurationHead, CurationQueued, HEAD_SK, active_changes, curation_pk,
+};
+use cameo_model::curation::{ANALYSIS_FILE, Analysis, Curation};
+use cameo_model::table::{MovieItem, movie_pk_of_id};
+use jiff::Timestamp;
+
+use super::aws::{Aws, sdk_error};
+use super::s3::S3Uri;
+use super::table::{MAX_RACES, Provenance, items};
+use crate::error::{Error, Result};
+
+pub struct Curator<'a> {
+    pub aws: &'a Aws,
+    pub table: String,
+}
+
+/// What bringing a movie up to date did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The movie has no curation, or no results yet.
+    Nothing,
+    /// Its results already include this version.
+    UpToDate(u64),
+    /// Its results now include this version; the changes that no longer apply, by number.
+    Curated { version: u64, skipped: Vec<u64> },
+}
+
+impl Curator<'_> {
+    /// Serves the curation queue; with `once`, stops when it is empty.
+    pub fn serve(&self, queue_url: &str, wait: Duration, once: bool) -> Result<()> {
+        loop {
+            let receive = self
+                .aws
+                .sqs
+                .receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(wait.as_secs().min(20) as i32);
+            let messages = self
+                .aws
+                .block_on(receive.send())
+                .map_err(|e| sdk_error("cannot receive from the curation queue", &e))?
+                .messages
+                .unwrap_or_default();
+            if messages.is_empty() && once {
+                return Ok(());
+            }
+            for message in &messages {
+                let outcome = serde_json::from_str::<CurationQueued>(message.body().unwrap_or_default())
+                    .map_err(|e| Error::Inference(format!("not a curation message ({e}); left for the dead letters")))
+                    .and_then(|queued| self.apply(&queued.movie_id));
+                match outcome {
+                    Ok(applied) => {
+                        tracing::info!(?applied, "curated");
+                        let receipt = message.receipt_handle().unwrap_or_default();
+                        let delete = self.aws.sqs.delete_message().queue_url(queue_url).receipt_handle(receipt);
+                        self.aws
+                            .block_on(delete.send())
+                            .map_err(|e| sdk_error("cannot delete a handled message", &e))?;
+                    }
+                    Err(e) => tracing::error!(message = message.message_id().unwrap_or_default(), "{e}"),
+                }
+            }
+        }
+    }
+
+    /// Brings a movie's results document and items up to its curation head.
+    pub fn apply(&self, movie_id: &str) -> Result<Applied> {
+        for _ in 0..MAX_RACES {
+            let Some(head) = self.head(movie_id)? else { return Ok(Applied::Nothing) };
+            let (Some(movie), current) = self.aws.movie_partition(&self.table, &movie_pk_of_id(movie_id))? else {
+                return Ok(Applied::Nothing);
+            };
+            if movie.curation_version.is_some_and(|v| v >= head.version) {
+                return Ok(Applied::UpToDate(head.version));
+            }
+            let result = S3Uri::parse(&movie.result_uri)
+                .ok_or_else(|| Error::Inference(format!("the movie {movie_id} has no results URI")))?;
+            let analysis = self.analysis(&result)?;
+            let (curation, refused) = Curation::replay(&analysis, &active_changes(&self.actions(movie_id)?));
+            let document = curation.document(Some(head.version));
+            let json = serde_json::to_vec_pretty(&document).map_err(|e| Error::Inference(e.to_string()))?;
+            self.aws.put(&result, json, "application/json")?;
+            let items = items(&document, &provenance(&movie)?);
+            if self.aws.rewrite_items(&self.table, &movie, &current, items, head.version)? {
+                let skipped = refused.iter().map(|(seq, _)| *seq).collect();
+                for (seq, refusal) in &refused {
+                    tracing::info!(
+                        movie_id,
+                        seq,
+                        code = refusal.code,
+                        "a change no longer applies: {}",
+                        refusal.message
+                    );
+                }
+                return Ok(Applied::Curated { version: head.version, skipped });
+            }
+            tracing::info!(movie_id, "the movie changed while it was curated: again");
+        }
+        Err(Error::Inference(format!("the movie {movie_id} kept changing while it was curated")))
+    }
+
+    fn head(&self, movie_id: &str) -> Result<Option<CurationHead>> {
+        let get = self
+            .aws
+            .dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(curation_pk(movie_id)))
+            .key("sk", AttributeValue::S(HEAD_SK.into()))
+            .consistent_read(true);
+        let item = self.aws.block_on(get.send()).map_err(|e| sdk_error("cannot read a curation head", &e))?.item;
+        item.map(|item| serde_dynamo::from_item(item).map_err(|e| Error::Inference(format!("a curation head: {e}"))))
+            .transpose()
+    }
+
+    fn actions(&self, movie_id: &str) -> Result<Vec<ActionItem>> {
+        let pages = self
+            .aws
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :actions)")
+            .expression_attribute_values(":pk", AttributeValue::S(curation_pk(movie_id)))
+            .expression_attribute_values(":actions", AttributeValue::S(ACTION_SK_PREFIX.into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Vec<_>>();
+        self.aws
+            .block_on(pages)
+            .into_iter()
+            .map(|item| {
+                let item = item.map_err(|e| sdk_error("cannot read the curation ledger", &e))?;
+                serde_dynamo::from_item(item).map_err(|e| Error::Inference(format!("a curation action: {e}")))
+            })
+            .collect()
+    }
+
+    /// The analysis beside a results document.
+    fn analysis(&self, result: &S3Uri) -> Result<Analysis> {
+        let folder = result.key.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let uri = S3Uri::new(&result.bucket, format!("{folder}/{ANALYSIS_FILE}"));
+        let bytes = self.aws.get(&uri)?.ok_or_else(|| {
+            Error::Inference(format!(
+                "{uri} is missing: the video was analysed before corrections were kept; analyse it again"
+            ))
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Inference(format!("{uri} is not an analysis: {e}")))
+    }
+}
+
+/// Where a movie item says its items came from.
+fn provenance(movie: &MovieItem) -> Result<Provenance<'_>> {
+    let time = |text: &str| {
+        text.parse::<Timestamp>()
+            .map_err(|e| Error::Inference(format!("the movie item {} has a bad time: {e}", movie.pk)))
+    };
+    Ok(Provenance {
+        source: &movie.source,
+        job: &movie.job,
+        result_uri: &movie.result_uri,
+        processed_at: time(&movie.processed_at)?,
+        finished_at: time(&movie.finished_at)?,
+    })
+}

@@ -1,0 +1,98 @@
+//! The curation ledger in the `MovieEntities` table: per movie, a head (`CURATION#<movie
+//! id>`, `HEAD`) whose version every action bumps (an editor's `If-Match`), one item per
+//! action (`ACTION#<seq>`: who, when, what, the groups before and after), and a pointer
+//! in each person's partition to the actions that named them. The API writes them in one
+//! transaction and queues a [`CurationQueued`]; the curation worker reads them.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Change, GroupRef};
+
+pub fn curation_pk(movie_id: &str) -> String {
+    format!("CURATION#{movie_id}")
+}
+
+pub const HEAD_SK: &str = "HEAD";
+
+pub const ACTION_SK_PREFIX: &str = "ACTION#";
+
+/// Zero-padded, so the actions sort by their number.
+pub fn action_sk(seq: u64) -> String {
+    format!("{ACTION_SK_PREFIX}{seq:010}")
+}
+
+/// A person's pointer to an action that named them, in their `PERSON#` partition.
+pub fn person_action_sk(movie_id: &str, seq: u64) -> String {
+    format!("CURATION#{movie_id}#{seq:010}")
+}
+
+pub const PERSON_ACTION_SK_PREFIX: &str = "CURATION#";
+
+/// A movie's curation head: its version is the number of the last action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurationHead {
+    pub pk: String,
+    pub sk: String,
+    pub version: u64,
+    pub updated_at: String,
+}
+
+/// Who made an action: the identity the API stores and a name a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Editor {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// One action of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionItem {
+    pub pk: String,
+    pub sk: String,
+    pub movie_id: String,
+    pub seq: u64,
+    /// The change; absent for an undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+    /// The action this one undid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<u64>,
+    /// The action that undid this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone_by: Option<u64>,
+    pub by: Editor,
+    pub at: String,
+    /// The groups holding the tracks it moved, before and after it.
+    pub before: Vec<GroupRef>,
+    pub after: Vec<GroupRef>,
+}
+
+/// A person's pointer to an action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonActionItem {
+    pub pk: String,
+    pub sk: String,
+    pub movie_id: String,
+    pub seq: u64,
+    pub at: String,
+}
+
+/// The message that tells the curation worker a movie's curation moved on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurationQueued {
+    pub movie_id: String,
+    /// The head's version when it was sent: the worker applies this or a later one.
+    pub version: u64,
+}
+
+/// The changes in force: every change not undone, in the order they were made.
+pub fn active_changes(actions: &[ActionItem]) -> Vec<(u64, Change)> {
+    let mut actions: Vec<&ActionItem> = actions.iter().collect();
+    actions.sort_by_key(|a| a.seq);
+    actions.iter().filter(|a| a.undone_by.is_none()).filter_map(|a| Some((a.seq, a.change.clone()?))).collect()
+}
