@@ -12,14 +12,17 @@ use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use axum::Router;
 use cameo_detector::analysis::analysis;
 use cameo_detector::cloud::curator::{Applied, Curator};
+use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::cloud::table::{Provenance, items};
 use cameo_detector::faces;
 use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
 use cameo_detector::pipeline::{PipelineConfig, analyse_tracks};
+use cameo_detector::templates::templates;
 use cameo_detector::video::VideoSource;
-use cameo_model::curation::track_ids;
+use cameo_model::curation::{Analysis, track_ids};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::{EntityType, movie_id};
+use cameo_model::templates::TemplatesDocument;
 use serde_json::{Value, json};
 use support::*;
 
@@ -31,7 +34,11 @@ struct Video {
     router: Router,
     table: String,
     queue: String,
+    gallery_queue: String,
+    bucket: String,
     movie_id: String,
+    /// Obama's id in the registry.
+    obama: String,
 }
 
 fn testdata(name: &str) -> PathBuf {
@@ -39,21 +46,24 @@ fn testdata(name: &str) -> PathBuf {
     PathBuf::from(dir).join(name)
 }
 
-/// The demo analysis: the document with its chosen crops, and its analysis.
-fn analysed(source: &str) -> (ResultsDocument, cameo_model::curation::Analysis) {
+/// The demo analysis with Obama as the registry's person `obama`: the document with its
+/// chosen crops, its analysis and its templates, as the merge writes them.
+fn analysed(source: &str, obama: &str) -> (ResultsDocument, Analysis, TemplatesDocument) {
     let (runtime, mut models) = models();
     let folder = GalleryFolder::scan(&testdata("galleries/demo")).expect("the demo gallery");
     let gallery = enroll(folder.photos(), vec![], &mut models, &mut NoCache, || {}).expect("enrolled");
     let config = PipelineConfig::default();
     let video = VideoSource::File(testdata("demo.mp4"));
     let hidden = indicatif::ProgressBar::hidden();
-    let run = analyse_tracks(&video, None, &mut models, &gallery, &config, runtime.device().name(), &hidden)
+    let mut run = analyse_tracks(&video, None, &mut models, &gallery, &config, runtime.device().name(), &hidden)
         .expect("the demo is analysed");
+    run.gallery.person_ids.insert("Barack Obama".into(), obama.into());
     let mut document = run.document();
     document.video.source = source.into();
-    let (_, chosen) = faces::choose(&mut document, &run.tracks, "faces/", &|_| true);
+    let (groups, chosen) = faces::choose(&mut document, &run.tracks, "faces/", &|id| run.crops.contains(id));
+    let templates = templates(&document, &groups, &run.crops, &mut models).expect("templates");
     let analysis = analysis(&document, &run.tracks, &chosen);
-    (document, analysis)
+    (document, analysis, templates)
 }
 
 async fn video() -> Video {
@@ -64,18 +74,30 @@ async fn video() -> Video {
     let here =
         CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str()));
     s3.create_bucket().bucket(&bucket).create_bucket_configuration(here.build()).send().await.expect("a bucket");
-    let queue = moto_sqs().await.create_queue().queue_name(format!("curation-{}", uuid::Uuid::new_v4().simple()));
-    let queue = queue.send().await.expect("a curation queue").queue_url.expect("its URL");
+    let new_queue = |name: &str| {
+        let name = format!("{name}-{}", uuid::Uuid::new_v4().simple());
+        async move { moto_sqs().await.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap() }
+    };
+    let (queue, gallery_queue) = (new_queue("curation").await, new_queue("gallery").await);
+    let config = cameo_api::config::Config {
+        processed_bucket: bucket.clone(),
+        curation_queue_url: Some(queue.clone()),
+        ..config(&table)
+    };
+    let (router, _) = router(config, s3.clone()).await;
+    let obama = call(&router, event("POST", "/people", "", Some(r#"{"name": "Barack Obama"}"#), Some("ana"))).await;
+    let obama = obama.json()["personId"].as_str().unwrap().to_string();
     let source = "s3://cameo-raw/videos/demo/demo.mp4".to_string();
-    let (document, analysis) = tokio::task::spawn_blocking({
-        let source = source.clone();
-        move || analysed(&source)
+    let (document, analysis, templates) = tokio::task::spawn_blocking({
+        let (source, obama) = (source.clone(), obama.clone());
+        move || analysed(&source, &obama)
     })
     .await
     .unwrap();
     let put = |key: &str, body: Vec<u8>| s3.put_object().bucket(&bucket).key(key).body(body.into()).send();
     put("results/media/demo/analysis.json", serde_json::to_vec(&analysis).unwrap()).await.unwrap();
     put("results/media/demo/result.json", serde_json::to_vec(&document).unwrap()).await.unwrap();
+    put("templates/media/demo.json", serde_json::to_vec(&templates).unwrap()).await.unwrap();
     let written = (table.clone(), source.clone(), bucket.clone(), document);
     with_moto(move |aws| {
         let (table, source, bucket, document) = written;
@@ -88,13 +110,7 @@ async fn video() -> Video {
         };
         aws.write_items(&table, items(&document, &provenance)).unwrap();
     });
-    let config = cameo_api::config::Config {
-        processed_bucket: bucket,
-        curation_queue_url: Some(queue.clone()),
-        ..config(&table)
-    };
-    let (router, _) = router(config, s3).await;
-    Video { router, table, queue, movie_id: movie_id(&source) }
+    Video { router, table, queue, gallery_queue, bucket, movie_id: movie_id(&source), obama }
 }
 
 impl Video {
@@ -144,11 +160,29 @@ impl Video {
     /// Drains the curation queue with the real worker.
     fn work(&self) -> Applied {
         let (table, queue, movie_id) = (self.table.clone(), self.queue.clone(), self.movie_id.clone());
+        let gallery_queue_url = Some(self.gallery_queue.clone());
         with_moto(move |aws| {
-            let curator = Curator { aws, table };
+            let curator = Curator { aws, table, gallery_queue_url };
             curator.serve(&queue, std::time::Duration::ZERO, true).expect("the worker drains the queue");
             curator.apply(&movie_id).expect("nothing left to apply")
         })
+    }
+
+    /// The rejected examples kept of a person from this movie: (correction, examples,
+    /// whether their object is there).
+    fn rejected(&self, person_id: &str) -> Vec<(u64, usize, bool)> {
+        let (table, person_id, movie_id) = (self.table.clone(), person_id.to_string(), self.movie_id.clone());
+        with_moto(move |aws| {
+            let kept = aws.rejected(&table, &person_id, Some(&movie_id)).unwrap();
+            let there = |uri: &str| aws.object_size(&S3Uri::parse(uri).unwrap()).unwrap().is_some();
+            kept.iter().map(|k| (k.seq, k.examples, there(&k.uri))).collect()
+        })
+    }
+
+    /// How many messages the gallery checker's queue holds, taking them.
+    async fn gallery_told(&self) -> usize {
+        let received = moto_sqs().await.receive_message().queue_url(&self.gallery_queue).max_number_of_messages(10);
+        received.send().await.unwrap().messages.unwrap_or_default().len()
     }
 
     /// The movie's entity items, as the queries read them.
@@ -204,6 +238,7 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
 
     // Name: the cluster becomes a new person of the registry, at once in the video's answers.
     let named = video.act(0, name_biden).await;
+    assert_eq!(video.gallery_told().await, 0, "naming rejects nobody");
     assert_eq!(named["by"]["displayName"], "ana");
     assert_eq!(named["before"][0]["kind"], "unknown");
     assert_eq!(named["after"][0]["name"], "Joe Biden");
@@ -265,6 +300,15 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
     assert!(now.people.iter().all(|p| p.name != "Joe Biden"));
     assert_eq!(group(&now, "Ada Lovelace").person_id.as_deref(), Some(ada_id));
 
+    // "Not this person" sticks: the worker keeps the rejected faces of Obama (all of his
+    // tracks) and of Biden (the reassigned one) as their rejected examples, from the
+    // video's templates, and tells the gallery checker to list them in the manifest.
+    assert_eq!(video.work(), Applied::UpToDate(5));
+    let (obama_kept, biden_kept) = (video.rejected(&video.obama), video.rejected(&person_id));
+    assert!(matches!(obama_kept[..], [(3, examples, true)] if examples >= 3), "{obama_kept:?}");
+    assert!(matches!(biden_kept[..], [(5, examples, true)] if examples >= 1), "{biden_kept:?}");
+    assert_eq!(video.gallery_told().await, 1);
+
     // Undo each, newest first, back to the analysis.
     for (version, seq) in [(5, 5), (6, 4), (7, 3), (8, 2), (9, 1)] {
         let undone = video.undo(version, seq).await;
@@ -280,6 +324,10 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
     );
     assert!(matches!(video.work(), Applied::UpToDate(10)));
     assert_eq!(video.result().await, restored);
+    assert_eq!((video.rejected(&video.obama), video.rejected(&person_id)), (vec![], vec![]), "undone, taken back");
+    assert_eq!(video.gallery_told().await, 1);
+    let erased = moto_s3().await.list_objects_v2().bucket(&video.bucket).prefix("templates/rejected/").send().await;
+    assert_eq!(erased.unwrap().key_count(), Some(0), "their objects are erased");
     let listed = video.call("GET", "/actors/Joe%20Biden/videos", Value::Null, None).await.json();
     assert_eq!(listed["items"], json!([]), "{listed}");
     let obama_again = video.call("GET", "/actors/Barack%20Obama/videos", Value::Null, None).await.json();

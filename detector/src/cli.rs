@@ -148,6 +148,9 @@ pub struct CurationWorkerArgs {
     /// The MovieEntities DynamoDB table, which holds the results and the curation ledger.
     #[arg(long, env = "CAMEO_RESULTS_TABLE", default_value = "MovieEntities")]
     pub table: String,
+    /// The gallery checker's queue, told when rejected examples change.
+    #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
+    pub gallery_queue_url: Option<String>,
     /// Seconds a receive waits for messages (SQS long polling).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=20))]
     pub wait_seconds: u64,

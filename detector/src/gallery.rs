@@ -217,7 +217,7 @@ pub fn enroll(
             Verdict::Skipped(reason) => gallery.skipped.push(SkippedPhoto { location: photo.location, reason }),
             Verdict::Usable(embedding) => match gallery.people.iter_mut().find(|p| p.name == photo.person) {
                 Some(person) => person.embeddings.push(embedding),
-                None => gallery.people.push(EnrolledPerson { name: photo.person, embeddings: vec![embedding] }),
+                None => gallery.people.push(EnrolledPerson::new(photo.person, vec![embedding])),
             },
         }
         progress();
@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn strict_galleries_refuse_what_others_skip() {
         let skipped = vec![SkippedPhoto { location: "g/Ada/a.jpg".into(), reason: "no face found".into() }];
-        let person = EnrolledPerson { name: "Bea".into(), embeddings: vec![Embedding(vec![1.0])] };
+        let person = EnrolledPerson::new("Bea", vec![Embedding(vec![1.0])]);
         let gallery = Gallery { people: vec![person.clone()], skipped, ..Gallery::default() };
         let summary = GallerySummary { people: 1, photos: 1, skipped: gallery.skipped.clone(), ..Default::default() };
         assert_eq!(gallery.summary(), summary);

@@ -32,11 +32,19 @@ use crate::track::Track;
 /// 28,434 pairs reached 0.115.
 pub const INT8_SHIFT: f32 = 0.12;
 
-/// One enrolled person: a name and the (fp32) embeddings of their gallery photos.
+/// One enrolled person: a name, the (fp32) embeddings of their gallery photos, and those
+/// of faces people said are not them (rejected examples).
 #[derive(Debug, Clone)]
 pub struct EnrolledPerson {
     pub name: String,
     pub embeddings: Vec<Embedding>,
+    pub rejected: Vec<Embedding>,
+}
+
+impl EnrolledPerson {
+    pub fn new(name: impl Into<String>, embeddings: Vec<Embedding>) -> Self {
+        EnrolledPerson { name: name.into(), embeddings, rejected: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -173,8 +181,22 @@ pub fn similarity_to(embedding: &Embedding, person: &EnrolledPerson) -> f32 {
 
 /// The person an embedding matches under `config`, if any.
 pub fn match_embedding(embedding: &Embedding, gallery: &[EnrolledPerson], config: &MatchConfig) -> Option<usize> {
+    match_shifted(embedding, gallery, config, 0.0)
+}
+
+/// The person an embedding matches with every similarity allowed to be `shift` off
+/// ([`MatchConfig::shifted`]). A face closer to one of the person's rejected examples than
+/// to their photos is not them, and is named after nobody: never a second choice, whose
+/// margin was measured against the person refused.
+fn match_shifted(embedding: &Embedding, gallery: &[EnrolledPerson], config: &MatchConfig, shift: f32) -> Option<usize> {
+    let config = config.shifted(shift);
     match ranked(embedding, gallery) {
-        (Some((index, best)), second) if best >= config.threshold && best - second >= config.margin => Some(index),
+        (Some((index, best)), second) if best >= config.threshold && best - second >= config.margin => {
+            // The comparison is of two similarities, each of which may be off.
+            let bar = best - 2.0 * shift;
+            let refused = gallery[index].rejected.iter().any(|r| embedding.cosine(r) > bar);
+            (!refused).then_some(index)
+        }
         _ => None,
     }
 }
@@ -233,14 +255,14 @@ impl Identifier<'_> {
     /// every similarity [`INT8_SHIFT`] higher and with every one that much lower.
     fn settled(&self, embeddings: &[(Embedding, Precision)]) -> bool {
         let decide =
-            |config: &MatchConfig| majority(embeddings.iter().map(|(e, _)| match_embedding(e, self.gallery, config)));
-        decide(&self.config.shifted(INT8_SHIFT)) == decide(&self.config.shifted(-INT8_SHIFT))
+            |shift| majority(embeddings.iter().map(|(e, _)| match_shifted(e, self.gallery, &self.config, shift)));
+        decide(INT8_SHIFT) == decide(-INT8_SHIFT)
     }
 
     /// Whether one face's int8 verdict is fp32's, whatever the shift.
     fn face_settled(&self, embedding: &Embedding) -> bool {
-        let verdict = |config: &MatchConfig| match_embedding(embedding, self.gallery, config);
-        verdict(&self.config.shifted(INT8_SHIFT)) == verdict(&self.config.shifted(-INT8_SHIFT))
+        let verdict = |shift| match_shifted(embedding, self.gallery, &self.config, shift);
+        verdict(INT8_SHIFT) == verdict(-INT8_SHIFT)
     }
 
     /// The verdicts on the best faces, from `embeddings` of them by the recognisers given.
@@ -337,10 +359,7 @@ mod tests {
     /// Ada at angle 0 in the plane of axes 0 and 1 (a face at angle a has similarity
     /// cos(a) to her: 0.5 at 60 deg, 0.17 at 80 deg); Bea orthogonal to that plane.
     fn gallery() -> Vec<EnrolledPerson> {
-        vec![
-            EnrolledPerson { name: "Ada".into(), embeddings: vec![unit(0.0)] },
-            EnrolledPerson { name: "Bea".into(), embeddings: vec![axis_two()] },
-        ]
+        vec![EnrolledPerson::new("Ada", vec![unit(0.0)]), EnrolledPerson::new("Bea", vec![axis_two()])]
     }
 
     fn identifier(gallery: &[EnrolledPerson], precision: Precision) -> Identifier<'_> {
@@ -386,6 +405,27 @@ mod tests {
         assert_eq!(name(&[10.0, 80.0]), None, "half is no majority");
         // Only the five best faces vote: the sixth (the worst) cannot tip it.
         assert_eq!(name(&[10.0, 10.0, 80.0, 80.0, 80.0, 10.0]), None);
+    }
+
+    #[test]
+    fn a_face_closer_to_a_rejected_example_than_to_the_photos_is_not_them() {
+        let mut gallery = gallery();
+        // People said the face at 30 deg is not Ada: faces nearer it than her photo (0 deg)
+        // are not her; faces nearer her photo still are.
+        gallery[0].rejected = vec![unit(30.0)];
+        let mut calls = Vec::new();
+        let mut name = |angle: f32, precision| {
+            identifier(&gallery, precision)
+                .identify(track(&[angle; 3]), false, &mut fp32_at(angle, &mut calls))
+                .unwrap()
+        };
+        assert_eq!(name(25.0, Precision::Fp32).person, None, "closer to the rejected example");
+        assert_eq!(name(10.0, Precision::Fp32).person.as_deref(), Some("Ada"));
+        assert_eq!(name(40.0, Precision::Fp32).person, None, "far from her photo too, still nearer the example");
+        // In int8, a face near the line between the two is decided again in fp32.
+        let near = name(16.0, Precision::Int8);
+        assert_eq!(near.evidence.recognizer(), Precision::Fp32);
+        assert_eq!(calls, vec![3]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! aligned, embedded in fp32), so that they are the evidence a crop would give if it
 //! were named and added to a person's photos.
 
+use cameo_model::curation::Analysis;
 use cameo_model::templates::{CropEmbedding, GroupTemplates, TEMPLATES_VERSION, TemplatesDocument};
 use image::RgbImage;
 
@@ -60,6 +61,31 @@ pub fn templates(
         recognizer: models.fp32_recognizer_info().unwrap_or_else(|| models.recognizer_info()),
         groups: templates,
     })
+}
+
+/// The templates of some tracks of an analysis (their crops'), as one group named `name`:
+/// a person's rejected examples when people say those tracks are not them.
+pub fn of_tracks(
+    templates: &TemplatesDocument,
+    analysis: &Analysis,
+    name: &str,
+    tracks: &[String],
+) -> TemplatesDocument {
+    let crops: Vec<&String> =
+        analysis.tracks.iter().filter(|t| tracks.contains(&t.id)).flat_map(|t| &t.crops).collect();
+    let embeddings: Vec<CropEmbedding> =
+        templates.groups.iter().flat_map(|g| &g.embeddings).filter(|e| crops.contains(&&e.crop)).cloned().collect();
+    TemplatesDocument {
+        schema_version: TEMPLATES_VERSION.into(),
+        recognizer: templates.recognizer.clone(),
+        groups: vec![GroupTemplates {
+            id: "rejected".into(),
+            name: name.into(),
+            known: true,
+            faces: embeddings.len(),
+            embeddings,
+        }],
+    }
 }
 
 /// The aligned face nearest the crop's centre, where the crop was cut around it.

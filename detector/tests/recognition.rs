@@ -48,8 +48,8 @@ fn the_same_person_years_apart_matches_and_different_people_do_not() {
         faces[0].1.clone()
     };
     let gallery = vec![
-        EnrolledPerson { name: "Barack Obama".into(), embeddings: vec![embed("obama.jpg")] },
-        EnrolledPerson { name: "Joe Biden".into(), embeddings: vec![embed("biden.jpg")] },
+        EnrolledPerson::new("Barack Obama", vec![embed("obama.jpg")]),
+        EnrolledPerson::new("Joe Biden", vec![embed("biden.jpg")]),
     ];
     let config = MatchConfig { threshold: PipelineConfig::DEFAULT_THRESHOLD, margin: PipelineConfig::DEFAULT_MARGIN };
     // obama2.jpg (2009) and obama3.jpg (2010) against the 2012 portrait in the gallery.

@@ -118,6 +118,19 @@ pub fn photo_sk(photo_id: &str) -> String {
 
 pub const PHOTO_SK_PREFIX: &str = "PHOTO#";
 
+/// A person's rejected examples from one correction of one video.
+pub fn rejected_sk(movie_id: &str, seq: u64) -> String {
+    format!("{REJECTED_SK_PREFIX}{movie_id}#{seq:010}")
+}
+
+pub const REJECTED_SK_PREFIX: &str = "REJECTED#";
+
+/// Where the curation worker keeps a person's rejected examples from one correction: fp32
+/// embeddings, biometric, under the processed bucket's `templates/` that the API cannot read.
+pub fn rejected_key(person_id: &str, movie_id: &str, seq: u64) -> String {
+    format!("templates/rejected/{person_id}/{movie_id}-{seq:010}.json")
+}
+
 /// The item that claims a name for one person.
 pub fn name_pk(key: &str) -> String {
     format!("PERSONNAME#{key}")
@@ -216,6 +229,25 @@ pub struct PhotoItem {
     pub checked_at: Option<String>,
 }
 
+/// Faces people said are not this person ("not this person" on a video), kept by the
+/// curation worker: `PERSON#<id>` / `REJECTED#<movie id>#<seq>`. The embeddings are in the
+/// object at `uri` (a templates document of one group), never in the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedItem {
+    pub pk: String,
+    pub sk: String,
+    pub person_id: String,
+    pub movie_id: String,
+    /// The correction that rejected them.
+    pub seq: u64,
+    /// `s3://<processed bucket>/templates/rejected/...`.
+    pub uri: String,
+    pub sha256: String,
+    pub examples: usize,
+    pub at: String,
+}
+
 /// The name claim: `PERSONNAME#<key>` / `NAME`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -252,6 +284,19 @@ pub struct ManifestPerson {
     pub name: String,
     /// By key.
     pub photos: Vec<ManifestPhoto>,
+    /// Faces people said are not them, by URI: a face nearer one of these than to the
+    /// photos is not named after them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<ManifestRejected>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManifestRejected {
+    /// A templates document (`cameo.dev/templates/v1`) of one group.
+    pub uri: String,
+    /// The sha256 of its bytes: other bytes there are not used.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -265,8 +310,9 @@ pub struct ManifestPhoto {
 
 impl GalleryManifest {
     /// The manifest of a registry: people with at least one usable photo, each photo as
-    /// checked. Pure, so the one writer and the tests build the same thing.
-    pub fn of(people: &[PersonItem], photos: &[PhotoItem]) -> GalleryManifest {
+    /// checked, with their rejected examples. Pure, so the one writer and the tests build
+    /// the same thing.
+    pub fn of(people: &[PersonItem], photos: &[PhotoItem], rejected: &[RejectedItem]) -> GalleryManifest {
         let mut listed: Vec<ManifestPerson> = people
             .iter()
             .filter_map(|person| {
@@ -276,10 +322,17 @@ impl GalleryManifest {
                     .filter_map(|p| Some(ManifestPhoto { key: p.key.clone(), sha256: p.sha256.clone()? }))
                     .collect();
                 usable.sort_by(|a, b| a.key.cmp(&b.key));
+                let mut not_them: Vec<ManifestRejected> = rejected
+                    .iter()
+                    .filter(|r| r.person_id == person.person_id)
+                    .map(|r| ManifestRejected { uri: r.uri.clone(), sha256: r.sha256.clone() })
+                    .collect();
+                not_them.sort_by(|a, b| a.uri.cmp(&b.uri));
                 (!usable.is_empty()).then(|| ManifestPerson {
                     id: person.person_id.clone(),
                     name: person.display_name.clone(),
                     photos: usable,
+                    rejected: not_them,
                 })
             })
             .collect();
@@ -320,6 +373,7 @@ mod tests {
     fn a_person_and_a_merge_note_sort_together_before_the_photos() {
         // The API reads a person with one query between the two.
         assert!(MERGED_SK < PERSON_SK && PERSON_SK < PHOTO_SK_PREFIX);
+        assert!(crate::curation::ledger::PERSON_ACTION_SK_PREFIX < MERGED_SK && PHOTO_SK_PREFIX < REJECTED_SK_PREFIX);
     }
 
     #[test]
@@ -349,12 +403,28 @@ mod tests {
             photo("b", "4", PhotoStatus::Pending, None),
             photo("c", "5", PhotoStatus::Usable, Some("h5")),
         ];
-        let manifest = GalleryManifest::of(&people, &photos);
-        let listed: Vec<(&str, Vec<&str>)> = manifest
+        let not = |person: &str, seq: u64| RejectedItem {
+            pk: person_pk(person),
+            sk: rejected_sk("m", seq),
+            person_id: person.into(),
+            movie_id: "m".into(),
+            seq,
+            uri: format!("s3://p/{}", rejected_key(person, "m", seq)),
+            sha256: format!("r{seq}"),
+            examples: 2,
+            at: "t".into(),
+        };
+        // Bea has rejected examples but no usable photo: she is not enrolled at all.
+        let rejected = [not("a", 7), not("b", 8), not("a", 3)];
+        let manifest = GalleryManifest::of(&people, &photos, &rejected);
+        let listed: Vec<(&str, Vec<&str>, Vec<&str>)> = manifest
             .people
             .iter()
-            .map(|p| (p.name.as_str(), p.photos.iter().map(|f| f.sha256.as_str()).collect()))
+            .map(|p| {
+                let photos = p.photos.iter().map(|f| f.sha256.as_str()).collect();
+                (p.name.as_str(), photos, p.rejected.iter().map(|r| r.sha256.as_str()).collect())
+            })
             .collect();
-        assert_eq!(listed, vec![("Ada", vec!["h1", "h2"]), ("Cy", vec!["h5"])]);
+        assert_eq!(listed, vec![("Ada", vec!["h1", "h2"], vec!["r3", "r7"]), ("Cy", vec!["h5"], vec![])]);
     }
 }

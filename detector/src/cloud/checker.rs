@@ -197,11 +197,12 @@ impl GalleryChecker<'_> {
     /// Writes the manifest of the registry as it is now, if it changed; true when written.
     pub fn rebuild_manifest(&self) -> Result<bool> {
         let people = self.aws.people(&self.table)?;
-        let mut photos = Vec::new();
+        let (mut photos, mut rejected) = (Vec::new(), Vec::new());
         for person in &people {
             photos.extend(self.aws.photos(&self.table, &person.person_id)?);
+            rejected.extend(self.aws.rejected(&self.table, &person.person_id, None)?);
         }
-        let manifest = GalleryManifest::of(&people, &photos);
+        let manifest = GalleryManifest::of(&people, &photos, &rejected);
         let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Inference(e.to_string()))?;
         if self.aws.get(&self.manifest())?.as_deref() == Some(bytes.as_slice()) {
             return Ok(false);

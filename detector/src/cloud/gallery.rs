@@ -7,12 +7,17 @@
 //! second before the second of the job's creation (S3 and Kubernetes both keep whole
 //! seconds), so a manifest written in the very second the job was created is left to the
 //! next job, the same way by every shard whenever it starts.
+//!
+//! With the manifest come each person's rejected examples (faces people said are not
+//! them): a face nearer one of those than to the person's photos is not named after them.
 
-use cameo_model::people::{GalleryManifest, manifest_key};
+use cameo_model::people::{GalleryManifest, ManifestRejected, manifest_key};
+use cameo_model::templates::TemplatesDocument;
 use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
 use super::s3::{S3Cache, S3Uri};
+use crate::embed::Embedding;
 use crate::error::{Error, Result};
 use crate::gallery::{Gallery, GalleryPhoto, content_hash, enroll};
 use crate::models::Models;
@@ -87,6 +92,27 @@ impl Aws {
     }
 }
 
+impl Aws {
+    /// The embeddings of a person's rejected examples, if they are the bytes the manifest
+    /// lists and were made by the recogniser whose sha256 is `recognizer`.
+    fn rejected_examples(
+        &self,
+        listed: &ManifestRejected,
+        recognizer: &str,
+    ) -> std::result::Result<Vec<Embedding>, String> {
+        let uri = S3Uri::parse(&listed.uri).ok_or("not an s3:// URI")?;
+        let bytes = self.get(&uri).map_err(|e| e.to_string())?.ok_or("it is gone")?;
+        if content_hash(&bytes) != listed.sha256 {
+            return Err("it changed since the manifest listed it".into());
+        }
+        let document: TemplatesDocument = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if document.recognizer.sha256 != recognizer {
+            return Err(format!("made by another recogniser ({})", document.recognizer.name));
+        }
+        Ok(document.groups.into_iter().flat_map(|g| g.embeddings).map(|e| Embedding(e.embedding)).collect())
+    }
+}
+
 /// The gallery's key prefix: empty or ending in `/`.
 pub fn gallery_prefix(gallery: &S3Uri) -> String {
     match gallery.key.trim_matches('/') {
@@ -126,6 +152,19 @@ pub fn enrol(
         })
     });
     let mut enrolled = enroll(photos, Vec::<SkippedPhoto>::new(), models, &mut cache, || {})?;
+    let recognizer = models.fp32_recognizer_info().unwrap_or_else(|| models.recognizer_info());
+    for listed in &manifest.people {
+        let Some(person) = enrolled.people.iter_mut().find(|p| p.name == listed.name) else { continue };
+        for rejected in &listed.rejected {
+            match aws.rejected_examples(rejected, &recognizer.sha256) {
+                Ok(examples) => person.rejected.extend(examples),
+                Err(reason) => {
+                    tracing::warn!(uri = rejected.uri, "rejected examples skipped: {reason}");
+                    enrolled.skipped.push(SkippedPhoto { location: rejected.uri.clone(), reason });
+                }
+            }
+        }
+    }
     enrolled.manifest_version = Some(version);
     enrolled.person_ids = manifest.people.iter().map(|p| (p.name.clone(), p.id.clone())).collect();
     Ok(enrolled)

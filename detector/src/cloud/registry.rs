@@ -1,13 +1,14 @@
-//! The registry of people in the table, as the gallery checker reads and writes it: the
-//! people and their photos (to build the manifest), a photo's verdict, and the people and
-//! photos an import adds. The items and keys are `cameo-model`'s, shared with the API.
+//! The registry of people in the table, as the gallery checker and the curation worker
+//! read and write it: the people, their photos and rejected examples (to build the
+//! manifest), a photo's verdict, the people and photos an import adds, and the rejected
+//! examples corrections record. The items and keys are `cameo-model`'s, shared with the API.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use cameo_model::people::{
-    MERGED_SK, NAME_SK, NameItem, PERSON_SK, PHOTO_SK_PREFIX, PersonItem, PhotoItem, PhotoStatus, name_pk, person_pk,
-    photo_sk,
+    MERGED_SK, NAME_SK, NameItem, PERSON_SK, PHOTO_SK_PREFIX, PersonItem, PhotoItem, PhotoStatus, REJECTED_SK_PREFIX,
+    RejectedItem, name_pk, person_pk, photo_sk,
 };
 use cameo_model::table::EntityType;
 
@@ -69,6 +70,27 @@ impl Aws {
         items
             .into_iter()
             .map(|item| decode(item.map_err(|e| sdk_error("cannot list a person's photos", &e))?))
+            .collect()
+    }
+
+    /// A person's rejected examples (`rejected_of`: only those from one movie).
+    pub fn rejected(&self, table: &str, person_id: &str, movie_id: Option<&str>) -> Result<Vec<RejectedItem>> {
+        let prefix = match movie_id {
+            Some(movie_id) => format!("{REJECTED_SK_PREFIX}{movie_id}#"),
+            None => REJECTED_SK_PREFIX.to_string(),
+        };
+        let query = self
+            .dynamodb
+            .query()
+            .table_name(table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :rejected)")
+            .expression_attribute_values(":pk", s(&person_pk(person_id)))
+            .expression_attribute_values(":rejected", s(&prefix));
+        let items = self.block_on(query.into_paginator().items().send().collect::<Vec<_>>());
+        items
+            .into_iter()
+            .map(|item| decode(item.map_err(|e| sdk_error("cannot list a person's rejected examples", &e))?))
             .collect()
     }
 
@@ -157,6 +179,19 @@ impl Aws {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(sdk_error("cannot add a photo", &e)),
         }
+    }
+
+    /// Records rejected examples (their object is written first).
+    pub fn put_rejected(&self, table: &str, rejected: &RejectedItem) -> Result<()> {
+        let put = self.dynamodb.put_item().table_name(table).set_item(Some(to_item(rejected)?));
+        self.block_on(put.send()).map(|_| ()).map_err(|e| sdk_error("cannot record rejected examples", &e))
+    }
+
+    /// Forgets rejected examples (their object is erased after).
+    pub fn delete_rejected(&self, table: &str, rejected: &RejectedItem) -> Result<()> {
+        let delete =
+            self.dynamodb.delete_item().table_name(table).set_key(Some(key(rejected.pk.clone(), &rejected.sk)));
+        self.block_on(delete.send()).map(|_| ()).map_err(|e| sdk_error("cannot forget rejected examples", &e))
     }
 
     /// Moves a person to their next version (their photos changed under them).

@@ -43,6 +43,20 @@ impl JobOutput {
         JobOutput { bucket: bucket.into(), prefix, job: job.trim_matches('/').into() }
     }
 
+    /// The outputs of `job`, from where its results document is.
+    pub fn of_result(result: &S3Uri, job: &str) -> Option<Self> {
+        let prefix = result.key.strip_suffix(&format!("results/{job}/result.json"))?;
+        Some(JobOutput::new(&result.bucket, prefix, job))
+    }
+
+    /// A person's rejected examples from one correction of a movie.
+    pub fn rejected(&self, person_id: &str, movie_id: &str, seq: u64) -> S3Uri {
+        S3Uri::new(
+            &self.bucket,
+            format!("{}{}", self.prefix, cameo_model::people::rejected_key(person_id, movie_id, seq)),
+        )
+    }
+
     pub fn shard(&self, index: usize) -> S3Uri {
         S3Uri::new(&self.bucket, format!("{}results/{}/shards/{index}.json", self.prefix, self.job))
     }
