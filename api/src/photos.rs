@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use cameo_model::people::{
-    MAX_PHOTOS_PER_PERSON, PHOTO_TYPES, PhotoItem, PhotoSource, PhotoStatus, is_minted_id, photo_key, photo_sk,
-};
+use cameo_model::people::{MAX_PHOTOS_PER_PERSON, PHOTO_TYPES, PhotoItem, PhotoSource, is_minted_id, photo_key};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
@@ -78,21 +76,11 @@ impl App {
         }
         let photo_id = uuid::Uuid::new_v4().simple().to_string();
         let now = jiff::Timestamp::now();
+        let key = photo_key(&self.config.gallery_prefix, id, &photo_id, extension);
         let photo = PhotoItem {
-            pk: person.pk.clone(),
-            sk: photo_sk(&photo_id),
-            person_id: id.into(),
-            photo_id: photo_id.clone(),
-            key: photo_key(&self.config.gallery_prefix, id, &photo_id, extension),
-            source: PhotoSource::Upload,
-            status: PhotoStatus::Pending,
-            reason: None,
-            sha256: None,
             content_type: Some(request.content_type.clone()),
             size_bytes: Some(request.size_bytes),
-            added_by: caller.id.clone(),
-            added_at: now.to_string(),
-            checked_at: None,
+            ..PhotoItem::pending(id, &photo_id, key, PhotoSource::Upload, &caller.id, &now.to_string())
         };
         let table = &self.config.table;
         self.transact(vec![

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use axum::Router;
 use cameo_detector::analysis::analysis;
+use cameo_detector::cloud::checker::GalleryChecker;
 use cameo_detector::cloud::curator::{Applied, Curator};
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::cloud::table::{Provenance, items};
@@ -20,6 +21,7 @@ use cameo_detector::pipeline::{PipelineConfig, analyse_tracks};
 use cameo_detector::templates::templates;
 use cameo_detector::video::VideoSource;
 use cameo_model::curation::{Analysis, track_ids};
+use cameo_model::people::{PhotoSource, PhotoStatus};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::{EntityType, movie_id};
 use cameo_model::templates::TemplatesDocument;
@@ -36,6 +38,7 @@ struct Video {
     queue: String,
     gallery_queue: String,
     bucket: String,
+    raw: String,
     movie_id: String,
     /// Obama's id in the registry.
     obama: String,
@@ -47,8 +50,8 @@ fn testdata(name: &str) -> PathBuf {
 }
 
 /// The demo analysis with Obama as the registry's person `obama`: the document with its
-/// chosen crops, its analysis and its templates, as the merge writes them.
-fn analysed(source: &str, obama: &str) -> (ResultsDocument, Analysis, TemplatesDocument) {
+/// chosen crops, its analysis, its templates and the crops' JPEGs, as the merge writes them.
+fn analysed(source: &str, obama: &str) -> (ResultsDocument, Analysis, TemplatesDocument, Vec<(String, Vec<u8>)>) {
     let (runtime, mut models) = models();
     let folder = GalleryFolder::scan(&testdata("galleries/demo")).expect("the demo gallery");
     let gallery = enroll(folder.photos(), vec![], &mut models, &mut NoCache, || {}).expect("enrolled");
@@ -63,17 +66,22 @@ fn analysed(source: &str, obama: &str) -> (ResultsDocument, Analysis, TemplatesD
     let (groups, chosen) = faces::choose(&mut document, &run.tracks, "faces/", &|id| run.crops.contains(id));
     let templates = templates(&document, &groups, &run.crops, &mut models).expect("templates");
     let analysis = analysis(&document, &run.tracks, &chosen);
-    (document, analysis, templates)
+    let jpegs = chosen.iter().map(|crop| (crop.path.clone(), faces::render(crop, &run.crops).unwrap())).collect();
+    (document, analysis, templates, jpegs)
 }
 
 async fn video() -> Video {
     let table = table("curation");
     let s3 = moto_s3().await;
     let bucket = format!("curation-{}", uuid::Uuid::new_v4().simple());
+    let raw = format!("curation-raw-{}", uuid::Uuid::new_v4().simple());
     let region = std::env::var("AWS_REGION").expect("AWS_REGION is set by make test");
     let here =
         CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str()));
-    s3.create_bucket().bucket(&bucket).create_bucket_configuration(here.build()).send().await.expect("a bucket");
+    for bucket in [&bucket, &raw] {
+        let create = s3.create_bucket().bucket(bucket).create_bucket_configuration(here.clone().build());
+        create.send().await.expect("a bucket");
+    }
     let new_queue = |name: &str| {
         let name = format!("{name}-{}", uuid::Uuid::new_v4().simple());
         async move { moto_sqs().await.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap() }
@@ -81,6 +89,7 @@ async fn video() -> Video {
     let (queue, gallery_queue) = (new_queue("curation").await, new_queue("gallery").await);
     let config = cameo_api::config::Config {
         processed_bucket: bucket.clone(),
+        raw_bucket: raw.clone(),
         curation_queue_url: Some(queue.clone()),
         ..config(&table)
     };
@@ -88,7 +97,7 @@ async fn video() -> Video {
     let obama = call(&router, event("POST", "/people", "", Some(r#"{"name": "Barack Obama"}"#), Some("ana"))).await;
     let obama = obama.json()["personId"].as_str().unwrap().to_string();
     let source = "s3://cameo-raw/videos/demo/demo.mp4".to_string();
-    let (document, analysis, templates) = tokio::task::spawn_blocking({
+    let (document, analysis, templates, crops) = tokio::task::spawn_blocking({
         let (source, obama) = (source.clone(), obama.clone());
         move || analysed(&source, &obama)
     })
@@ -98,6 +107,9 @@ async fn video() -> Video {
     put("results/media/demo/analysis.json", serde_json::to_vec(&analysis).unwrap()).await.unwrap();
     put("results/media/demo/result.json", serde_json::to_vec(&document).unwrap()).await.unwrap();
     put("templates/media/demo.json", serde_json::to_vec(&templates).unwrap()).await.unwrap();
+    for (path, jpeg) in crops {
+        put(&format!("results/media/demo/{path}"), jpeg).await.unwrap();
+    }
     let written = (table.clone(), source.clone(), bucket.clone(), document);
     with_moto(move |aws| {
         let (table, source, bucket, document) = written;
@@ -110,7 +122,7 @@ async fn video() -> Video {
         };
         aws.write_items(&table, items(&document, &provenance)).unwrap();
     });
-    Video { router, table, queue, gallery_queue, bucket, movie_id: movie_id(&source), obama }
+    Video { router, table, queue, gallery_queue, bucket, raw, movie_id: movie_id(&source), obama }
 }
 
 impl Video {
@@ -161,8 +173,9 @@ impl Video {
     fn work(&self) -> Applied {
         let (table, queue, movie_id) = (self.table.clone(), self.queue.clone(), self.movie_id.clone());
         let gallery_queue_url = Some(self.gallery_queue.clone());
+        let gallery = Some(S3Uri::new(&self.raw, "gallery/"));
         with_moto(move |aws| {
-            let curator = Curator { aws, table, gallery_queue_url };
+            let curator = Curator { aws, table, gallery, gallery_queue_url };
             curator.serve(&queue, std::time::Duration::ZERO, true).expect("the worker drains the queue");
             curator.apply(&movie_id).expect("nothing left to apply")
         })
@@ -176,6 +189,37 @@ impl Video {
             let kept = aws.rejected(&table, &person_id, Some(&movie_id)).unwrap();
             let there = |uri: &str| aws.object_size(&S3Uri::parse(uri).unwrap()).unwrap().is_some();
             kept.iter().map(|k| (k.seq, k.examples, there(&k.uri))).collect()
+        })
+    }
+
+    /// A person's photos from this movie: (correction, status, whether their object is there).
+    fn photos_from_here(&self, person_id: &str) -> Vec<(Option<u64>, PhotoStatus, bool)> {
+        let (table, person_id, raw) = (self.table.clone(), person_id.to_string(), self.raw.clone());
+        let movie_id = self.movie_id.clone();
+        with_moto(move |aws| {
+            let photos = aws.photos(&table, &person_id).unwrap();
+            let from_here =
+                photos.iter().filter(|p| p.source == PhotoSource::Video && p.movie_id == Some(movie_id.clone()));
+            let there = |key: &str| aws.object_size(&S3Uri::new(&raw, key)).unwrap().is_some();
+            from_here.map(|p| (p.action, p.status, there(&p.key))).collect()
+        })
+    }
+
+    /// The real gallery checker looks at a person's pending photos, as S3's notice makes it.
+    fn check_photos(&self, person_id: &str) -> Vec<PhotoStatus> {
+        let (table, person_id, raw, bucket) =
+            (self.table.clone(), person_id.to_string(), self.raw.clone(), self.bucket.clone());
+        with_moto(move |aws| {
+            let checker = GalleryChecker {
+                aws,
+                table: table.clone(),
+                gallery: S3Uri::new(&raw, "gallery/"),
+                cache: S3Uri::new(&bucket, "cache/gallery/"),
+                max_photo_bytes: 10 << 20,
+            };
+            let (_runtime, mut models) = models();
+            let photos = aws.photos(&table, &person_id).unwrap();
+            photos.iter().map(|p| checker.check_photo(&p.key, &mut models).unwrap().expect("checked")).collect()
         })
     }
 
@@ -238,7 +282,6 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
 
     // Name: the cluster becomes a new person of the registry, at once in the video's answers.
     let named = video.act(0, name_biden).await;
-    assert_eq!(video.gallery_told().await, 0, "naming rejects nobody");
     assert_eq!(named["by"]["displayName"], "ana");
     assert_eq!(named["before"][0]["kind"], "unknown");
     assert_eq!(named["after"][0]["name"], "Joe Biden");
@@ -268,6 +311,13 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
 
     // The worker writes what the API answered: the document, the items, the queries.
     assert!(matches!(video.work(), Applied::UpToDate(2)));
+    // Naming gave Biden the cluster's crops as photos (source: this video), checked like any.
+    let given = video.photos_from_here(&person_id);
+    assert!(!given.is_empty() && given.iter().all(|p| *p == (Some(1), PhotoStatus::Pending, true)), "{given:?}");
+    assert_eq!(video.gallery_told().await, 1);
+    let verdicts = video.check_photos(&person_id);
+    assert_eq!(verdicts, vec![PhotoStatus::Usable; given.len()], "a face seen well makes usable photos");
+    assert!(video.photos_from_here(&person_id).iter().all(|(_, status, _)| *status != PhotoStatus::Pending));
     let stored = video.result().await;
     assert_eq!(stored, now, "the worker's document is the one the API replayed");
     let listed = video.call("GET", "/actors/Joe%20Biden/videos", Value::Null, None).await.json();
@@ -325,9 +375,12 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
     assert!(matches!(video.work(), Applied::UpToDate(10)));
     assert_eq!(video.result().await, restored);
     assert_eq!((video.rejected(&video.obama), video.rejected(&person_id)), (vec![], vec![]), "undone, taken back");
+    assert_eq!(video.photos_from_here(&person_id), vec![], "the named crops too");
     assert_eq!(video.gallery_told().await, 1);
     let erased = moto_s3().await.list_objects_v2().bucket(&video.bucket).prefix("templates/rejected/").send().await;
     assert_eq!(erased.unwrap().key_count(), Some(0), "their objects are erased");
+    let photos = moto_s3().await.list_object_versions().bucket(&video.raw).prefix("gallery/").send().await.unwrap();
+    assert!(photos.versions().is_empty(), "every version of the photos is erased");
     let listed = video.call("GET", "/actors/Joe%20Biden/videos", Value::Null, None).await.json();
     assert_eq!(listed["items"], json!([]), "{listed}");
     let obama_again = video.call("GET", "/actors/Barack%20Obama/videos", Value::Null, None).await.json();

@@ -148,7 +148,11 @@ pub struct CurationWorkerArgs {
     /// The MovieEntities DynamoDB table, which holds the results and the curation ledger.
     #[arg(long, env = "CAMEO_RESULTS_TABLE", default_value = "MovieEntities")]
     pub table: String,
-    /// The gallery checker's queue, told when rejected examples change.
+    /// The gallery, `s3://bucket/prefix/`: a cluster named after a person gives them its
+    /// crops as photos there (under `.cameo/photos/`). Unset, naming adds no photos.
+    #[arg(long, env = "CAMEO_GALLERY")]
+    pub gallery: Option<String>,
+    /// The gallery checker's queue, told when corrections change the gallery's evidence.
     #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
     pub gallery_queue_url: Option<String>,
     /// Seconds a receive waits for messages (SQS long polling).

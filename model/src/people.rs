@@ -14,6 +14,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::table::EntityType;
@@ -51,6 +52,12 @@ impl PersonName {
         let key = display.to_lowercase();
         Ok(PersonName { display, key })
     }
+}
+
+/// A deterministic id from text (32 hex digits): what is derived from the same thing
+/// twice (an import, a correction applied again) is added once.
+pub fn derived_id(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))[..32].to_string()
 }
 
 /// Person and photo ids are minted by the API: 32 lowercase hex digits.
@@ -188,6 +195,8 @@ pub enum PhotoSource {
     Upload,
     /// Found in a gallery folder filled by hand.
     Import,
+    /// A face crop of a video's cluster that people named after the person.
+    Video,
 }
 
 /// Where a photo's check stands. Only usable photos reach the manifest.
@@ -227,6 +236,11 @@ pub struct PhotoItem {
     pub added_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<String>,
+    /// For a photo from a video: the movie, and the correction that named the face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub movie_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<u64>,
 }
 
 /// Faces people said are not this person ("not this person" on a video), kept by the
@@ -246,6 +260,30 @@ pub struct RejectedItem {
     pub sha256: String,
     pub examples: usize,
     pub at: String,
+}
+
+impl PhotoItem {
+    /// A photo of `person_id` at `key`, waiting for the gallery checker's verdict.
+    pub fn pending(person_id: &str, photo_id: &str, key: String, source: PhotoSource, by: &str, at: &str) -> Self {
+        PhotoItem {
+            pk: person_pk(person_id),
+            sk: photo_sk(photo_id),
+            person_id: person_id.into(),
+            photo_id: photo_id.into(),
+            key,
+            source,
+            status: PhotoStatus::Pending,
+            reason: None,
+            sha256: None,
+            content_type: None,
+            size_bytes: None,
+            added_by: by.into(),
+            added_at: at.into(),
+            checked_at: None,
+            movie_id: None,
+            action: None,
+        }
+    }
 }
 
 /// The name claim: `PERSONNAME#<key>` / `NAME`.
@@ -359,6 +397,13 @@ mod tests {
     }
 
     #[test]
+    fn derived_ids_are_the_same_every_time() {
+        assert_eq!(derived_id("s3://raw/gallery/Ada/1.jpg"), derived_id("s3://raw/gallery/Ada/1.jpg"));
+        assert_ne!(derived_id("s3://raw/gallery/Ada/1.jpg"), derived_id("s3://raw/gallery/Ada/2.jpg"));
+        assert_eq!(derived_id("x").len(), 32);
+    }
+
+    #[test]
     fn photo_keys_hold_minted_ids_only() {
         let (person, photo) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
         let key = photo_key("gallery/", person, photo, "jpg");
@@ -394,6 +439,8 @@ mod tests {
             added_by: "c".into(),
             added_at: "t".into(),
             checked_at: None,
+            movie_id: None,
+            action: None,
         };
         let people = [person("b", "Bea"), person("a", "Ada"), person("c", "Cy")];
         let photos = [

@@ -16,8 +16,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::evaluate::mismatches;
 use cameo_model::people::{
-    GalleryManifest, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, manifest_key, person_pk, photo_key,
-    photo_sk,
+    GalleryManifest, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, manifest_key, photo_key,
 };
 use cameo_model::table::movie_id;
 use cameo_operator::crd::{Phase, VideoJob, VideoJobSpec};
@@ -368,20 +367,9 @@ async fn a_photo_given_to_a_person_is_checked_in_the_cluster_and_names_them_with
         let name = PersonName::parse("Barack Obama").unwrap();
         assert!(aws.add_person(TABLE, &PersonItem::new(person_id, &name, "tests", &now)).unwrap());
         let photo = PhotoItem {
-            pk: person_pk(person_id),
-            sk: photo_sk(photo_id),
-            person_id: person_id.into(),
-            photo_id: photo_id.into(),
-            key: uploaded.clone(),
-            source: PhotoSource::Upload,
-            status: PhotoStatus::Pending,
-            reason: None,
-            sha256: None,
             content_type: Some("image/jpeg".into()),
             size_bytes: Some(obama.len() as u64),
-            added_by: "tests".into(),
-            added_at: now,
-            checked_at: None,
+            ..PhotoItem::pending(person_id, photo_id, uploaded.clone(), PhotoSource::Upload, "tests", &now)
         };
         assert!(aws.add_photo(TABLE, &photo).unwrap());
         // As the API's presigned PUT would: S3 tells the gallery queue, the checker's pod looks.

@@ -104,7 +104,8 @@ pub fn gallery_import(args: GalleryArgs) -> Result<()> {
 /// Serves the curation queue until stopped (or, with `--once`, until it is empty).
 pub fn curation_worker(args: CurationWorkerArgs) -> Result<()> {
     let aws = Aws::from_env()?;
-    let curator = Curator { aws: &aws, table: args.table, gallery_queue_url: args.gallery_queue_url };
+    let gallery = args.gallery.as_deref().map(|g| s3_uri(g, "gallery")).transpose()?;
+    let curator = Curator { aws: &aws, table: args.table, gallery, gallery_queue_url: args.gallery_queue_url };
     curator.serve(&args.queue_url, Duration::from_secs(args.wait_seconds), args.once)
 }
 

@@ -6,23 +6,16 @@
 //! another write got there first. It always brings a movie to its latest head, so a
 //! message repeated, late or out of order does no harm.
 //!
-//! "Not this person" sticks: the faces of a rejected (or reassigned) track become the
-//! person's rejected examples, the fp32 embeddings of its crops from the video's
-//! templates, kept under `templates/rejected/` with an item in the registry; the gallery
-//! checker lists them in the manifest, and every later analysis refuses those faces.
-//! Undoing the action takes them back.
+//! Then it brings the gallery in line with the corrections ([`super::evidence`]).
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::curation::ledger::{
     ACTION_SK_PREFIX, ActionItem, CurationHead, CurationQueued, HEAD_SK, active_changes, curation_pk,
 };
-use cameo_model::curation::{Analysis, Change, Curation, PersonRef};
-use cameo_model::people::{RegistryChanged, RejectedItem, person_pk, rejected_sk};
+use cameo_model::curation::{Analysis, Curation};
 use cameo_model::table::{MovieItem, movie_pk_of_id};
-use cameo_model::templates::TemplatesDocument;
 use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
@@ -30,14 +23,15 @@ use super::s3::S3Uri;
 use super::shard::JobOutput;
 use super::table::{MAX_RACES, Provenance, items};
 use crate::error::{Error, Result};
-use crate::gallery::content_hash;
-use crate::templates::of_tracks;
 
 pub struct Curator<'a> {
     pub aws: &'a Aws,
     pub table: String,
-    /// The gallery checker's queue, told when rejected examples change (it rebuilds the
-    /// manifest); unset, nobody is told.
+    /// `s3://<raw>/<gallery prefix>`: where a named cluster's crops go as the person's
+    /// photos. Unset, naming adds no photos.
+    pub gallery: Option<S3Uri>,
+    /// The gallery checker's queue, told when the gallery's evidence changes (it rebuilds
+    /// the manifest); unset, nobody is told.
     pub gallery_queue_url: Option<String>,
 }
 
@@ -113,9 +107,7 @@ impl Curator<'_> {
             self.aws.put(&result, json, "application/json")?;
             let items = items(&document, &provenance(&movie)?);
             if self.aws.rewrite_items(&self.table, &movie, &current, items, head.version)? {
-                if self.keep_rejected(movie_id, &output, &analysis, &actions)? {
-                    self.registry_changed();
-                }
+                self.teach(movie_id, &output, &analysis, &actions)?;
                 let skipped = refused.iter().map(|(seq, _)| *seq).collect();
                 for (seq, refusal) in &refused {
                     tracing::info!(
@@ -180,106 +172,6 @@ impl Curator<'_> {
             ))
         })?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Inference(format!("{uri} is not an analysis: {e}")))
-    }
-}
-
-impl Curator<'_> {
-    /// Keeps each person's rejected examples from this movie as its actions stand: those
-    /// of every rejection and reassignment in force (made from the video's templates when
-    /// first kept; one that no longer applies keeps what it had), none of those undone.
-    /// True when any were added or taken back.
-    fn keep_rejected(
-        &self,
-        movie_id: &str,
-        output: &JobOutput,
-        analysis: &Analysis,
-        actions: &[ActionItem],
-    ) -> Result<bool> {
-        let wanted: Vec<(u64, PersonRef, Vec<String>)> = active_changes(actions)
-            .into_iter()
-            .filter_map(|(seq, change)| not_them(&change).map(|(person, tracks)| (seq, person, tracks)))
-            .filter(|(_, person, _)| person.person_id.is_some())
-            .collect();
-        let people: BTreeSet<String> =
-            actions.iter().filter_map(|a| not_them(a.change.as_ref()?)?.0.person_id).collect();
-        let mut kept = Vec::new();
-        for person_id in &people {
-            kept.extend(self.aws.rejected(&self.table, person_id, Some(movie_id))?);
-        }
-        let is_wanted = |k: &RejectedItem| {
-            wanted.iter().any(|(seq, person, _)| k.seq == *seq && person.person_id.as_deref() == Some(&k.person_id))
-        };
-        let mut changed = false;
-        for undone in kept.iter().filter(|k| !is_wanted(k)) {
-            self.aws.delete_rejected(&self.table, undone)?;
-            if let Some(uri) = S3Uri::parse(&undone.uri) {
-                self.aws.erase_versions(&uri)?;
-            }
-            tracing::info!(movie_id, seq = undone.seq, person = undone.person_id, "rejected examples taken back");
-            changed = true;
-        }
-        let mut templates = None;
-        for (seq, person, tracks) in &wanted {
-            let person_id = person.person_id.as_deref().unwrap_or_default();
-            if kept.iter().any(|k| k.seq == *seq && k.person_id == person_id) {
-                continue;
-            }
-            let templates = match &templates {
-                Some(templates) => templates,
-                None => templates.insert(self.templates(output)?),
-            };
-            let document = of_tracks(templates, analysis, &person.name, tracks);
-            let examples = document.groups.iter().map(|g| g.embeddings.len()).sum::<usize>();
-            if examples == 0 {
-                tracing::warn!(movie_id, seq, "the rejected tracks have no face templates: nothing to keep");
-                continue;
-            }
-            let bytes = serde_json::to_vec(&document).map_err(|e| Error::Inference(e.to_string()))?;
-            let uri = output.rejected(person_id, movie_id, *seq);
-            let item = RejectedItem {
-                pk: person_pk(person_id),
-                sk: rejected_sk(movie_id, *seq),
-                person_id: person_id.into(),
-                movie_id: movie_id.into(),
-                seq: *seq,
-                uri: uri.to_string(),
-                sha256: content_hash(&bytes),
-                examples,
-                at: Timestamp::now().to_string(),
-            };
-            // The object first: an item never points at nothing.
-            self.aws.put(&uri, bytes, "application/json")?;
-            self.aws.put_rejected(&self.table, &item)?;
-            tracing::info!(movie_id, seq, person = person_id, examples, "rejected examples kept");
-            changed = true;
-        }
-        Ok(changed)
-    }
-
-    fn templates(&self, output: &JobOutput) -> Result<TemplatesDocument> {
-        let uri = output.templates();
-        let bytes = self.aws.get(&uri)?.ok_or_else(|| Error::Inference(format!("{uri} is missing")))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Inference(format!("{uri} is not a templates document: {e}")))
-    }
-
-    /// Tells the gallery checker to rebuild the manifest. Best effort: the checker also
-    /// rebuilds it whenever it starts.
-    fn registry_changed(&self) {
-        let Some(queue) = &self.gallery_queue_url else { return };
-        let body = serde_json::to_string(&RegistryChanged { rebuild: true, erased_photos: vec![] }).unwrap_or_default();
-        let send = self.aws.sqs.send_message().queue_url(queue).message_body(body);
-        if let Err(e) = self.aws.block_on(send.send()) {
-            tracing::error!("{}", sdk_error("cannot tell the gallery checker the registry changed", &e));
-        }
-    }
-}
-
-/// The person a change says some tracks are not, and those tracks.
-fn not_them(change: &Change) -> Option<(PersonRef, Vec<String>)> {
-    match change {
-        Change::Reject { tracks, person } => Some((person.clone(), tracks.clone())),
-        Change::Reassign { tracks, from, .. } => Some((from.clone(), tracks.clone())),
-        _ => None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod candidates;
 pub mod checker;
 pub mod commands;
 pub mod curator;
+pub mod evidence;
 pub mod gallery;
 pub mod merge;
 pub mod registry;

@@ -181,6 +181,12 @@ impl Aws {
         }
     }
 
+    /// Forgets a photo (its object is erased first).
+    pub fn delete_photo(&self, table: &str, photo: &PhotoItem) -> Result<()> {
+        let delete = self.dynamodb.delete_item().table_name(table).set_key(Some(key(photo.pk.clone(), &photo.sk)));
+        self.block_on(delete.send()).map(|_| ()).map_err(|e| sdk_error("cannot forget a photo", &e))
+    }
+
     /// Records rejected examples (their object is written first).
     pub fn put_rejected(&self, table: &str, rejected: &RejectedItem) -> Result<()> {
         let put = self.dynamodb.put_item().table_name(table).set_item(Some(to_item(rejected)?));
