@@ -12,7 +12,7 @@
 
 use cameo_model::curation::ledger::{
     ACTION_SK_PREFIX, ActionItem, CurationHead, CurationQueued, Editor, HEAD_SK, PERSON_ACTION_SK_PREFIX,
-    PersonActionItem, action_sk, active_changes, curation_pk, person_action_sk,
+    PersonActionItem, TrackMap, action_sk, changes_on, curation_pk, person_action_sk, track_map_sk,
 };
 use cameo_model::curation::{ANALYSIS_FILE, Analysis, Change, Curation, GroupRef, PersonRef, Refusal, resolve};
 use cameo_model::people::{PersonItem, person_pk};
@@ -92,19 +92,34 @@ pub struct CurationLog {
     pub movie_id: String,
     pub version: u64,
     pub actions: Vec<ActionView>,
+    /// Tracks corrections named in an earlier analysis of the video that this one does
+    /// not find (those corrections apply to the rest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<String>,
 }
 
 /// What a movie's curation stands on: its analysis, ledger and head.
 struct Ledger {
     movie_id: String,
     version: u64,
+    /// The VideoJob whose analysis the results are.
+    job: String,
     analysis: Analysis,
     actions: Vec<ActionItem>,
+    /// Where the tracks of earlier analyses are in this one, once the worker found them.
+    map: Option<TrackMap>,
 }
 
 impl Ledger {
+    fn changes(&self) -> Vec<(u64, Change)> {
+        changes_on(
+            &self.actions,
+            Some(self.map.as_ref().unwrap_or(&TrackMap { job: self.job.clone(), ..TrackMap::default() })),
+        )
+    }
+
     fn replay(&self) -> (Curation<'_>, Vec<(u64, Refusal)>) {
-        Curation::replay(&self.analysis, &active_changes(&self.actions))
+        Curation::replay(&self.analysis, &self.changes())
     }
 }
 
@@ -134,6 +149,16 @@ impl App {
         let (mut curation, _) = ledger.replay();
         let seen = curation.document(None);
         let (group, tracks) = resolve(&seen, &request.cluster_id, &request.track_ids).map_err(refused)?;
+        let needed = match request.action.as_str() {
+            "reject" | "reassign" => "person",
+            _ => "unknown",
+        };
+        if group.kind != needed {
+            return Err(ApiError::Refused {
+                code: if needed == "person" { "not_named" } else { "not_unknown" },
+                message: format!("{} acts on a {needed} cluster, and {} is {}", request.action, group.name, group.kind),
+            });
+        }
         let named = PersonRef { person_id: group.person_id.clone(), name: group.name.clone() };
         let mut created = None;
         let change = match request.action.as_str() {
@@ -160,7 +185,7 @@ impl App {
         let before = curation.groups_of(&tracks);
         curation.make(seq, &change).map_err(refused)?;
         let after = curation.groups_of(&tracks);
-        let item = self.action_item(caller, &ledger.movie_id, seq, Some(change), None, (before, after));
+        let item = self.action_item(caller, &ledger, seq, Some(change), None, (before, after));
         self.record(&ledger, item.clone(), None, created.as_ref()).await?;
         Ok(ActionView::of(item, &[]))
     }
@@ -176,22 +201,22 @@ impl App {
             .iter()
             .find(|a| a.seq == seq)
             .ok_or_else(|| ApiError::NotFound(format!("the video has no action {seq}")))?;
-        let Some(change) = &target.change else {
+        if target.change.is_none() {
             return Err(ApiError::Refused {
                 code: "not_undoable",
                 message: "an undo cannot be undone: act again".into(),
             });
-        };
+        }
         if let Some(by) = target.undone_by {
             return Err(ApiError::Refused { code: "already_undone", message: format!("action {by} undid it already") });
         }
-        let tracks = change.tracks().to_vec();
+        let tracks =
+            ledger.changes().into_iter().find(|(s, _)| *s == seq).map_or_else(Vec::new, |(_, c)| c.tracks().to_vec());
         let before = ledger.replay().0.groups_of(&tracks);
-        let remaining: Vec<(u64, Change)> =
-            active_changes(&ledger.actions).into_iter().filter(|(s, _)| *s != seq).collect();
+        let remaining: Vec<(u64, Change)> = ledger.changes().into_iter().filter(|(s, _)| *s != seq).collect();
         let after = Curation::replay(&ledger.analysis, &remaining).0.groups_of(&tracks);
         let next = ledger.version + 1;
-        let item = self.action_item(caller, &ledger.movie_id, next, None, Some(seq), (before, after));
+        let item = self.action_item(caller, &ledger, next, None, Some(seq), (before, after));
         self.record(&ledger, item.clone(), Some(target), None).await?;
         Ok(ActionView::of(item, &[]))
     }
@@ -200,9 +225,10 @@ impl App {
     pub async fn curation_log(&self, movie: &MovieItem) -> ApiResult<CurationLog> {
         let ledger = self.ledger(movie).await?;
         let (_, refused) = ledger.replay();
-        let Ledger { movie_id, version, actions, .. } = ledger;
+        let Ledger { movie_id, version, actions, map, .. } = ledger;
         let actions = actions.into_iter().map(|a| ActionView::of(a, &refused)).collect();
-        Ok(CurationLog { movie_id, version, actions })
+        let lost = map.map(|m| m.lost).unwrap_or_default().into_values().flatten().collect();
+        Ok(CurationLog { movie_id, version, actions, lost })
     }
 
     /// The actions that named a person, newest first (at most `limit`).
@@ -287,7 +313,19 @@ impl App {
         let bytes = object.body.collect().await.map_err(|e| ApiError::upstream("reading the analysis", e))?;
         let analysis =
             serde_json::from_slice(&bytes.into_bytes()).map_err(|e| ApiError::upstream("parsing the analysis", e))?;
-        Ok(Ledger { movie_id, version, analysis, actions })
+        let map = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.config.table)
+            .set_key(Some(key(curation_pk(&movie_id), &track_map_sk(&movie.job))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| ApiError::upstream("reading the track map", e))?
+            .item
+            .map(|item| serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding the track map", e)))
+            .transpose()?;
+        Ok(Ledger { movie_id, version, job: movie.job.clone(), analysis, actions, map })
     }
 
     /// The person a `name` or `reassign` names: by id, or by name (its holder, or a person
@@ -323,17 +361,18 @@ impl App {
     fn action_item(
         &self,
         caller: &Caller,
-        movie_id: &str,
+        ledger: &Ledger,
         seq: u64,
         change: Option<Change>,
         undoes: Option<u64>,
         (before, after): (Vec<GroupRef>, Vec<GroupRef>),
     ) -> ActionItem {
         ActionItem {
-            pk: curation_pk(movie_id),
+            pk: curation_pk(&ledger.movie_id),
             sk: action_sk(seq),
-            movie_id: movie_id.into(),
+            movie_id: ledger.movie_id.clone(),
             seq,
+            job: ledger.job.clone(),
             change,
             undoes,
             undone_by: None,

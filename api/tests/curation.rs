@@ -15,6 +15,7 @@ use cameo_detector::cloud::checker::GalleryChecker;
 use cameo_detector::cloud::curator::{Applied, Curator};
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::cloud::table::{Provenance, items};
+use cameo_detector::embed::Embedding;
 use cameo_detector::faces;
 use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
 use cameo_detector::pipeline::{PipelineConfig, analyse_tracks};
@@ -49,13 +50,30 @@ fn testdata(name: &str) -> PathBuf {
     PathBuf::from(dir).join(name)
 }
 
-/// The demo analysis with Obama as the registry's person `obama`: the document with its
-/// chosen crops, its analysis, its templates and the crops' JPEGs, as the merge writes them.
-fn analysed(source: &str, obama: &str) -> (ResultsDocument, Analysis, TemplatesDocument, Vec<(String, Vec<u8>)>) {
+/// How the demo is analysed: its sampling rate, and faces people said are not Obama.
+struct Analyse {
+    fps: f64,
+    not_obama: Vec<Vec<f32>>,
+}
+
+/// The outputs of one analysis, as the merge writes them.
+struct Outputs {
+    document: ResultsDocument,
+    analysis: Analysis,
+    templates: TemplatesDocument,
+    crops: Vec<(String, Vec<u8>)>,
+}
+
+/// The demo analysed against the demo gallery with Obama as the registry's person
+/// `obama`: the document with its chosen crops, its analysis, its templates and the crops'
+/// JPEGs, as the merge makes them.
+fn analysed(source: &str, obama: &str, how: Analyse) -> Outputs {
     let (runtime, mut models) = models();
     let folder = GalleryFolder::scan(&testdata("galleries/demo")).expect("the demo gallery");
-    let gallery = enroll(folder.photos(), vec![], &mut models, &mut NoCache, || {}).expect("enrolled");
-    let config = PipelineConfig::default();
+    let mut gallery = enroll(folder.photos(), vec![], &mut models, &mut NoCache, || {}).expect("enrolled");
+    let person = gallery.people.iter_mut().find(|p| p.name == "Barack Obama").expect("Obama is enrolled");
+    person.rejected = how.not_obama.into_iter().map(Embedding).collect();
+    let config = PipelineConfig { fps: how.fps, ..PipelineConfig::default() };
     let video = VideoSource::File(testdata("demo.mp4"));
     let hidden = indicatif::ProgressBar::hidden();
     let mut run = analyse_tracks(&video, None, &mut models, &gallery, &config, runtime.device().name(), &hidden)
@@ -66,9 +84,11 @@ fn analysed(source: &str, obama: &str) -> (ResultsDocument, Analysis, TemplatesD
     let (groups, chosen) = faces::choose(&mut document, &run.tracks, "faces/", &|id| run.crops.contains(id));
     let templates = templates(&document, &groups, &run.crops, &mut models).expect("templates");
     let analysis = analysis(&document, &run.tracks, &chosen);
-    let jpegs = chosen.iter().map(|crop| (crop.path.clone(), faces::render(crop, &run.crops).unwrap())).collect();
-    (document, analysis, templates, jpegs)
+    let crops = chosen.iter().map(|crop| (crop.path.clone(), faces::render(crop, &run.crops).unwrap())).collect();
+    Outputs { document, analysis, templates, crops }
 }
+
+const SOURCE: &str = "s3://cameo-raw/videos/demo/demo.mp4";
 
 async fn video() -> Video {
     let table = table("curation");
@@ -96,36 +116,41 @@ async fn video() -> Video {
     let (router, _) = router(config, s3.clone()).await;
     let obama = call(&router, event("POST", "/people", "", Some(r#"{"name": "Barack Obama"}"#), Some("ana"))).await;
     let obama = obama.json()["personId"].as_str().unwrap().to_string();
-    let source = "s3://cameo-raw/videos/demo/demo.mp4".to_string();
-    let (document, analysis, templates, crops) = tokio::task::spawn_blocking({
-        let (source, obama) = (source.clone(), obama.clone());
-        move || analysed(&source, &obama)
-    })
-    .await
-    .unwrap();
-    let put = |key: &str, body: Vec<u8>| s3.put_object().bucket(&bucket).key(key).body(body.into()).send();
-    put("results/media/demo/analysis.json", serde_json::to_vec(&analysis).unwrap()).await.unwrap();
-    put("results/media/demo/result.json", serde_json::to_vec(&document).unwrap()).await.unwrap();
-    put("templates/media/demo.json", serde_json::to_vec(&templates).unwrap()).await.unwrap();
-    for (path, jpeg) in crops {
-        put(&format!("results/media/demo/{path}"), jpeg).await.unwrap();
-    }
-    let written = (table.clone(), source.clone(), bucket.clone(), document);
-    with_moto(move |aws| {
-        let (table, source, bucket, document) = written;
-        let provenance = Provenance {
-            source: &source,
-            job: JOB,
-            result_uri: &format!("s3://{bucket}/results/media/demo/result.json"),
-            processed_at: "2026-12-05T10:00:00Z".parse().unwrap(),
-            finished_at: "2026-12-05T10:03:00Z".parse().unwrap(),
-        };
-        aws.write_items(&table, items(&document, &provenance)).unwrap();
-    });
-    Video { router, table, queue, gallery_queue, bucket, raw, movie_id: movie_id(&source), obama }
+    let video = Video { router, table, queue, gallery_queue, bucket, raw, movie_id: movie_id(SOURCE), obama };
+    video.analyse(JOB, "2026-12-05T10:00:00Z", Analyse { fps: 2.0, not_obama: vec![] }).await;
+    video
 }
 
 impl Video {
+    /// Analyses the demo as VideoJob `job` submitted at `at` and writes what its merge
+    /// writes: outputs, then items.
+    async fn analyse(&self, job: &str, at: &str, how: Analyse) -> Outputs {
+        let obama = self.obama.clone();
+        let outputs = tokio::task::spawn_blocking(move || analysed(SOURCE, &obama, how)).await.unwrap();
+        let s3 = moto_s3().await;
+        let put = |key: String, body: Vec<u8>| s3.put_object().bucket(&self.bucket).key(key).body(body.into()).send();
+        put(format!("results/{job}/analysis.json"), serde_json::to_vec(&outputs.analysis).unwrap()).await.unwrap();
+        put(format!("results/{job}/result.json"), serde_json::to_vec(&outputs.document).unwrap()).await.unwrap();
+        put(format!("templates/{job}.json"), serde_json::to_vec(&outputs.templates).unwrap()).await.unwrap();
+        for (path, jpeg) in &outputs.crops {
+            put(format!("results/{job}/{path}"), jpeg.clone()).await.unwrap();
+        }
+        let written =
+            (self.table.clone(), self.bucket.clone(), job.to_string(), at.to_string(), outputs.document.clone());
+        with_moto(move |aws| {
+            let (table, bucket, job, at, document) = written;
+            let provenance = Provenance {
+                source: SOURCE,
+                job: &job,
+                result_uri: &format!("s3://{bucket}/results/{job}/result.json"),
+                processed_at: at.parse().unwrap(),
+                finished_at: at.parse().unwrap(),
+            };
+            aws.write_items(&table, items(&document, &provenance)).unwrap();
+        });
+        outputs
+    }
+
     async fn call(&self, method: &str, path: &str, body: Value, version: Option<u64>) -> Answer {
         self.call_as("ana", &ALL_SCOPES, method, path, body, version).await
     }
@@ -239,6 +264,11 @@ impl Video {
         items.sort_by(|a, b| a.1.cmp(&b.1));
         items
     }
+}
+
+fn video_tracks(document: &ResultsDocument) -> Vec<&String> {
+    let all = document.people.iter().chain(&document.unknown);
+    all.flat_map(|g| g.appearances.iter().flat_map(|a| &a.track_ids)).collect()
 }
 
 fn group<'a>(document: &'a ResultsDocument, name: &str) -> &'a cameo_model::results::PersonAppearances {
@@ -397,4 +427,66 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
     let theirs = video.call("GET", &format!("/people/{person_id}/curation"), Value::Null, None).await.json();
     let seqs: Vec<u64> = theirs["actions"].as_array().unwrap().iter().map(|a| a["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, [10, 6, 5, 1], "{theirs}");
+}
+
+#[tokio::test]
+async fn corrections_survive_a_reanalysis_of_the_video_found_again_by_their_faces() {
+    let video = video().await;
+    let analysed = video.result().await;
+    let path = format!("/videos/{}/curation", video.movie_id);
+    let biden = unknown_at(&analysed, 9.0).id.clone();
+    let stranger = unknown_at(&analysed, 5.0).id.clone();
+    let far_face = group(&analysed, "Barack Obama").appearances.last().unwrap().track_ids.clone();
+    video.act(0, json!({"action": "name", "clusterId": biden, "name": "Joe Biden"})).await;
+    video.act(1, json!({"action": "dismiss", "clusterId": stranger})).await;
+    let obama = group(&analysed, "Barack Obama").id.clone();
+    video.act(2, json!({"action": "reject", "clusterId": obama, "trackIds": far_face})).await;
+    assert_eq!(video.work(), Applied::UpToDate(3));
+    let (kept, _) = with_moto({
+        let (table, obama, movie_id) = (video.table.clone(), video.obama.clone(), video.movie_id.clone());
+        move |aws| (aws.rejected(&table, &obama, Some(&movie_id)).unwrap(), ())
+    });
+    assert_eq!(kept.len(), 1);
+
+    // The video is analysed again, at another rate, as shards enrol the manifest: Obama
+    // comes with the faces people said are not him.
+    let examples = with_moto(move |aws| aws.get(&S3Uri::parse(&kept[0].uri).unwrap()).unwrap().unwrap());
+    let examples: TemplatesDocument = serde_json::from_slice(&examples).unwrap();
+    let not_obama = examples.groups.into_iter().flat_map(|g| g.embeddings).map(|e| e.embedding).collect();
+    // At 2.5 frames a second the faces that come on screen at 5 s and 9 s are first seen
+    // at 5.2 s and 9.2 s: their tracks have new ids.
+    let again = video.analyse("media/demo-again", "2026-12-05T11:00:00Z", Analyse { fps: 2.5, not_obama }).await;
+    assert_ne!(again.document.video.frames_analysed, analysed.video.frames_analysed, "another sampling");
+    let old_ids: Vec<&String> = video_tracks(&analysed);
+    let same = again.analysis.tracks.iter().filter(|t| old_ids.contains(&&t.id)).count();
+    assert!(same < again.analysis.tracks.len(), "some tracks have new ids");
+    let detected = &again.document;
+    assert!(
+        detected.people.iter().all(|p| p.appearances.iter().all(|a| a.start_seconds < 19.0)),
+        "the rejected face is not named by the analysis itself: {:#?}",
+        names(detected)
+    );
+
+    // The merge replays the corrections: the tracks are found again by their faces.
+    let replayed = with_moto({
+        let (table, movie_id) = (video.table.clone(), video.movie_id.clone());
+        move |aws| Curator { aws, table, gallery: None, gallery_queue_url: None }.apply(&movie_id).unwrap()
+    });
+    assert_eq!(replayed, Applied::Curated { version: 3, skipped: vec![] });
+    let now = video.result().await;
+    assert_eq!(now.video.frames_analysed, again.document.video.frames_analysed, "the new analysis, curated");
+    let joe = group(&now, "Joe Biden");
+    assert!((joe.first_seen_seconds - 9.0).abs() < 0.6, "{:#?}", names(&now));
+    assert_eq!(now.dismissed.len(), 1);
+    assert!((now.dismissed[0].first_seen_seconds - 5.0).abs() < 0.6);
+    let listed = video.call("GET", "/actors/Joe%20Biden/videos", Value::Null, None).await.json();
+    assert_eq!(listed["items"][0]["movieId"], video.movie_id.as_str());
+    let log = video.call("GET", &path, Value::Null, None).await.json();
+    assert!(log["actions"].as_array().unwrap().iter().all(|a| a.get("noLongerApplies").is_none()), "{log}");
+    assert_eq!(log["lost"], Value::Null, "every corrected track was found again: {log}");
+
+    // A correction made now is of the new analysis, and undoing an old one still works.
+    let undone = video.undo(3, 1).await;
+    assert_eq!(undone["undoes"], 1);
+    assert!(video.result().await.people.iter().all(|p| p.name != "Joe Biden"));
 }

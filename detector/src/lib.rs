@@ -30,6 +30,7 @@ pub mod output;
 pub mod photos;
 pub mod pipeline;
 pub mod quality;
+pub mod rematch;
 pub mod report;
 pub mod runtime;
 pub mod shots;

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::curation::ledger::{
-    ACTION_SK_PREFIX, ActionItem, CurationHead, CurationQueued, HEAD_SK, active_changes, curation_pk,
+    ACTION_SK_PREFIX, ActionItem, CurationHead, CurationQueued, HEAD_SK, changes_on, curation_pk,
 };
 use cameo_model::curation::{Analysis, Curation};
 use cameo_model::table::{MovieItem, movie_pk_of_id};
+use cameo_model::templates::TemplatesDocument;
 use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
@@ -101,7 +102,8 @@ impl Curator<'_> {
                 .ok_or_else(|| Error::Inference(format!("{result} is not where job {} writes", movie.job)))?;
             let analysis = self.analysis(&output)?;
             let actions = self.actions(movie_id)?;
-            let (curation, refused) = Curation::replay(&analysis, &active_changes(&actions));
+            let map = self.track_map(movie_id, &output, &analysis, &actions)?;
+            let (curation, refused) = Curation::replay(&analysis, &changes_on(&actions, map.as_ref()));
             let document = curation.document(Some(head.version));
             let json = serde_json::to_vec_pretty(&document).map_err(|e| Error::Inference(e.to_string()))?;
             self.aws.put(&result, json, "application/json")?;
@@ -164,14 +166,31 @@ impl Curator<'_> {
     }
 
     /// The analysis beside a job's results document.
-    fn analysis(&self, output: &JobOutput) -> Result<Analysis> {
-        let uri = output.analysis();
-        let bytes = self.aws.get(&uri)?.ok_or_else(|| {
+    pub(super) fn analysis(&self, output: &JobOutput) -> Result<Analysis> {
+        self.read_analysis(output)?.ok_or_else(|| {
             Error::Inference(format!(
-                "{uri} is missing: the video was analysed before corrections were kept; analyse it again"
+                "{} is missing: the video was analysed before corrections were kept; analyse it again",
+                output.analysis()
             ))
-        })?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Inference(format!("{uri} is not an analysis: {e}")))
+        })
+    }
+
+    pub(super) fn read_analysis(&self, output: &JobOutput) -> Result<Option<Analysis>> {
+        self.read_json(&output.analysis(), "an analysis")
+    }
+
+    /// A job's face templates.
+    pub(super) fn templates(&self, output: &JobOutput) -> Result<TemplatesDocument> {
+        self.read_templates(output)?.ok_or_else(|| Error::Inference(format!("{} is missing", output.templates())))
+    }
+
+    pub(super) fn read_templates(&self, output: &JobOutput) -> Result<Option<TemplatesDocument>> {
+        self.read_json(&output.templates(), "a templates document")
+    }
+
+    fn read_json<T: serde::de::DeserializeOwned>(&self, uri: &S3Uri, what: &str) -> Result<Option<T>> {
+        let Some(bytes) = self.aws.get(uri)? else { return Ok(None) };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| Error::Inference(format!("{uri} is not {what}: {e}")))
     }
 }
 

@@ -229,12 +229,6 @@ impl Curator<'_> {
         Ok(changed)
     }
 
-    fn templates(&self, output: &JobOutput) -> Result<TemplatesDocument> {
-        let uri = output.templates();
-        let bytes = self.aws.get(&uri)?.ok_or_else(|| Error::Inference(format!("{uri} is missing")))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Inference(format!("{uri} is not a templates document: {e}")))
-    }
-
     /// Tells the gallery checker to rebuild the manifest (and erase the verdicts of the
     /// photos `erased`). Best effort: the checker also rebuilds it whenever it starts.
     fn registry_changed(&self, erased_photos: Vec<String>) {

@@ -6,10 +6,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use cameo_model::table::movie_id;
 use jiff::Timestamp;
 
 use super::aws::Aws;
 use super::candidates::CandidateCrops;
+use super::curator::Curator;
 use super::s3::S3Uri;
 use super::shard::{JobOutput, SHARD_SCHEMA_VERSION, ShardDocument, owned_tracks};
 use super::table::{Provenance, items};
@@ -279,6 +281,14 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
     };
     aws.write_items(job.table, items(&result, &provenance))?;
     tracing::info!(result = %uri, people = result.people.len(), unknown = result.unknown.len(), "merged");
+    // A video analysed again keeps the corrections people made to it: they are replayed
+    // on this analysis now. The results stand whatever happens here; the curation worker
+    // replays them again when the video is next corrected.
+    let curator = Curator { aws, table: job.table.into(), gallery: None, gallery_queue_url: None };
+    match curator.apply(&movie_id(job.source)) {
+        Ok(applied) => tracing::info!(?applied, "corrections replayed"),
+        Err(e) => tracing::warn!("the corrections could not be replayed on this analysis: {e}"),
+    }
     Ok(summary(&result, &uri.to_string()))
 }
 

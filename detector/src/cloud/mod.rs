@@ -17,6 +17,7 @@ pub mod registry;
 pub mod s3;
 pub mod shard;
 pub mod table;
+pub mod track_maps;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,13 @@
 //! action (`ACTION#<seq>`: who, when, what, the groups before and after), and a pointer
 //! in each person's partition to the actions that named them. The API writes them in one
 //! transaction and queues a [`CurationQueued`]; the curation worker reads them.
+//!
+//! A change names tracks of the analysis it was made on (its `job`). When the video is
+//! analysed again, the worker finds each of those tracks in the new analysis by its faces
+//! and keeps the answer in a [`TrackMap`] (`TRACKS#<new job>`), through which the API and
+//! the worker replay the old changes on the new analysis.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +34,11 @@ pub fn person_action_sk(movie_id: &str, seq: u64) -> String {
 }
 
 pub const PERSON_ACTION_SK_PREFIX: &str = "CURATION#";
+
+/// The track map of an analysis (by its job).
+pub fn track_map_sk(job: &str) -> String {
+    format!("TRACKS#{job}")
+}
 
 /// A movie's curation head: its version is the number of the last action.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +66,9 @@ pub struct ActionItem {
     pub sk: String,
     pub movie_id: String,
     pub seq: u64,
+    /// The VideoJob whose analysis the change's tracks are of (`<namespace>/<name>`).
+    #[serde(default)]
+    pub job: String,
     /// The change; absent for an undo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
@@ -90,9 +105,37 @@ pub struct CurationQueued {
     pub version: u64,
 }
 
+/// Where the tracks of earlier analyses are in a later one (`job`), found by their faces.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackMap {
+    pub pk: String,
+    pub sk: String,
+    pub job: String,
+    /// By earlier job: each of its tracks that was found, and the track it is now.
+    pub found: BTreeMap<String, BTreeMap<String, String>>,
+    /// By earlier job: the tracks that were not found.
+    pub lost: BTreeMap<String, Vec<String>>,
+    pub at: String,
+}
+
 /// The changes in force: every change not undone, in the order they were made.
 pub fn active_changes(actions: &[ActionItem]) -> Vec<(u64, Change)> {
-    let mut actions: Vec<&ActionItem> = actions.iter().collect();
+    changes_on(actions, None)
+}
+
+/// The changes in force as they apply to the analysis `map` is of: the tracks of a
+/// change made on an earlier analysis become those found in this one (a track not found
+/// is left out). With no map, every change as it was made.
+pub fn changes_on(actions: &[ActionItem], map: Option<&TrackMap>) -> Vec<(u64, Change)> {
+    let mut actions: Vec<&ActionItem> = actions.iter().filter(|a| a.undone_by.is_none()).collect();
     actions.sort_by_key(|a| a.seq);
-    actions.iter().filter(|a| a.undone_by.is_none()).filter_map(|a| Some((a.seq, a.change.clone()?))).collect()
+    let moved = |action: &ActionItem, change: Change| match map {
+        Some(map) if map.job != action.job => {
+            let found = map.found.get(&action.job);
+            change.on_tracks(|track| found.and_then(|f| f.get(track)).cloned())
+        }
+        _ => change,
+    };
+    actions.iter().filter_map(|a| Some((a.seq, moved(a, a.change.clone()?)))).collect()
 }

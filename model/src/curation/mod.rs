@@ -119,6 +119,21 @@ impl Change {
         }
     }
 
+    /// The same change on other tracks: each of its tracks becomes what `to` says, or is
+    /// left out.
+    pub fn on_tracks(self, to: impl Fn(&str) -> Option<String>) -> Change {
+        let moved = |tracks: Vec<String>| -> Vec<String> { tracks.iter().filter_map(|t| to(t)).collect() };
+        match self {
+            Change::Name { tracks, person } => Change::Name { tracks: moved(tracks), person },
+            Change::Reject { tracks, person } => Change::Reject { tracks: moved(tracks), person },
+            Change::Reassign { tracks, from, to: person } => {
+                Change::Reassign { tracks: moved(tracks), from, to: person }
+            }
+            Change::Dismiss { tracks } => Change::Dismiss { tracks: moved(tracks) },
+            Change::Split { tracks } => Change::Split { tracks: moved(tracks) },
+        }
+    }
+
     /// The registry people it names.
     pub fn people(&self) -> Vec<&PersonRef> {
         match self {
@@ -213,7 +228,7 @@ impl<'a> Curation<'a> {
     pub fn make(&mut self, seq: u64, change: &Change) -> Result<(), Refusal> {
         let tracks = change.tracks();
         if tracks.is_empty() {
-            return Err(refuse("no_tracks", "the change names no track"));
+            return Err(refuse("no_tracks", "none of its faces is in this analysis"));
         }
         if let Some(missing) = tracks.iter().find(|t| !self.holders.contains_key(*t)) {
             return Err(refuse("unknown_track", format!("track {missing} is not in this video's analysis")));
@@ -230,6 +245,18 @@ impl<'a> Curation<'a> {
                 Err(refuse("not_this_person", format!("the tracks are not all named {}", person.name)))
             }
         };
+        // Made already (a change replayed on a new analysis where the detector agrees):
+        // nothing to do.
+        let all_theirs = |person: &PersonRef| held.len() == 1 && held.contains(&Holder::Person(person.name.clone()));
+        let already = match change {
+            Change::Name { person, .. } | Change::Reassign { to: person, .. } => all_theirs(person),
+            Change::Reject { person, .. } => !held.contains(&Holder::Person(person.name.clone())),
+            Change::Dismiss { .. } => held.iter().all(|h| matches!(h, Holder::Dismissed(_))),
+            Change::Split { .. } => false,
+        };
+        if already {
+            return Ok(());
+        }
         let holder = match change {
             Change::Name { person, .. } => {
                 one_unknown()?;
@@ -598,8 +625,13 @@ mod tests {
         );
         assert_eq!(document.unknown[2].decided_by, None);
         // Only what Ada holds can be rejected from her.
-        let refusal = curation.make(2, &Change::Reject { tracks: tracks(&["t2"]), person: ada() }).unwrap_err();
-        assert_eq!(refusal.code, "not_this_person");
+        let mixed = Change::Reject { tracks: tracks(&["t1", "t2"]), person: ada() };
+        assert_eq!(curation.make(2, &mixed).unwrap_err().code, "not_this_person");
+        // Made again (replayed where the detector agrees already): nothing to do.
+        let before = curation.document(None);
+        curation.make(3, &Change::Reject { tracks: tracks(&["t2"]), person: ada() }).unwrap();
+        curation.make(4, &Change::Name { tracks: tracks(&["t1"]), person: ada() }).unwrap();
+        assert_eq!(curation.document(None), before);
     }
 
     #[test]
@@ -640,21 +672,54 @@ mod tests {
             change,
             undoes,
             undone_by,
+            job: "media/a".into(),
             by: Editor { id: "jwt:x|u".into(), display_name: "u".into() },
             at: "2026-12-05T10:00:00Z".into(),
             before: vec![],
             after: vec![],
         };
+        // t2 is not Ada; then it is named Bea; then the first is undone.
         let ledger = vec![
-            action(1, Some(Change::Name { tracks: tracks(&["t3", "t4"]), person: bea() }), None, Some(3)),
-            action(2, Some(Change::Reject { tracks: tracks(&["t4"]), person: bea() }), None, None),
+            action(1, Some(Change::Reject { tracks: tracks(&["t2"]), person: ada() }), None, Some(3)),
+            action(2, Some(Change::Name { tracks: tracks(&["t2"]), person: bea() }), None, None),
             action(3, None, Some(1), None),
         ];
         let changes = active_changes(&ledger);
         assert_eq!(changes.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), vec![2]);
         let (curation, refused) = Curation::replay(&analysis, &changes);
-        assert_eq!(refused.iter().map(|(seq, r)| (*seq, r.code)).collect::<Vec<_>>(), vec![(2, "not_this_person")]);
+        assert_eq!(refused.iter().map(|(seq, r)| (*seq, r.code)).collect::<Vec<_>>(), vec![(2, "not_unknown")]);
         assert_eq!(curation.document(None), analysis.document);
+    }
+
+    #[test]
+    fn a_change_made_on_an_earlier_analysis_applies_to_the_tracks_found_again() {
+        use crate::curation::ledger::{TrackMap, changes_on};
+        let made = |job: &str| ActionItem {
+            pk: "CURATION#m".into(),
+            sk: action_sk(1),
+            movie_id: "m".into(),
+            seq: 1,
+            job: job.into(),
+            change: Some(Change::Dismiss { tracks: tracks(&["old-1", "old-2"]) }),
+            undoes: None,
+            undone_by: None,
+            by: Editor { id: "jwt:x|u".into(), display_name: "u".into() },
+            at: "t".into(),
+            before: vec![],
+            after: vec![],
+        };
+        let map = TrackMap {
+            job: "media/b".into(),
+            found: [("media/a".to_string(), [("old-1".to_string(), "t5".to_string())].into())].into(),
+            lost: [("media/a".to_string(), vec!["old-2".to_string()])].into(),
+            ..TrackMap::default()
+        };
+        let on = |action: ActionItem| changes_on(&[action], Some(&map)).remove(0).1;
+        assert_eq!(on(made("media/a")), Change::Dismiss { tracks: tracks(&["t5"]) }, "what was found, no more");
+        assert_eq!(on(made("media/b")), Change::Dismiss { tracks: tracks(&["old-1", "old-2"]) }, "made on this one");
+        assert_eq!(on(made("media/c")), Change::Dismiss { tracks: vec![] }, "an analysis not looked in");
+        let (_, refused) = Curation::replay(&analysis(), &[(1, Change::Dismiss { tracks: vec![] })]);
+        assert_eq!(refused[0].1.code, "no_tracks");
     }
 
     #[test]
