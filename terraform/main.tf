@@ -27,6 +27,7 @@ locals {
   detector_service_account        = "cameo-detector"
   ingest_service_account          = "cameo-ingest"
   gallery_checker_service_account = "cameo-gallery-checker"
+  curation_worker_service_account = "cameo-curation-worker"
   # What the chart's shard pods select and tolerate by default (its values.yaml), so
   # the two cannot drift: GPU nodes carry those labels from boot.
   chart_detector  = yamldecode(file("${path.module}/../charts/cameo/values.yaml")).detector
@@ -79,6 +80,15 @@ module "gallery_queue" {
   visibility_timeout_seconds = 300
 }
 
+# The API's word that a movie's corrections changed, for the curation worker (no bucket
+# notification targets it).
+module "curation_queue" {
+  source = "./modules/queue"
+
+  name            = "${var.name}-curation"
+  raw_bucket_name = local.raw_bucket
+}
+
 module "storage" {
   source = "./modules/storage"
 
@@ -114,25 +124,28 @@ resource "aws_iam_openid_connect_provider" "cluster" {
 module "identity" {
   source = "./modules/identity"
 
-  name_prefix               = var.name
-  raw_bucket_arn            = module.storage.raw_bucket_arn
-  processed_bucket_arn      = module.storage.processed_bucket_arn
-  bucket_kms_key_arn        = module.storage.kms_key_arn
-  table_arn                 = module.table.arn
-  table_kms_key_arn         = module.table.kms_key_arn
-  queue_arn                 = module.queue.arn
-  queue_kms_key_arn         = module.queue.kms_key_arn
-  gallery_queue_arn         = module.gallery_queue.arn
-  gallery_queue_kms_key_arn = module.gallery_queue.kms_key_arn
-  api_function_name         = local.api_name
-  binding                   = var.identity_binding
-  cluster_name              = module.cluster.name
-  oidc_provider_arn         = var.identity_binding == "irsa" ? aws_iam_openid_connect_provider.cluster[0].arn : null
+  name_prefix                = var.name
+  raw_bucket_arn             = module.storage.raw_bucket_arn
+  processed_bucket_arn       = module.storage.processed_bucket_arn
+  bucket_kms_key_arn         = module.storage.kms_key_arn
+  table_arn                  = module.table.arn
+  table_kms_key_arn          = module.table.kms_key_arn
+  queue_arn                  = module.queue.arn
+  queue_kms_key_arn          = module.queue.kms_key_arn
+  gallery_queue_arn          = module.gallery_queue.arn
+  gallery_queue_kms_key_arn  = module.gallery_queue.kms_key_arn
+  curation_queue_arn         = module.curation_queue.arn
+  curation_queue_kms_key_arn = module.curation_queue.kms_key_arn
+  api_function_name          = local.api_name
+  binding                    = var.identity_binding
+  cluster_name               = module.cluster.name
+  oidc_provider_arn          = var.identity_binding == "irsa" ? aws_iam_openid_connect_provider.cluster[0].arn : null
   detector_service_accounts = [
     for namespace in var.watch_namespaces : { namespace = namespace, name = local.detector_service_account }
   ]
   ingest_service_account          = { namespace = var.release_namespace, name = local.ingest_service_account }
   gallery_checker_service_account = { namespace = var.release_namespace, name = local.gallery_checker_service_account }
+  curation_worker_service_account = { namespace = var.release_namespace, name = local.curation_worker_service_account }
 }
 
 module "api" {
@@ -147,9 +160,10 @@ module "api" {
   cognito_domain_prefix = var.cognito_domain_prefix
   cors_allowed_origins  = var.cors_allowed_origins
   environment = {
-    CAMEO_RAW_BUCKET        = module.storage.raw_bucket
-    CAMEO_PROCESSED_BUCKET  = module.storage.processed_bucket
-    CAMEO_TABLE             = module.table.name
-    CAMEO_GALLERY_QUEUE_URL = module.gallery_queue.url
+    CAMEO_RAW_BUCKET         = module.storage.raw_bucket
+    CAMEO_PROCESSED_BUCKET   = module.storage.processed_bucket
+    CAMEO_TABLE              = module.table.name
+    CAMEO_GALLERY_QUEUE_URL  = module.gallery_queue.url
+    CAMEO_CURATION_QUEUE_URL = module.curation_queue.url
   }
 }

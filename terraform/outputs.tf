@@ -47,8 +47,14 @@ output "roles" {
     detector        = module.identity.detector_role_arn
     ingest          = module.identity.ingest_role_arn
     gallery_checker = module.identity.gallery_checker_role_arn
+    curation_worker = module.identity.curation_worker_role_arn
     api             = module.identity.api_role_arn
   }
+}
+
+output "curation_queue_url" {
+  description = "URL of the curation queue: the API's word that a movie's corrections changed, for the curation worker."
+  value       = module.curation_queue.url
 }
 
 output "gallery_queue_url" {
@@ -94,6 +100,12 @@ output "helm_values" {
       queueUrl       = module.gallery_queue.url
       gallery        = "s3://${module.storage.raw_bucket}/gallery/"
       serviceAccount = { name = local.gallery_checker_service_account, annotations = module.identity.service_account_annotations["gallery-checker"] }
+      env            = { AWS_REGION = var.region }
+    }
+    curationWorker = {
+      enabled        = true
+      queueUrl       = module.curation_queue.url
+      serviceAccount = { name = local.curation_worker_service_account, annotations = module.identity.service_account_annotations["curation-worker"] }
       env            = { AWS_REGION = var.region }
     }
   }

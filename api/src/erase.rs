@@ -1,6 +1,7 @@
 //! `DELETE /videos/{id}`: erases a video and everything cameo made of it: the uploaded
 //! video, its results (the document, the shards' documents, the face crops), the shards'
-//! candidate crops, its face templates, its logs, and its table items. Both buckets keep
+//! candidate crops, its face templates, its logs, its table items and the corrections
+//! people made to it. Both buckets keep
 //! old versions, so every version goes, not just the current one.
 //!
 //! What stays: the VideoJob, until its `ttlSecondsAfterFinished`; gallery photos a person
@@ -11,8 +12,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use cameo_model::curation::ledger::curation_pk;
 use cameo_model::processing::{PROCESSING_SK, ProcessingState};
-use cameo_model::table::{movie_pk, movie_pk_of_id, video_pk};
+use cameo_model::table::{movie_id, movie_pk, movie_pk_of_id, video_pk};
 use cameo_model::upload::video_id_of_key;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +71,8 @@ pub fn erasure(config: &Config, source: &str, video_id: Option<&str>, job: Optio
             processed(format!("templates/{job}.json")),
         ]);
     }
-    let mut partitions = vec![movie_pk(source)];
+    // Its items, and the corrections people made to it (their audit trail).
+    let mut partitions = vec![movie_pk(source), curation_pk(&movie_id(source))];
     partitions.extend(video_id.map(video_pk));
     Erasure { prefixes, partitions }
 }
@@ -265,7 +268,7 @@ mod tests {
                 ("processed", "templates/media/film.json"),
             ]
         );
-        assert_eq!(plan.partitions, vec![movie_pk(&source), video_pk(id)]);
+        assert_eq!(plan.partitions, vec![movie_pk(&source), curation_pk(&movie_id(&source)), video_pk(id)]);
     }
 
     #[test]

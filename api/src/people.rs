@@ -4,19 +4,21 @@
 //! them. Every write names the version it read (`If-Match`).
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use cameo_model::curation::ledger::PERSON_ACTION_SK_PREFIX;
 use cameo_model::people::{
-    MAX_PHOTOS_PER_PERSON, MERGED_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, is_minted_id,
-    photo_sk,
+    MAX_PHOTOS_PER_PERSON, MERGED_SK, PersonItem, PersonName, PhotoItem, PhotoSource, PhotoStatus, REJECTED_SK_PREFIX,
+    RejectedItem, is_minted_id, photo_sk,
 };
 use cameo_model::table::EntityType;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::aws::key_in;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 use crate::pages::Listing;
 use crate::queries::{ActorVideo, IndexQuery, PageQuery};
-use crate::registry::{bump, check_version, claim_name, delete, guarded_delete, put, release_name};
+use crate::registry::{SortKeys, bump, check_version, claim_name, delete, guarded_delete, put, release_name};
 
 /// The body of `POST /people` and `PATCH /people/{personId}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -296,6 +298,24 @@ impl App {
         }
         for chunk in photos.chunks(90) {
             let deletes = chunk.iter().map(|p| delete(table, person.pk.clone(), &photo_sk(&p.photo_id)));
+            self.transact(deletes.collect::<ApiResult<_>>()?).await?;
+        }
+        // Faces people said are not them (biometric), and the pointers to the corrections
+        // that named them.
+        let rejected = self.query_partition(&person.pk, SortKeys::BeginningWith(REJECTED_SK_PREFIX)).await?;
+        let pointers = self.query_partition(&person.pk, SortKeys::BeginningWith(PERSON_ACTION_SK_PREFIX)).await?;
+        let mut also = Vec::new();
+        for item in rejected {
+            let rejected: RejectedItem =
+                serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding rejected examples", e))?;
+            if let Some(key) = key_in(&rejected.uri, &self.config.processed_bucket) {
+                self.erase_object(&self.config.processed_bucket, key).await?;
+            }
+            also.push(rejected.sk);
+        }
+        also.extend(pointers.iter().filter_map(|item| item.get("sk")?.as_s().ok().cloned()));
+        for chunk in also.chunks(90) {
+            let deletes = chunk.iter().map(|sk| delete(table, person.pk.clone(), sk));
             self.transact(deletes.collect::<ApiResult<_>>()?).await?;
         }
         self.transact(vec![guarded_delete(table, &person, version)?, release_name(table, &person.name, id)?]).await?;

@@ -200,7 +200,7 @@ impl Video {
         let gallery_queue_url = Some(self.gallery_queue.clone());
         let gallery = Some(S3Uri::new(&self.raw, "gallery/"));
         with_moto(move |aws| {
-            let curator = Curator { aws, table, gallery, gallery_queue_url };
+            let curator = Curator { aws, table, gallery, gallery_queue_url, teaches: true };
             curator.serve(&queue, std::time::Duration::ZERO, true).expect("the worker drains the queue");
             curator.apply(&movie_id).expect("nothing left to apply")
         })
@@ -470,7 +470,7 @@ async fn corrections_survive_a_reanalysis_of_the_video_found_again_by_their_face
     // The merge replays the corrections: the tracks are found again by their faces.
     let replayed = with_moto({
         let (table, movie_id) = (video.table.clone(), video.movie_id.clone());
-        move |aws| Curator { aws, table, gallery: None, gallery_queue_url: None }.apply(&movie_id).unwrap()
+        move |aws| Curator::replaying(aws, &table).apply(&movie_id).unwrap()
     });
     assert_eq!(replayed, Applied::Curated { version: 3, skipped: vec![] });
     let now = video.result().await;
@@ -489,4 +489,13 @@ async fn corrections_survive_a_reanalysis_of_the_video_found_again_by_their_face
     let undone = video.undo(3, 1).await;
     assert_eq!(undone["undoes"], 1);
     assert!(video.result().await.people.iter().all(|p| p.name != "Joe Biden"));
+
+    // Erasing Obama erases the faces people rejected as his, every version.
+    let person = video.call("GET", &format!("/people/{}", video.obama), Value::Null, None).await;
+    let version = person.json()["version"].as_u64().unwrap();
+    let erased = video.call("DELETE", &format!("/people/{}", video.obama), Value::Null, Some(version)).await;
+    assert_eq!(erased.status, 200, "{}", String::from_utf8_lossy(&erased.body));
+    assert_eq!(video.rejected(&video.obama), vec![]);
+    let left = moto_s3().await.list_object_versions().bucket(&video.bucket).prefix("templates/rejected/").send().await;
+    assert!(left.unwrap().versions().is_empty(), "the examples' objects are erased");
 }

@@ -2,9 +2,9 @@
 //! `hack/with-cluster`; `make test` does): moto's S3 sends the raw bucket's
 //! `s3:ObjectCreated:*` events under `videos/` to an SQS queue with a dead-letter queue,
 //! all made by Terraform (terraform/examples/local-stack, stack `flow`); the chart is
-//! installed with the ingest enabled (two replicas) and the operator, run as pods by the
-//! node agent; the API's router answers API Gateway events in this process, as its
-//! Lambda would. A user's calls go to the API only; kubectl and the metrics are read to
+//! installed with the ingest enabled (two replicas), the curation worker and the operator,
+//! run as pods by the node agent; the API's router answers API Gateway events in this
+//! process, as its Lambda would. A user's calls go to the API only; kubectl and the metrics are read to
 //! check what happened behind it.
 
 use std::collections::BTreeMap;
@@ -57,6 +57,9 @@ fn installed() -> &'static stack::Cloud {
             "ingest.waitSeconds=2".into(),
             // The demo (530 KiB) in two shards, so their overlap is decoded; small files in one.
             "ingest.bytesPerShard=300000".into(),
+            "curationWorker.enabled=true".into(),
+            format!("curationWorker.queueUrl={}", cloud.curation_queue_url),
+            "curationWorker.waitSeconds=2".into(),
         ];
         let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
         stack::install_release(RELEASE, RELEASE_NAMESPACE, &[NAMESPACE], &sets);
@@ -90,7 +93,7 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         result_url_ttl_seconds: 300,
         gallery_prefix: "gallery/".into(),
         gallery_queue_url: None,
-        curation_queue_url: None,
+        curation_queue_url: Some(cloud.curation_queue_url.clone()),
         max_photo_bytes: 10 * MIB,
     };
     let (router, _) = support::router(config, support::moto_s3().await).await;
@@ -290,8 +293,43 @@ async fn an_upload_through_the_api_is_analysed_and_answered_with_no_kubectl() {
     assert!(vtt.headers["content-disposition"].to_str().unwrap().contains("filename=\"Flow Demo.vtt\""));
     assert!(String::from_utf8_lossy(&vtt.body).contains("Barack Obama"));
 
-    // Erased: the video, its results, faces, templates, logs and items, every version.
+    // Corrected: the face nobody knew at 9 s is named, at once in the video's own answers,
+    // and within seconds in the queries, as the curation worker in the cluster rewrites
+    // the results document and the items.
+    let biden = document.unknown.iter().find(|g| (g.first_seen_seconds - 9.0).abs() < 0.6).expect("a face at 9 s");
+    let body = json!({"action": "name", "clusterId": biden.id, "name": "Joe Biden"}).to_string();
+    let path = format!("/videos/{id}/curation");
+    let event = support::scoped_event(
+        "POST",
+        &path,
+        "",
+        Some(&body),
+        Some(("ana", &support::ALL_SCOPES)),
+        &[("if-match", "\"0\"")],
+    );
+    let named = support::call(&stack.router, event).await;
+    assert_eq!(named.status, 202, "{}", String::from_utf8_lossy(&named.body));
+    let now: ResultsDocument = serde_json::from_value(stack.get(&format!("/videos/{id}/result")).await).unwrap();
+    assert!(now.people.iter().any(|p| p.name == "Joe Biden"), "read your own writes");
+    let started = Instant::now();
+    loop {
+        let biden = stack.get("/actors/Joe%20Biden/videos").await;
+        if biden["items"].as_array().unwrap().iter().any(|v| v["videoId"] == id.as_str()) {
+            break;
+        }
+        assert!(started.elapsed() < TIMEOUT, "the curation worker never rewrote the items: {biden:#}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let job = view["processing"]["videoJob"].as_str().unwrap().to_string();
+    let stored = stack::with_aws({
+        let (bucket, key) = (stack.cloud.processed_bucket.clone(), format!("results/{job}/result.json"));
+        move |aws| aws.get(&cameo_detector::cloud::s3::S3Uri::new(&bucket, key)).unwrap().unwrap()
+    });
+    let stored: ResultsDocument = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(stored.curation.map(|c| c.version), Some(1), "the worker wrote the corrected document");
+    assert_eq!(stored.people, now.people, "the one the API answered at once");
+
+    // Erased: the video, its results, faces, templates, logs, items and corrections, every version.
     let erased = call_as_ana(&stack.router, "DELETE", &format!("/videos/{id}"), Value::Null).await;
     assert_eq!(erased.status, 200, "{}", String::from_utf8_lossy(&erased.body));
     let left = left_of(&stack, &id, &job, &source).await;
@@ -322,7 +360,13 @@ async fn left_of(stack: &Stack, id: &str, job: &str, source: &str) -> Vec<String
         let markers = page.delete_markers().iter().filter_map(|m| m.key());
         left.extend(versions.chain(markers).map(|key| format!("s3://{bucket}/{key}")));
     }
-    for pk in [cameo_model::table::movie_pk(source), cameo_model::table::video_pk(id)] {
+    let movie_id = cameo_model::table::movie_id(source);
+    let partitions = [
+        cameo_model::table::movie_pk(source),
+        cameo_model::table::video_pk(id),
+        cameo_model::curation::ledger::curation_pk(&movie_id),
+    ];
+    for pk in partitions {
         let query = stack.aws.dynamodb.query().table_name(&stack.cloud.table).key_condition_expression("pk = :pk");
         let items = query.expression_attribute_values(":pk", AttributeValue::S(pk)).send().await.unwrap();
         for item in items.items() {

@@ -119,8 +119,17 @@ run "helm_values_match_the_cluster" {
   }
 
   assert {
+    condition = (
+      output.helm_values.curationWorker.queueUrl == module.curation_queue.url
+      && output.helm_values.curationWorker.serviceAccount.name == "cameo-curation-worker"
+      && output.roles.curation_worker == module.identity.curation_worker_role_arn
+    )
+    error_message = "The curation worker is pointed at the curation queue, as its role's ServiceAccount."
+  }
+
+  assert {
     condition = alltrue([
-      for section in ["detector", "ingest", "galleryChecker"] : length(output.helm_values[section].serviceAccount.annotations) == 0
+      for section in ["detector", "ingest", "galleryChecker", "curationWorker"] : length(output.helm_values[section].serviceAccount.annotations) == 0
     ])
     error_message = "With Pod Identity the ServiceAccounts need no annotation."
   }
@@ -140,7 +149,7 @@ run "helm_values_name_only_keys_the_chart_has" {
 
 run "the_api_requires_scopes_and_tells_the_gallery_checker" {
   assert {
-    condition     = length(output.api_auth.route_scopes) == 18 && alltrue([for route, scope in output.api_auth.route_scopes : contains(values(output.api_auth.scopes), scope)])
+    condition     = length(output.api_auth.route_scopes) == 22 && alltrue([for route, scope in output.api_auth.route_scopes : contains(values(output.api_auth.scopes), scope)])
     error_message = "Every route of the API requires one of its scopes."
   }
 

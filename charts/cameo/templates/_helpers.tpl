@@ -108,3 +108,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "cameo.galleryCheckerServiceAccount" -}}
 {{- default (include "cameo.galleryCheckerName" .) .Values.galleryChecker.serviceAccount.name -}}
 {{- end -}}
+
+{{- define "cameo.curationWorkerName" -}}
+{{- printf "%s-curation-worker" (include "cameo.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "cameo.curationWorkerSelectorLabels" -}}
+app.kubernetes.io/name: cameo-curation-worker
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "cameo.curationWorkerServiceAccount" -}}
+{{- default (include "cameo.curationWorkerName" .) .Values.curationWorker.serviceAccount.name -}}
+{{- end -}}

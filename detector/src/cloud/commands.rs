@@ -105,7 +105,8 @@ pub fn gallery_import(args: GalleryArgs) -> Result<()> {
 pub fn curation_worker(args: CurationWorkerArgs) -> Result<()> {
     let aws = Aws::from_env()?;
     let gallery = args.gallery.as_deref().map(|g| s3_uri(g, "gallery")).transpose()?;
-    let curator = Curator { aws: &aws, table: args.table, gallery, gallery_queue_url: args.gallery_queue_url };
+    let curator =
+        Curator { aws: &aws, table: args.table, gallery, gallery_queue_url: args.gallery_queue_url, teaches: true };
     curator.serve(&args.queue_url, Duration::from_secs(args.wait_seconds), args.once)
 }
 

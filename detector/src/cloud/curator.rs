@@ -34,6 +34,9 @@ pub struct Curator<'a> {
     /// The gallery checker's queue, told when the gallery's evidence changes (it rebuilds
     /// the manifest); unset, nobody is told.
     pub gallery_queue_url: Option<String>,
+    /// Whether it keeps what corrections teach the gallery ([`super::evidence`]): the
+    /// worker does; a merge replaying corrections on a new analysis does not (nor may).
+    pub teaches: bool,
 }
 
 /// What bringing a movie up to date did.
@@ -47,7 +50,12 @@ pub enum Applied {
     Curated { version: u64, skipped: Vec<u64> },
 }
 
-impl Curator<'_> {
+impl<'a> Curator<'a> {
+    /// What a merge replays corrections with: the results and items only.
+    pub fn replaying(aws: &'a Aws, table: &str) -> Self {
+        Curator { aws, table: table.into(), gallery: None, gallery_queue_url: None, teaches: false }
+    }
+
     /// Serves the curation queue; with `once`, stops when it is empty.
     pub fn serve(&self, queue_url: &str, wait: Duration, once: bool) -> Result<()> {
         loop {
@@ -109,7 +117,9 @@ impl Curator<'_> {
             self.aws.put(&result, json, "application/json")?;
             let items = items(&document, &provenance(&movie)?);
             if self.aws.rewrite_items(&self.table, &movie, &current, items, head.version)? {
-                self.teach(movie_id, &output, &analysis, &actions)?;
+                if self.teaches {
+                    self.teach(movie_id, &output, &analysis, &actions)?;
+                }
                 let skipped = refused.iter().map(|(seq, _)| *seq).collect();
                 for (seq, refusal) in &refused {
                     tracing::info!(

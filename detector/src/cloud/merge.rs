@@ -284,8 +284,7 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
     // A video analysed again keeps the corrections people made to it: they are replayed
     // on this analysis now. The results stand whatever happens here; the curation worker
     // replays them again when the video is next corrected.
-    let curator = Curator { aws, table: job.table.into(), gallery: None, gallery_queue_url: None };
-    match curator.apply(&movie_id(job.source)) {
+    match Curator::replaying(aws, job.table).apply(&movie_id(job.source)) {
         Ok(applied) => tracing::info!(?applied, "corrections replayed"),
         Err(e) => tracing::warn!("the corrections could not be replayed on this analysis: {e}"),
     }

@@ -36,6 +36,8 @@ pub struct Cloud {
     pub dead_letter_url: String,
     /// Told of photos put under `gallery/.cameo/photos/`.
     pub gallery_queue_url: String,
+    /// The API's word that a movie's corrections changed, for the curation worker.
+    pub curation_queue_url: String,
 }
 
 /// Stack `name` from tofu's outputs (`CAMEO_TERRAFORM_OUTPUTS`, set by hack/with-cluster).
@@ -58,6 +60,7 @@ pub fn cloud(name: &str) -> Cloud {
         queue_url: field("queue_url"),
         dead_letter_url: field("dead_letter_url"),
         gallery_queue_url: field("gallery_queue_url"),
+        curation_queue_url: field("curation_queue_url"),
     }
 }
 

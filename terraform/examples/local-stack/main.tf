@@ -49,6 +49,17 @@ module "gallery_queue" {
   restrict_redrive_sources   = false
 }
 
+module "curation_queue" {
+  source   = "../../modules/queue"
+  for_each = var.stacks
+
+  name                       = "${each.key}-curation"
+  raw_bucket_name            = "${each.key}-raw"
+  visibility_timeout_seconds = each.value.visibility_timeout_seconds
+  max_receive_count          = each.value.max_receive_count
+  restrict_redrive_sources   = false
+}
+
 module "storage" {
   source   = "../../modules/storage"
   for_each = var.stacks
@@ -87,17 +98,19 @@ module "identity" {
   source   = "../../modules/identity"
   for_each = var.stacks
 
-  name_prefix               = each.key
-  raw_bucket_arn            = module.storage[each.key].raw_bucket_arn
-  processed_bucket_arn      = module.storage[each.key].processed_bucket_arn
-  bucket_kms_key_arn        = module.storage[each.key].kms_key_arn
-  table_arn                 = module.table[each.key].arn
-  table_kms_key_arn         = module.table[each.key].kms_key_arn
-  queue_arn                 = module.queue[each.key].arn
-  queue_kms_key_arn         = module.queue[each.key].kms_key_arn
-  gallery_queue_arn         = module.gallery_queue[each.key].arn
-  gallery_queue_kms_key_arn = module.gallery_queue[each.key].kms_key_arn
-  api_function_name         = "${each.key}-api"
-  binding                   = "irsa"
-  oidc_provider_arn         = aws_iam_openid_connect_provider.local.arn
+  name_prefix                = each.key
+  raw_bucket_arn             = module.storage[each.key].raw_bucket_arn
+  processed_bucket_arn       = module.storage[each.key].processed_bucket_arn
+  bucket_kms_key_arn         = module.storage[each.key].kms_key_arn
+  table_arn                  = module.table[each.key].arn
+  table_kms_key_arn          = module.table[each.key].kms_key_arn
+  queue_arn                  = module.queue[each.key].arn
+  queue_kms_key_arn          = module.queue[each.key].kms_key_arn
+  gallery_queue_arn          = module.gallery_queue[each.key].arn
+  gallery_queue_kms_key_arn  = module.gallery_queue[each.key].kms_key_arn
+  curation_queue_arn         = module.curation_queue[each.key].arn
+  curation_queue_kms_key_arn = module.curation_queue[each.key].kms_key_arn
+  api_function_name          = "${each.key}-api"
+  binding                    = "irsa"
+  oidc_provider_arn          = aws_iam_openid_connect_provider.local.arn
 }

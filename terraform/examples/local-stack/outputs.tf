@@ -9,10 +9,12 @@ output "stacks" {
       dead_letter_url         = module.queue[name].dead_letter_url
       gallery_queue_url       = module.gallery_queue[name].url
       gallery_dead_letter_url = module.gallery_queue[name].dead_letter_url
+      curation_queue_url      = module.curation_queue[name].url
       roles = {
         detector        = module.identity[name].detector_role_arn
         ingest          = module.identity[name].ingest_role_arn
         gallery_checker = module.identity[name].gallery_checker_role_arn
+        curation_worker = module.identity[name].curation_worker_role_arn
         api             = module.identity[name].api_role_arn
       }
     }

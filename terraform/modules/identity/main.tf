@@ -16,6 +16,7 @@ locals {
     detector          = var.detector_service_accounts
     ingest            = [var.ingest_service_account]
     "gallery-checker" = [var.gallery_checker_service_account]
+    "curation-worker" = [var.curation_worker_service_account]
   }
   associations = var.binding == "pod_identity" ? {
     for pair in flatten([
@@ -64,10 +65,13 @@ locals {
   manifest = "gallery/.cameo/manifest.json"
 
   # The detector: reads the video and the gallery (the manifest at the version its VideoJob
-  # pinned, and the photos it lists), writes results (with their face crops), logs, the
-  # embedding cache, the shards' candidate crops (expired by a lifecycle rule) and the face
-  # templates (biometric data, which no other role reads), removes an earlier analysis's
-  # crops, and replaces a movie's items in the table.
+  # pinned, the photos it lists and the rejected examples of its people, under
+  # templates/rejected/), writes results (with their face crops), logs, the embedding
+  # cache, the shards' candidate crops (expired by a lifecycle rule) and the face templates
+  # (biometric data), removes an earlier analysis's crops, and replaces a movie's items in
+  # the table; its merge replays the corrections people made to an earlier analysis (the
+  # ledger, read; the track map, written; earlier templates, read) and rewrites the items
+  # as the curation worker would.
   detector = [
     { Sid = "ReadVideosAndGallery", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/videos/*", "${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ReadPinnedGallery", Action = ["s3:GetObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
@@ -79,13 +83,20 @@ locals {
       Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/logs/*", "${var.processed_bucket_arn}/cache/*", "${var.processed_bucket_arn}/candidates/*"]
     },
     { Sid = "WriteTemplates", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/templates/*"] },
+    { Sid = "ReadTemplates", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/templates/*"] },
     { Sid = "ReplaceFaceCrops", Action = ["s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/results/*/faces/*"] },
     { Sid = "ListResultsAndCache", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["results/*", "cache/*"] } } },
     {
       Sid       = "MovieItems"
-      Action    = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+      Action    = ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Query"]
       Resource  = [var.table_arn]
       Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["MOVIE#*"] } }
+    },
+    {
+      Sid       = "ReplayCorrections"
+      Action    = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["CURATION#*"] } }
     },
     { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn] },
   ]
@@ -135,11 +146,53 @@ locals {
   # The registry's partitions: a person (with their photos) and the claim on a name.
   person_keys = ["PERSON#*", "PERSONNAME#*"]
 
+  # The curation worker: consumes the curation queue (the API's word that a movie's
+  # corrections changed), replays the ledger on the analysis and rewrites the results
+  # document and the movie's items; keeps what corrections teach the gallery: rejected
+  # examples (made from the video's templates) and the crops a named cluster gives its
+  # person as photos, each erased with every version when undone; tells the gallery
+  # checker. It reads no video and no manifest.
+  curation_worker = [
+    {
+      Sid      = "ConsumeCorrections"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      Resource = [var.curation_queue_arn]
+    },
+    { Sid = "ReadResultsAndTemplates", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/templates/*"] },
+    { Sid = "WriteCuratedResults", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/results/*/result.json"] },
+    { Sid = "KeepRejectedExamples", Action = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.processed_bucket_arn}/templates/rejected/*"] },
+    { Sid = "ListRejectedExamples", Action = ["s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["templates/rejected/*"] } } },
+    { Sid = "GiveNamedPhotos", Action = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
+    { Sid = "ListNamedPhotos", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.photos}*"] } } },
+    {
+      Sid       = "RewriteMovieItems"
+      Action    = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["MOVIE#*"] } }
+    },
+    {
+      Sid       = "ReadLedger"
+      Action    = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["CURATION#*"] } }
+    },
+    {
+      Sid       = "RegistryEvidence"
+      Action    = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["PERSON#*"] } }
+    },
+    { Sid = "TellGalleryChecker", Action = ["sqs:SendMessage"], Resource = [var.gallery_queue_arn] },
+    { Sid = "DecryptCorrections", Action = ["kms:Decrypt"], Resource = [var.curation_queue_kms_key_arn] },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn, var.gallery_queue_kms_key_arn] },
+  ]
+
   # The API's Lambda: presigns uploads under videos/ and photo uploads under the gallery's
   # photos, reads results (and presigns their face crops), queries the table, keeps its own
-  # upload records and the registry of people, tells the gallery checker of every change,
-  # and erases a video with everything made of it, or a person's photos, every version
-  # (README: "The API"). It never reads templates/ nor cache/; its GetObject on people's
+  # upload records, the registry of people and the curation ledger, tells the gallery
+  # checker of every change to people and the curation worker of every correction, and
+  # erases a video with everything made of it (its ledger too), or a person with their
+  # photos and rejected examples, every version (README: "The API"). It never reads templates/ nor cache/; its GetObject on people's
   # photos only signs the URLs that show them.
   erasable = ["results", "candidates", "logs", "templates"]
   api = [
@@ -175,9 +228,18 @@ locals {
       Resource  = [var.table_arn]
       Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = local.person_keys } }
     },
-    # A sender to an encrypted queue uses its key (hence the queue's key in UseKeys).
+    # Corrections are recorded in one transaction (the head, the action, the undone
+    # action's mark, people's pointers); erasing a video erases them.
+    {
+      Sid       = "CurationLedger"
+      Action    = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+      Resource  = [var.table_arn]
+      Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["CURATION#*"] } }
+    },
+    # A sender to an encrypted queue uses its key (hence the queues' keys in UseKeys).
     { Sid = "TellGalleryChecker", Action = ["sqs:SendMessage"], Resource = [var.gallery_queue_arn] },
-    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn, var.gallery_queue_kms_key_arn] },
+    { Sid = "TellCurationWorker", Action = ["sqs:SendMessage"], Resource = [var.curation_queue_arn] },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn, var.gallery_queue_kms_key_arn, var.curation_queue_kms_key_arn] },
     {
       Sid      = "OwnLogs"
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -186,7 +248,13 @@ locals {
   ]
 
   policies = {
-    for role, statements in { detector = local.detector, ingest = local.ingest, "gallery-checker" = local.gallery_checker, api = local.api } :
+    for role, statements in {
+      detector          = local.detector
+      ingest            = local.ingest
+      "gallery-checker" = local.gallery_checker
+      "curation-worker" = local.curation_worker
+      api               = local.api
+    } :
     role => jsonencode({ Version = "2012-10-17", Statement = [for s in statements : merge({ Effect = "Allow" }, s)] })
   }
 

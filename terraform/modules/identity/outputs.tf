@@ -8,6 +8,11 @@ output "ingest_role_arn" {
   value       = aws_iam_role.this["ingest"].arn
 }
 
+output "curation_worker_role_arn" {
+  description = "Role of the curation worker's pods."
+  value       = aws_iam_role.this["curation-worker"].arn
+}
+
 output "gallery_checker_role_arn" {
   description = "ARN of the gallery checker's role."
   value       = aws_iam_role.this["gallery-checker"].arn

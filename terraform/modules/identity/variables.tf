@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Roles are <name_prefix>-detector, <name_prefix>-ingest, <name_prefix>-gallery-checker and <name_prefix>-api."
+  description = "Roles are <name_prefix>-detector, <name_prefix>-ingest, <name_prefix>-gallery-checker, <name_prefix>-curation-worker and <name_prefix>-api."
   type        = string
   default     = "cameo"
 
@@ -51,6 +51,16 @@ variable "gallery_queue_arn" {
 
 variable "gallery_queue_kms_key_arn" {
   description = "ARN of the KMS key the gallery queue encrypts with."
+  type        = string
+}
+
+variable "curation_queue_arn" {
+  description = "ARN of the curation queue: the curation worker consumes it, the API sends to it."
+  type        = string
+}
+
+variable "curation_queue_kms_key_arn" {
+  description = "ARN of the KMS key the curation queue encrypts with."
   type        = string
 }
 
@@ -117,6 +127,15 @@ variable "gallery_checker_service_account" {
     name      = string
   })
   default = { namespace = "cameo-system", name = "cameo-gallery-checker" }
+}
+
+variable "curation_worker_service_account" {
+  description = "The curation worker's ServiceAccount: <release full name>-curation-worker in the release namespace (cameo-curation-worker in cameo-system for release cameo)."
+  type = object({
+    namespace = string
+    name      = string
+  })
+  default = { namespace = "cameo-system", name = "cameo-curation-worker" }
 }
 
 variable "tags" {

@@ -62,8 +62,12 @@ run "every_route_needs_a_jwt_and_its_scope" {
       "POST /people/{personId}/merge"              = ["cameo/curate"]
       "POST /people/{personId}/photos"             = ["cameo/curate"]
       "DELETE /people/{personId}/photos/{photoId}" = ["cameo/curate"]
+      "GET /people/{personId}/curation"            = ["cameo/read"]
+      "GET /videos/{id}/curation"                  = ["cameo/read"]
+      "POST /videos/{id}/curation"                 = ["cameo/curate"]
+      "POST /videos/{id}/curation/{seq}/undo"      = ["cameo/curate"]
     })
-    error_message = "Each route of the Lambda exists with its scope: read for state, results, people and faces, upload for uploads, curate for people, photos and erasing."
+    error_message = "Each route of the Lambda exists with its scope: read for state, results, people, faces and corrections, upload for uploads, curate for people, photos, corrections and erasing."
   }
 
   assert {

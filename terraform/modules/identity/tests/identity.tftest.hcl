@@ -16,17 +16,19 @@ mock_provider "aws" {
 }
 
 variables {
-  raw_bucket_arn            = "arn:aws:s3:::raw"
-  processed_bucket_arn      = "arn:aws:s3:::processed"
-  bucket_kms_key_arn        = "arn:aws:kms:eu-west-1:123456789012:key/buckets"
-  table_arn                 = "arn:aws:dynamodb:eu-west-1:123456789012:table/MovieEntities"
-  table_kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/table"
-  queue_arn                 = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
-  queue_kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/queue"
-  gallery_queue_arn         = "arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"
-  gallery_queue_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/gallery-queue"
-  api_function_name         = "cameo-api"
-  cluster_name              = "cameo"
+  raw_bucket_arn             = "arn:aws:s3:::raw"
+  processed_bucket_arn       = "arn:aws:s3:::processed"
+  bucket_kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/buckets"
+  table_arn                  = "arn:aws:dynamodb:eu-west-1:123456789012:table/MovieEntities"
+  table_kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/table"
+  queue_arn                  = "arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
+  queue_kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/queue"
+  gallery_queue_arn          = "arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"
+  gallery_queue_kms_key_arn  = "arn:aws:kms:eu-west-1:123456789012:key/gallery-queue"
+  curation_queue_arn         = "arn:aws:sqs:eu-west-1:123456789012:cameo-curation"
+  curation_queue_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/curation-queue"
+  api_function_name          = "cameo-api"
+  cluster_name               = "cameo"
   detector_service_accounts = [
     { namespace = "media", name = "cameo-detector" },
     { namespace = "trailers", name = "cameo-detector" },
@@ -61,11 +63,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/.cameo/manifest.json"]
       ingest            = []
     })
-    error_message = "The API writes only uploads under videos/ and gallery photos, the detector only results/, logs/, cache/, candidates/ and templates/, the gallery checker its cache and the manifest, the ingest nothing."
+    error_message = "The API writes only uploads under videos/ and gallery photos, the curation worker results documents, rejected examples and named photos, the detector only results/, logs/, cache/, candidates/ and templates/, the gallery checker its cache and the manifest, the ingest nothing."
   }
 
   # What each role may delete in S3: the API a video and what was made of it, and a
@@ -79,22 +82,24 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
       detector          = ["arn:aws:s3:::processed/results/*/faces/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*"]
       ingest            = []
     })
-    error_message = "Only the API erases (videos and what was made of them, people's photos), the detector only replaces face crops, the gallery checker only its cached embeddings."
+    error_message = "Only the API erases (videos and what was made of them, people's photos), the curation worker what an undone correction taught, the detector only replaces face crops, the gallery checker only its cached embeddings."
   }
 
-  # Face templates are biometric data: only the detector touches them, and only to write.
+  # Face templates are biometric data: only the detector (which makes them, and enrols
+  # rejected examples) and the curation worker (which makes rejected examples of them) read them.
   assert {
-    condition = !anytrue(flatten([
+    condition = jsonencode(sort(distinct(flatten([
       for role, policy in aws_iam_role_policy.this : [
-        for s in jsondecode(policy.policy).Statement :
-        contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "templates/")])
+        for s in jsondecode(policy.policy).Statement : role
+        if contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "templates/")])
       ]
-    ]))
-    error_message = "No role reads the face templates."
+    ])))) == jsonencode(["curation-worker", "detector"])
+    error_message = "Only the detector and the curation worker read the face templates."
   }
 
   # What each role may read in S3, and where: the API never reads a video, templates/ nor
@@ -107,11 +112,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*"]
-      detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
+      detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/*"]
       ingest            = ["arn:aws:s3:::raw/videos/*"]
     })
-    error_message = "The API reads only results and people's photos, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
+    error_message = "The API reads only results and people's photos, the curation worker results and templates, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
   }
 
   # Which prefixes each role may list (ListBucket, ListBucketVersions), by bucket.
@@ -128,6 +134,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         ["s3:ListBucketVersions arn:aws:s3:::raw gallery/*"],
         flatten([for a in ["s3:ListBucket", "s3:ListBucketVersions"] : [for p in ["candidates", "logs", "results", "templates"] : "${a} arn:aws:s3:::processed ${p}/*"]]),
       ))
+      "curation-worker" = ["s3:ListBucketVersions arn:aws:s3:::processed templates/rejected/*", "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*"]
       detector = [
         "s3:ListBucket arn:aws:s3:::processed cache/*",
         "s3:ListBucket arn:aws:s3:::processed results/*",
@@ -159,12 +166,13 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         if length(setintersection(s.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"])) > 0
       ])))
       }) == jsonencode({
-      api               = ["MOVIE#*", "PERSON#*", "PERSONNAME#*", "VIDEO#*"]
-      detector          = ["MOVIE#*"]
+      api               = ["CURATION#*", "MOVIE#*", "PERSON#*", "PERSONNAME#*", "VIDEO#*"]
+      "curation-worker" = ["CURATION#*", "MOVIE#*", "PERSON#*"]
+      detector          = ["CURATION#*", "MOVIE#*"]
       "gallery-checker" = ["PERSON#*", "PERSONNAME#*"]
       ingest            = ["VIDEO#*"]
     })
-    error_message = "The detector writes movie partitions, the ingest video partitions, the gallery checker the registry's, and the API video and registry partitions and, to erase a video, movie partitions."
+    error_message = "The detector writes movie partitions (and track maps), the ingest video partitions, the gallery checker the registry's, the curation worker movie partitions, track maps and people's evidence, and the API video, registry and ledger partitions and, to erase a video, movie partitions."
   }
 
   assert {
@@ -205,7 +213,11 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         for s in jsondecode(policy.policy).Statement : [for a in s.Action : [for r in s.Resource : "${a} ${r}"]] if anytrue([for a in s.Action : startswith(a, "sqs:")])
       ])))
       }) == jsonencode({
-      api      = ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"]
+      api = ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-curation", "sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"]
+      "curation-worker" = concat(
+        [for a in ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-curation"],
+        ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"],
+      )
       detector = []
       "gallery-checker" = [
         for a in ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"
@@ -214,7 +226,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         for a in ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
       ]
     })
-    error_message = "The ingest consumes the upload queue, the gallery checker the gallery queue, and the API only sends to the gallery queue."
+    error_message = "The ingest consumes the upload queue, the gallery checker the gallery queue, the curation worker the curation queue (and tells the gallery checker), and the API only sends to the gallery and curation queues."
   }
 
   # An encrypted queue: its consumer decrypts, its sender encrypts, with its key.
@@ -231,6 +243,19 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     error_message = "The gallery queue's key serves its sender and its consumer."
   }
 
+  assert {
+    condition = alltrue([
+      for role in ["api", "curation-worker"] : anytrue([
+        for s in jsondecode(aws_iam_role_policy.this[role].policy).Statement :
+        contains(s.Action, "kms:Decrypt") && contains(s.Resource, var.curation_queue_kms_key_arn)
+      ])
+      ]) && anytrue([
+      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement :
+      contains(s.Action, "kms:GenerateDataKey") && contains(s.Resource, var.curation_queue_kms_key_arn)
+    ])
+    error_message = "The curation queue's key serves its sender and its consumer."
+  }
+
   # The registry's people are listed through byEntityType, and by no other index.
   assert {
     condition = jsonencode(sort(flatten([
@@ -243,7 +268,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
 run "pod_identity_trusts_this_clusters_agent" {
   assert {
     condition = alltrue([
-      for role in ["detector", "ingest", "gallery-checker"] :
+      for role in ["detector", "ingest", "gallery-checker", "curation-worker"] :
       jsondecode(aws_iam_role.this[role].assume_role_policy).Statement[0].Principal.Service == "pods.eks.amazonaws.com"
       && jsondecode(aws_iam_role.this[role].assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == "arn:aws:eks:eu-west-1:123456789012:cluster/cameo"
     ])
@@ -257,12 +282,13 @@ run "pod_identity_trusts_this_clusters_agent" {
 
   assert {
     condition = jsonencode(sort(keys(aws_eks_pod_identity_association.this))) == jsonencode([
+      "curation-worker/cameo-system/cameo-curation-worker",
       "detector/media/cameo-detector",
       "detector/trailers/cameo-detector",
       "gallery-checker/cameo-system/cameo-gallery-checker",
       "ingest/cameo-system/cameo-ingest",
     ]) && alltrue([for key, a in aws_eks_pod_identity_association.this : "${split("/", key)[1]}/${split("/", key)[2]}" == "${a.namespace}/${a.service_account}"])
-    error_message = "Each detector ServiceAccount (one per watched namespace), the ingest's and the gallery checker's get their role, and nothing else."
+    error_message = "Each detector ServiceAccount (one per watched namespace), the ingest's, the gallery checker's and the curation worker's get their role, and nothing else."
   }
 }
 
@@ -283,6 +309,11 @@ run "irsa_trusts_exactly_the_service_accounts" {
   assert {
     condition     = jsonencode(jsondecode(aws_iam_role.this["gallery-checker"].assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]) == jsonencode(["system:serviceaccount:cameo-system:cameo-gallery-checker"])
     error_message = "The gallery checker role trusts tokens of its ServiceAccount only."
+  }
+
+  assert {
+    condition     = jsonencode(jsondecode(aws_iam_role.this["curation-worker"].assume_role_policy).Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]) == jsonencode(["system:serviceaccount:cameo-system:cameo-curation-worker"])
+    error_message = "The curation worker role trusts tokens of its ServiceAccount only."
   }
 
   assert {
