@@ -228,10 +228,16 @@ fn version(headers: &HeaderMap) -> ApiResult<u64> {
     if_match(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))
 }
 
+/// An answer about something versioned (a person, a video's corrections), with the
+/// version as its `ETag`.
+fn versioned<T: serde::Serialize>(status: StatusCode, version: u64, body: T) -> Response {
+    let tag = HeaderValue::from_str(&etag(version)).expect("digits and quotes");
+    (status, [(header::ETAG, tag)], Json(body)).into_response()
+}
+
 /// A person's answer, with their version as its `ETag`.
 fn person_response(status: StatusCode, person: PersonDetail) -> Response {
-    let tag = HeaderValue::from_str(&etag(person.version)).expect("digits and quotes");
-    (status, [(header::ETAG, tag)], Json(person)).into_response()
+    versioned(status, person.version, person)
 }
 
 async fn list_people(State(app): State<Arc<App>>, q: Result<Query<PageQuery>, QueryRejection>) -> ApiResult<Response> {
@@ -297,8 +303,7 @@ async fn add_photo(
     let id = person_id(path)?;
     let request: PhotoRequest = json_body(&body)?;
     let minted = app.add_photo(&caller, &id, version(&headers)?, request).await?;
-    let tag = HeaderValue::from_str(&etag(minted.version)).expect("digits and quotes");
-    Ok((StatusCode::CREATED, [(header::ETAG, tag)], Json(minted)).into_response())
+    Ok(versioned(StatusCode::CREATED, minted.version, minted))
 }
 
 async fn delete_photo(
@@ -310,21 +315,13 @@ async fn delete_photo(
     let Path((id, photo_id)) = path.map_err(|e| ApiError::invalid("invalid_path", e.body_text()))?;
     check_person_id(&id)?;
     let version = app.delete_photo(&caller, &id, &photo_id, version(&headers)?).await?;
-    let tag = HeaderValue::from_str(&etag(version)).expect("digits and quotes");
-    Ok((StatusCode::OK, [(header::ETAG, tag)], Json(serde_json::json!({"photoId": photo_id, "state": "erased"})))
-        .into_response())
-}
-
-/// A video's corrections answer with their version as the `ETag`.
-fn curation_response<T: serde::Serialize>(status: StatusCode, version: u64, body: T) -> Response {
-    let tag = HeaderValue::from_str(&etag(version)).expect("digits and quotes");
-    (status, [(header::ETAG, tag)], Json(body)).into_response()
+    Ok(versioned(StatusCode::OK, version, serde_json::json!({"photoId": photo_id, "state": "erased"})))
 }
 
 async fn video_curation(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
     let movie = app.finished_movie(&any_video_id(path)?).await?;
     let log = app.curation_log(&movie).await?;
-    Ok(curation_response(StatusCode::OK, log.version, log))
+    Ok(versioned(StatusCode::OK, log.version, log))
 }
 
 async fn curate(
@@ -339,7 +336,7 @@ async fn curate(
     let request: CurationRequest = json_body(&body)?;
     let movie = app.finished_movie(&video).await?;
     let action = app.curate(&caller, &movie, expected, request).await?;
-    Ok(curation_response(StatusCode::ACCEPTED, action.seq, action))
+    Ok(versioned(StatusCode::ACCEPTED, action.seq, action))
 }
 
 async fn undo(
@@ -354,7 +351,7 @@ async fn undo(
     let expected = version(&headers)?;
     let movie = app.finished_movie(&video).await?;
     let action = app.undo(&caller, &movie, expected, seq).await?;
-    Ok(curation_response(StatusCode::ACCEPTED, action.seq, action))
+    Ok(versioned(StatusCode::ACCEPTED, action.seq, action))
 }
 
 async fn person_curation(

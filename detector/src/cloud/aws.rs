@@ -7,6 +7,7 @@ use std::future::Future;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_sdk_sqs::types::Message;
 use aws_smithy_http_client::tls;
 
 use crate::error::{Error, Result};
@@ -57,6 +58,27 @@ impl Aws {
 }
 
 /// An I/O error saying what failed (`context`) and why, from an SDK error.
+impl Aws {
+    /// Up to 10 messages of a queue, waiting up to `wait` (at most 20 s) for the first.
+    pub fn receive(&self, queue_url: &str, wait: std::time::Duration, what: &str) -> Result<Vec<Message>> {
+        let receive = self
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait.as_secs().min(20) as i32);
+        let received =
+            self.block_on(receive.send()).map_err(|e| sdk_error(format!("cannot receive from {what}"), &e))?;
+        Ok(received.messages.unwrap_or_default())
+    }
+
+    /// Deletes a handled message.
+    pub fn delete_message(&self, queue_url: &str, receipt: &str) -> Result<()> {
+        let delete = self.sqs.delete_message().queue_url(queue_url).receipt_handle(receipt);
+        self.block_on(delete.send()).map(|_| ()).map_err(|e| sdk_error("cannot delete a handled message", &e))
+    }
+}
+
 pub fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     context: impl Into<String>,
     error: &aws_sdk_s3::error::SdkError<E, R>,

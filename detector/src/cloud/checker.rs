@@ -19,7 +19,7 @@ use cameo_model::people::{
 };
 use cameo_model::s3_event::{Notice, parse};
 
-use super::aws::{Aws, sdk_error};
+use super::aws::Aws;
 use super::gallery::gallery_prefix;
 use super::registry::Checked;
 use super::s3::{S3Cache, S3Uri};
@@ -97,19 +97,7 @@ impl GalleryChecker<'_> {
         }
         self.rebuild_manifest()?;
         loop {
-            let receive = self
-                .aws
-                .sqs
-                .receive_message()
-                .queue_url(queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(wait.as_secs().min(20) as i32);
-            let messages = self
-                .aws
-                .block_on(receive.send())
-                .map_err(|e| sdk_error("cannot receive from the gallery queue", &e))?
-                .messages
-                .unwrap_or_default();
+            let messages = self.aws.receive(queue_url, wait, "the gallery queue")?;
             if messages.is_empty() && once {
                 return Ok(());
             }
@@ -131,8 +119,7 @@ impl GalleryChecker<'_> {
                 self.rebuild_manifest()?;
             }
             for receipt in done {
-                let delete = self.aws.sqs.delete_message().queue_url(queue_url).receipt_handle(receipt);
-                self.aws.block_on(delete.send()).map_err(|e| sdk_error("cannot delete a handled message", &e))?;
+                self.aws.delete_message(queue_url, &receipt)?;
             }
         }
     }

@@ -20,6 +20,7 @@ use cameo_model::templates::TemplatesDocument;
 use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
+use super::registry::decode;
 use super::s3::S3Uri;
 use super::shard::JobOutput;
 use super::table::{MAX_RACES, Provenance, items};
@@ -59,19 +60,7 @@ impl<'a> Curator<'a> {
     /// Serves the curation queue; with `once`, stops when it is empty.
     pub fn serve(&self, queue_url: &str, wait: Duration, once: bool) -> Result<()> {
         loop {
-            let receive = self
-                .aws
-                .sqs
-                .receive_message()
-                .queue_url(queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(wait.as_secs().min(20) as i32);
-            let messages = self
-                .aws
-                .block_on(receive.send())
-                .map_err(|e| sdk_error("cannot receive from the curation queue", &e))?
-                .messages
-                .unwrap_or_default();
+            let messages = self.aws.receive(queue_url, wait, "the curation queue")?;
             if messages.is_empty() && once {
                 return Ok(());
             }
@@ -82,11 +71,7 @@ impl<'a> Curator<'a> {
                 match outcome {
                     Ok(applied) => {
                         tracing::info!(?applied, "curated");
-                        let receipt = message.receipt_handle().unwrap_or_default();
-                        let delete = self.aws.sqs.delete_message().queue_url(queue_url).receipt_handle(receipt);
-                        self.aws
-                            .block_on(delete.send())
-                            .map_err(|e| sdk_error("cannot delete a handled message", &e))?;
+                        self.aws.delete_message(queue_url, message.receipt_handle().unwrap_or_default())?;
                     }
                     Err(e) => tracing::error!(message = message.message_id().unwrap_or_default(), "{e}"),
                 }
@@ -138,17 +123,7 @@ impl<'a> Curator<'a> {
     }
 
     fn head(&self, movie_id: &str) -> Result<Option<CurationHead>> {
-        let get = self
-            .aws
-            .dynamodb
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(curation_pk(movie_id)))
-            .key("sk", AttributeValue::S(HEAD_SK.into()))
-            .consistent_read(true);
-        let item = self.aws.block_on(get.send()).map_err(|e| sdk_error("cannot read a curation head", &e))?.item;
-        item.map(|item| serde_dynamo::from_item(item).map_err(|e| Error::Inference(format!("a curation head: {e}"))))
-            .transpose()
+        self.aws.get_item(&self.table, curation_pk(movie_id), HEAD_SK)?.map(decode).transpose()
     }
 
     fn actions(&self, movie_id: &str) -> Result<Vec<ActionItem>> {

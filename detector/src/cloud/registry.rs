@@ -27,7 +27,7 @@ fn key(pk: String, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(sk))])
 }
 
-fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T> {
+pub(super) fn decode<T: serde::de::DeserializeOwned>(item: Item) -> Result<T> {
     serde_dynamo::from_item(item).map_err(|e| Error::Inference(format!("a registry item does not decode: {e}")))
 }
 
@@ -94,7 +94,8 @@ impl Aws {
             .collect()
     }
 
-    fn get_item(&self, table: &str, pk: String, sk: &str) -> Result<Option<Item>> {
+    /// An item, read consistently.
+    pub(super) fn get_item(&self, table: &str, pk: String, sk: &str) -> Result<Option<Item>> {
         let get = self.dynamodb.get_item().table_name(table).set_key(Some(key(pk, sk))).consistent_read(true);
         Ok(self.block_on(get.send()).map_err(|e| sdk_error("cannot read the registry", &e))?.item)
     }

@@ -6,16 +6,16 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use cameo_model::curation::Analysis;
 use cameo_model::curation::ledger::{ActionItem, TrackMap, curation_pk, track_map_sk};
 use jiff::Timestamp;
 
 use super::aws::sdk_error;
 use super::curator::Curator;
+use super::registry::decode;
 use super::shard::JobOutput;
 use super::table::to_item;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::identify::MatchConfig;
 use crate::rematch::{rematch, track_faces};
 
@@ -92,16 +92,6 @@ impl Curator<'_> {
     }
 
     fn stored_map(&self, movie_id: &str, job: &str) -> Result<Option<TrackMap>> {
-        let get = self
-            .aws
-            .dynamodb
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(curation_pk(movie_id)))
-            .key("sk", AttributeValue::S(track_map_sk(job)))
-            .consistent_read(true);
-        let item = self.aws.block_on(get.send()).map_err(|e| sdk_error("cannot read a track map", &e))?.item;
-        item.map(|item| serde_dynamo::from_item(item).map_err(|e| Error::Inference(format!("a track map: {e}"))))
-            .transpose()
+        self.aws.get_item(&self.table, curation_pk(movie_id), &track_map_sk(job))?.map(decode).transpose()
     }
 }

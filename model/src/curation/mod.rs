@@ -551,6 +551,24 @@ mod tests {
         ids.iter().map(|s| s.to_string()).collect()
     }
 
+    /// Action `seq` of job `job`, in force.
+    fn action(seq: u64, job: &str, change: Option<Change>) -> ActionItem {
+        ActionItem {
+            pk: "CURATION#m".into(),
+            sk: action_sk(seq),
+            movie_id: "m".into(),
+            seq,
+            job: job.into(),
+            change,
+            undoes: None,
+            undone_by: None,
+            by: Editor { id: "jwt:x|u".into(), display_name: "u".into() },
+            at: "2026-12-05T10:00:00Z".into(),
+            before: vec![],
+            after: vec![],
+        }
+    }
+
     fn names(groups: &[PersonAppearances]) -> Vec<(String, Vec<String>)> {
         groups.iter().map(|g| (g.name.clone(), track_ids(g))).collect()
     }
@@ -664,20 +682,8 @@ mod tests {
     #[test]
     fn undoing_a_change_leaves_it_out_and_what_depended_on_it_no_longer_applies() {
         let analysis = analysis();
-        let action = |seq: u64, change: Option<Change>, undoes: Option<u64>, undone_by: Option<u64>| ActionItem {
-            pk: "CURATION#m".into(),
-            sk: action_sk(seq),
-            movie_id: "m".into(),
-            seq,
-            change,
-            undoes,
-            undone_by,
-            job: "media/a".into(),
-            by: Editor { id: "jwt:x|u".into(), display_name: "u".into() },
-            at: "2026-12-05T10:00:00Z".into(),
-            before: vec![],
-            after: vec![],
-        };
+        let action =
+            |seq, change, undoes, undone_by| ActionItem { undoes, undone_by, ..action(seq, "media/a", change) };
         // t2 is not Ada; then it is named Bea; then the first is undone.
         let ledger = vec![
             action(1, Some(Change::Reject { tracks: tracks(&["t2"]), person: ada() }), None, Some(3)),
@@ -694,20 +700,7 @@ mod tests {
     #[test]
     fn a_change_made_on_an_earlier_analysis_applies_to_the_tracks_found_again() {
         use crate::curation::ledger::{TrackMap, changes_on};
-        let made = |job: &str| ActionItem {
-            pk: "CURATION#m".into(),
-            sk: action_sk(1),
-            movie_id: "m".into(),
-            seq: 1,
-            job: job.into(),
-            change: Some(Change::Dismiss { tracks: tracks(&["old-1", "old-2"]) }),
-            undoes: None,
-            undone_by: None,
-            by: Editor { id: "jwt:x|u".into(), display_name: "u".into() },
-            at: "t".into(),
-            before: vec![],
-            after: vec![],
-        };
+        let made = |job: &str| action(1, job, Some(Change::Dismiss { tracks: tracks(&["old-1", "old-2"]) }));
         let map = TrackMap {
             job: "media/b".into(),
             found: [("media/a".to_string(), [("old-1".to_string(), "t5".to_string())].into())].into(),
