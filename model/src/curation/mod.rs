@@ -186,6 +186,9 @@ pub struct Curation<'a> {
     analysis: &'a Analysis,
     holders: BTreeMap<String, Holder>,
     analysed: BTreeMap<String, Holder>,
+    /// Each track, and the place of its group among the analysis's (people, then unknown).
+    tracks: BTreeMap<&'a str, &'a AnalysedTrack>,
+    analysed_group: BTreeMap<String, usize>,
     /// The registry id of each person named, when known.
     person_ids: BTreeMap<String, String>,
 }
@@ -193,8 +196,11 @@ pub struct Curation<'a> {
 impl<'a> Curation<'a> {
     /// The analysis as the detector left it.
     pub fn new(analysis: &'a Analysis) -> Self {
-        let (mut holders, mut person_ids) = (BTreeMap::new(), BTreeMap::new());
+        let (mut holders, mut person_ids, mut analysed_group) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         let document = &analysis.document;
+        for (place, group) in document.people.iter().chain(&document.unknown).enumerate() {
+            analysed_group.extend(track_ids(group).into_iter().map(|t| (t, place)));
+        }
         for group in &document.people {
             if let Some(id) = &group.person_id {
                 person_ids.insert(group.name.clone(), id.clone());
@@ -208,7 +214,8 @@ impl<'a> Curation<'a> {
                 holders.insert(track, Holder::Unknown(group.id.clone()));
             }
         }
-        Curation { analysis, analysed: holders.clone(), holders, person_ids }
+        let tracks = analysis.tracks.iter().map(|t| (t.id.as_str(), t)).collect();
+        Curation { analysis, analysed: holders.clone(), holders, tracks, analysed_group, person_ids }
     }
 
     /// The analysis with `changes` made in order; a change that cannot be made is left
@@ -238,16 +245,13 @@ impl<'a> Curation<'a> {
             Some(Holder::Unknown(key)) if held.len() == 1 => Ok(key.clone()),
             _ => Err(refuse("not_unknown", "the tracks must be of one unknown cluster")),
         };
-        let all_of = |person: &PersonRef| {
-            if held.len() == 1 && held.contains(&Holder::Person(person.name.clone())) {
-                Ok(())
-            } else {
-                Err(refuse("not_this_person", format!("the tracks are not all named {}", person.name)))
-            }
+        let all_theirs = |person: &PersonRef| held.len() == 1 && held.contains(&Holder::Person(person.name.clone()));
+        let all_of = |person: &PersonRef| match all_theirs(person) {
+            true => Ok(()),
+            false => Err(refuse("not_this_person", format!("the tracks are not all named {}", person.name))),
         };
         // Made already (a change replayed on a new analysis where the detector agrees):
         // nothing to do.
-        let all_theirs = |person: &PersonRef| held.len() == 1 && held.contains(&Holder::Person(person.name.clone()));
         let already = match change {
             Change::Name { person, .. } | Change::Reassign { to: person, .. } => all_theirs(person),
             Change::Reject { person, .. } => !held.contains(&Holder::Person(person.name.clone())),
@@ -326,8 +330,8 @@ impl<'a> Curation<'a> {
         Ok(())
     }
 
-    fn track(&self, id: &str) -> Option<&AnalysedTrack> {
-        self.analysis.tracks.iter().find(|t| t.id == id)
+    fn track(&self, id: &str) -> Option<&'a AnalysedTrack> {
+        self.tracks.get(id).copied()
     }
 
     /// The groups that hold any of `tracks` now.
@@ -366,10 +370,14 @@ impl<'a> Curation<'a> {
         for (track, holder) in &self.holders {
             members.entry(holder).or_default().push(track);
         }
+        let mut analysed_sizes: BTreeMap<&Holder, usize> = BTreeMap::new();
+        for holder in self.analysed.values() {
+            *analysed_sizes.entry(holder).or_default() += 1;
+        }
         let (mut people, mut unknown, mut dismissed) = (Vec::new(), Vec::new(), Vec::new());
         for (holder, tracks) in members {
             let untouched = tracks.iter().all(|t| self.analysed.get(*t) == Some(holder))
-                && self.analysed.values().filter(|h| *h == holder).count() == tracks.len();
+                && analysed_sizes.get(holder) == Some(&tracks.len());
             let kept = untouched.then(|| self.analysed_group(tracks[0])).flatten();
             let Some(group) = kept.or_else(|| self.regroup(holder, &tracks, &config)) else {
                 continue;
@@ -382,9 +390,8 @@ impl<'a> Curation<'a> {
         }
         // Groups first seen together keep the analysis's order (its clustering's).
         let analysed_order = |g: &PersonAppearances| {
-            let analysed = analysed.people.iter().chain(&analysed.unknown);
-            let first = track_ids(g);
-            analysed.into_iter().position(|a| track_ids(a).iter().any(|t| first.contains(t))).unwrap_or(usize::MAX)
+            let places = g.appearances.iter().flat_map(|a| &a.track_ids).filter_map(|t| self.analysed_group.get(t));
+            places.min().copied().unwrap_or(usize::MAX)
         };
         let by_first_seen = |a: &PersonAppearances, b: &PersonAppearances| {
             a.first_seen_seconds
@@ -414,7 +421,8 @@ impl<'a> Curation<'a> {
     /// The analysed group that holds `track`.
     fn analysed_group(&self, track: &str) -> Option<PersonAppearances> {
         let document = &self.analysis.document;
-        document.people.iter().chain(&document.unknown).find(|g| track_ids(g).iter().any(|t| t == track)).cloned()
+        let place = *self.analysed_group.get(track)?;
+        document.people.iter().chain(&document.unknown).nth(place).cloned()
     }
 
     /// A group made again from its tracks.
