@@ -210,10 +210,10 @@ impl App {
         if let Some(by) = target.undone_by {
             return Err(ApiError::Refused { code: "already_undone", message: format!("action {by} undid it already") });
         }
-        let tracks =
-            ledger.changes().into_iter().find(|(s, _)| *s == seq).map_or_else(Vec::new, |(_, c)| c.tracks().to_vec());
-        let before = ledger.replay().0.groups_of(&tracks);
-        let remaining: Vec<(u64, Change)> = ledger.changes().into_iter().filter(|(s, _)| *s != seq).collect();
+        let changes = ledger.changes();
+        let tracks = changes.iter().find(|(s, _)| *s == seq).map_or_else(Vec::new, |(_, c)| c.tracks().to_vec());
+        let before = Curation::replay(&ledger.analysis, &changes).0.groups_of(&tracks);
+        let remaining: Vec<(u64, Change)> = changes.into_iter().filter(|(s, _)| *s != seq).collect();
         let after = Curation::replay(&ledger.analysis, &remaining).0.groups_of(&tracks);
         let next = ledger.version + 1;
         let item = self.action_item(caller, &ledger, next, None, Some(seq), (before, after));
@@ -265,11 +265,11 @@ impl App {
     /// has caught up with the head, else the ledger replayed here. `None`: nothing to
     /// replay, the stored document is current.
     pub async fn curated(&self, movie: &MovieItem) -> ApiResult<Option<ResultsDocument>> {
-        let head = self.curation_head(movie_id_of_pk(&movie.pk)).await?;
-        if head.as_ref().is_none_or(|h| movie.curation_version.is_some_and(|v| v >= h.version)) {
+        let Some(head) = self.curation_head(movie_id_of_pk(&movie.pk)).await? else { return Ok(None) };
+        if movie.curation_version.is_some_and(|v| v >= head.version) {
             return Ok(None);
         }
-        let ledger = self.ledger(movie).await?;
+        let ledger = self.ledger_at(movie, head.version).await?;
         Ok(Some(ledger.replay().0.document(Some(ledger.version))))
     }
 
@@ -289,8 +289,13 @@ impl App {
     }
 
     async fn ledger(&self, movie: &MovieItem) -> ApiResult<Ledger> {
+        let version = self.curation_head(movie_id_of_pk(&movie.pk)).await?.map_or(0, |h| h.version);
+        self.ledger_at(movie, version).await
+    }
+
+    /// The ledger whose head is at `version`, as just read.
+    async fn ledger_at(&self, movie: &MovieItem, version: u64) -> ApiResult<Ledger> {
         let movie_id = movie_id_of_pk(&movie.pk).to_string();
-        let version = self.curation_head(&movie_id).await?.map_or(0, |h| h.version);
         let items = self.query_partition(&curation_pk(&movie_id), SortKeys::BeginningWith(ACTION_SK_PREFIX)).await?;
         let actions = items
             .into_iter()

@@ -86,13 +86,17 @@ impl<'a> Curator<'a> {
             let (Some(movie), current) = self.aws.movie_partition(&self.table, &movie_pk_of_id(movie_id))? else {
                 return Ok(Applied::Nothing);
             };
+            let written = movie.curation_version.is_some_and(|v| v >= head.version);
+            if written && !self.teaches {
+                return Ok(Applied::UpToDate(head.version));
+            }
             let result = S3Uri::parse(&movie.result_uri)
                 .ok_or_else(|| Error::Inference(format!("the movie {movie_id} has no results URI")))?;
             let output = JobOutput::of_result(&result, &movie.job)
                 .ok_or_else(|| Error::Inference(format!("{result} is not where job {} writes", movie.job)))?;
             let analysis = self.analysis(&output)?;
             let actions = self.actions(movie_id)?;
-            if movie.curation_version.is_some_and(|v| v >= head.version) {
+            if written {
                 // Written already (by this worker before it stopped, or by a merge that
                 // replayed the corrections): the gallery's evidence may still be owed.
                 if self.teaches {

@@ -338,20 +338,10 @@ impl<'a> Curation<'a> {
     pub fn groups_of(&self, tracks: &[String]) -> Vec<GroupRef> {
         let document = self.document(None);
         let mut groups = Vec::new();
-        let lists = [("person", &document.people), ("unknown", &document.unknown), ("dismissed", &document.dismissed)];
-        for (kind, list) in lists {
-            for group in list.iter() {
-                let members = track_ids(group);
-                if members.iter().any(|t| tracks.contains(t)) {
-                    groups.push(GroupRef {
-                        id: group.id.clone(),
-                        name: group.name.clone(),
-                        person_id: group.person_id.clone(),
-                        kind: kind.into(),
-                        tracks: members.len(),
-                        screen_time_seconds: group.screen_time_seconds,
-                    });
-                }
+        for (kind, group) in kinds(&document) {
+            let members = track_ids(group);
+            if members.iter().any(|t| tracks.contains(t)) {
+                groups.push(GroupRef::of(kind, group, members.len()));
             }
         }
         groups
@@ -463,6 +453,27 @@ impl<'a> Curation<'a> {
     }
 }
 
+/// Every group of a document with its kind: `person`, `unknown` or `dismissed`.
+fn kinds(document: &ResultsDocument) -> impl Iterator<Item = (&'static str, &PersonAppearances)> {
+    let people = document.people.iter().map(|g| ("person", g));
+    people
+        .chain(document.unknown.iter().map(|g| ("unknown", g)))
+        .chain(document.dismissed.iter().map(|g| ("dismissed", g)))
+}
+
+impl GroupRef {
+    fn of(kind: &str, group: &PersonAppearances, tracks: usize) -> GroupRef {
+        GroupRef {
+            id: group.id.clone(),
+            name: group.name.clone(),
+            person_id: group.person_id.clone(),
+            kind: kind.into(),
+            tracks,
+            screen_time_seconds: group.screen_time_seconds,
+        }
+    }
+}
+
 /// Every track of a group.
 pub fn track_ids(group: &PersonAppearances) -> Vec<String> {
     let mut ids: Vec<String> = group.appearances.iter().flat_map(|a| a.track_ids.iter().cloned()).collect();
@@ -478,8 +489,7 @@ pub fn resolve(
     group_id: &str,
     tracks: &[String],
 ) -> Result<(GroupRef, Vec<String>), Refusal> {
-    let lists = [("person", &document.people), ("unknown", &document.unknown), ("dismissed", &document.dismissed)];
-    let found = lists.iter().find_map(|(kind, list)| list.iter().find(|g| g.id == group_id).map(|g| (*kind, g)));
+    let found = kinds(document).find(|(_, g)| g.id == group_id);
     let Some((kind, group)) = found else {
         return Err(refuse(
             "no_such_cluster",
@@ -491,15 +501,7 @@ pub fn resolve(
         return Err(refuse("no_such_track", format!("track {stranger} is not in cluster {group_id}")));
     }
     let chosen = if tracks.is_empty() { members.clone() } else { tracks.to_vec() };
-    let group = GroupRef {
-        id: group.id.clone(),
-        name: group.name.clone(),
-        person_id: group.person_id.clone(),
-        kind: kind.into(),
-        tracks: members.len(),
-        screen_time_seconds: group.screen_time_seconds,
-    };
-    Ok((group, chosen))
+    Ok((GroupRef::of(kind, group, members.len()), chosen))
 }
 
 #[cfg(test)]
