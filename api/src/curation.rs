@@ -11,7 +11,7 @@
 //! ([`App::curated`]): read your own writes.
 
 use cameo_model::curation::ledger::{
-    ACTION_SK_PREFIX, ActionItem, CurationHead, CurationQueued, Editor, HEAD_SK, PERSON_ACTION_SK_PREFIX,
+    ACTION_SK_PREFIX, ActionItem, ActionRef, CurationHead, CurationQueued, Editor, HEAD_SK, PERSON_ACTION_SK_PREFIX,
     PersonActionItem, TrackMap, action_sk, changes_on, curation_pk, person_action_sk, track_map_sk,
 };
 use cameo_model::curation::{ANALYSIS_FILE, Analysis, Change, Curation, GroupRef, PersonRef, Refusal, resolve};
@@ -61,6 +61,9 @@ pub struct ActionView {
     pub at: String,
     pub before: Vec<GroupRef>,
     pub after: Vec<GroupRef>,
+    /// A system relabel's cause: the action whose evidence it found here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<ActionRef>,
     /// Why a change in force no longer applies (an earlier one it stood on was undone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_longer_applies: Option<String>,
@@ -80,6 +83,7 @@ impl ActionView {
             at: item.at,
             before: item.before,
             after: item.after,
+            cause: item.cause,
             no_longer_applies,
         }
     }
@@ -385,6 +389,7 @@ impl App {
             at: jiff::Timestamp::now().to_string(),
             before,
             after,
+            cause: None,
         }
     }
 
@@ -445,10 +450,11 @@ impl App {
         Ok(())
     }
 
-    /// Tells the curation worker a movie's corrections moved on. Best effort: the action
-    /// is durable, this video's answers replay it meanwhile, and the worker brings a
-    /// movie to its latest head whenever it is told of it again.
-    async fn curation_queued(&self, movie_id: &str, version: u64) {
+    /// Tells the curation worker a movie's corrections moved on (or, at version 0 with the
+    /// movie gone, that it was erased: its unknown faces leave the index). Best effort: the
+    /// action is durable, this video's answers replay it meanwhile, and the worker brings
+    /// a movie to its latest head whenever it is told of it again.
+    pub(crate) async fn curation_queued(&self, movie_id: &str, version: u64) {
         let Some(queue) = &self.config.curation_queue_url else { return };
         let body = serde_json::to_string(&CurationQueued { movie_id: movie_id.into(), version }).unwrap_or_default();
         if let Err(e) = self.sqs.send_message().queue_url(queue).message_body(body).send().await {

@@ -1,7 +1,8 @@
 //! `DELETE /videos/{id}`: erases a video and everything cameo made of it: the uploaded
 //! video, its results (the document, the shards' documents, the face crops), the shards'
 //! candidate crops, its face templates, its logs, its table items and the corrections
-//! people made to it. Both buckets keep
+//! people made to it; the curation worker is told, and takes its unknown faces out of the
+//! index late binding scans (a prefix this API cannot read). Both buckets keep
 //! old versions, so every version goes, not just the current one.
 //!
 //! What stays: the VideoJob, until its `ttlSecondsAfterFinished`; gallery photos a person
@@ -117,6 +118,9 @@ impl App {
         if let Some(id) = &video_id {
             self.leave_tombstone(id).await?;
         }
+        // Its unknown faces in the index of the curation worker, which alone may read it.
+        let movie_id = cameo_model::table::movie_id(&source);
+        self.curation_queued(&movie_id, 0).await;
         tracing::info!(source, objects, items, "video erased");
         let mut kept = vec!["gallery photos given to a person from this video".to_string()];
         if video_id.is_some() {
@@ -125,7 +129,7 @@ impl App {
         if let Some(job) = job {
             kept.insert(0, format!("the VideoJob {job}, until its ttlSecondsAfterFinished"));
         }
-        Ok(Erased { movie_id: cameo_model::table::movie_id(&source), video_id, objects, items, kept })
+        Ok(Erased { movie_id, video_id, objects, items, kept })
     }
 
     /// Deletes every version of every object under `prefix` (and every delete marker);

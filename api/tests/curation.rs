@@ -6,27 +6,18 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use axum::Router;
-use cameo_detector::analysis::analysis;
 use cameo_detector::cloud::checker::GalleryChecker;
 use cameo_detector::cloud::curator::{Applied, Curator};
 use cameo_detector::cloud::s3::S3Uri;
-use cameo_detector::cloud::table::{Provenance, items};
-use cameo_detector::embed::Embedding;
-use cameo_detector::faces;
-use cameo_detector::gallery::{GalleryFolder, NoCache, enroll};
-use cameo_detector::pipeline::{PipelineConfig, analyse_tracks};
-use cameo_detector::templates::templates;
-use cameo_detector::video::VideoSource;
-use cameo_model::curation::{Analysis, track_ids};
+use cameo_model::curation::track_ids;
 use cameo_model::people::{PhotoSource, PhotoStatus};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::{EntityType, movie_id};
 use cameo_model::templates::TemplatesDocument;
 use serde_json::{Value, json};
+use support::demo::{Analyse, Merged, Outputs, analysed, group, names, unknown_at, write_merged};
 use support::*;
 
 const JOB: &str = "media/demo";
@@ -43,49 +34,6 @@ struct Video {
     movie_id: String,
     /// Obama's id in the registry.
     obama: String,
-}
-
-fn testdata(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by make test");
-    PathBuf::from(dir).join(name)
-}
-
-/// How the demo is analysed: its sampling rate, and faces people said are not Obama.
-struct Analyse {
-    fps: f64,
-    not_obama: Vec<Vec<f32>>,
-}
-
-/// The outputs of one analysis, as the merge writes them.
-struct Outputs {
-    document: ResultsDocument,
-    analysis: Analysis,
-    templates: TemplatesDocument,
-    crops: Vec<(String, Vec<u8>)>,
-}
-
-/// The demo analysed against the demo gallery with Obama as the registry's person
-/// `obama`: the document with its chosen crops, its analysis, its templates and the crops'
-/// JPEGs, as the merge makes them.
-fn analysed(source: &str, obama: &str, how: Analyse) -> Outputs {
-    let (runtime, mut models) = models();
-    let folder = GalleryFolder::scan(&testdata("galleries/demo")).expect("the demo gallery");
-    let mut gallery = enroll(folder.photos(), vec![], &mut models, &mut NoCache, || {}).expect("enrolled");
-    let person = gallery.people.iter_mut().find(|p| p.name == "Barack Obama").expect("Obama is enrolled");
-    person.rejected = how.not_obama.into_iter().map(Embedding).collect();
-    let config = PipelineConfig { fps: how.fps, ..PipelineConfig::default() };
-    let video = VideoSource::File(testdata("demo.mp4"));
-    let hidden = indicatif::ProgressBar::hidden();
-    let mut run = analyse_tracks(&video, None, &mut models, &gallery, &config, runtime.device().name(), &hidden)
-        .expect("the demo is analysed");
-    run.gallery.person_ids.insert("Barack Obama".into(), obama.into());
-    let mut document = run.document();
-    document.video.source = source.into();
-    let (groups, chosen) = faces::choose(&mut document, &run.tracks, "faces/", &|id| run.crops.contains(id));
-    let templates = templates(&document, &groups, &run.crops, &mut models).expect("templates");
-    let analysis = analysis(&document, &run.tracks, &chosen);
-    let crops = chosen.iter().map(|crop| (crop.path.clone(), faces::render(crop, &run.crops).unwrap())).collect();
-    Outputs { document, analysis, templates, crops }
 }
 
 const SOURCE: &str = "s3://cameo-raw/videos/demo/demo.mp4";
@@ -117,7 +65,7 @@ async fn video() -> Video {
     let obama = call(&router, event("POST", "/people", "", Some(r#"{"name": "Barack Obama"}"#), Some("ana"))).await;
     let obama = obama.json()["personId"].as_str().unwrap().to_string();
     let video = Video { router, table, queue, gallery_queue, bucket, raw, movie_id: movie_id(SOURCE), obama };
-    video.analyse(JOB, "2026-12-05T10:00:00Z", Analyse { fps: 2.0, not_obama: vec![] }).await;
+    video.analyse(JOB, "2026-12-05T10:00:00Z", Analyse::demo(2.0)).await;
     video
 }
 
@@ -127,27 +75,8 @@ impl Video {
     async fn analyse(&self, job: &str, at: &str, how: Analyse) -> Outputs {
         let obama = self.obama.clone();
         let outputs = tokio::task::spawn_blocking(move || analysed(SOURCE, &obama, how)).await.unwrap();
-        let s3 = moto_s3().await;
-        let put = |key: String, body: Vec<u8>| s3.put_object().bucket(&self.bucket).key(key).body(body.into()).send();
-        put(format!("results/{job}/analysis.json"), serde_json::to_vec(&outputs.analysis).unwrap()).await.unwrap();
-        put(format!("results/{job}/result.json"), serde_json::to_vec(&outputs.document).unwrap()).await.unwrap();
-        put(format!("templates/{job}.json"), serde_json::to_vec(&outputs.templates).unwrap()).await.unwrap();
-        for (path, jpeg) in &outputs.crops {
-            put(format!("results/{job}/{path}"), jpeg.clone()).await.unwrap();
-        }
-        let written =
-            (self.table.clone(), self.bucket.clone(), job.to_string(), at.to_string(), outputs.document.clone());
-        with_moto(move |aws| {
-            let (table, bucket, job, at, document) = written;
-            let provenance = Provenance {
-                source: SOURCE,
-                job: &job,
-                result_uri: &format!("s3://{bucket}/results/{job}/result.json"),
-                processed_at: at.parse().unwrap(),
-                finished_at: at.parse().unwrap(),
-            };
-            aws.write_items(&table, items(&document, &provenance)).unwrap();
-        });
+        let to = Merged { table: &self.table, bucket: &self.bucket, source: SOURCE, job, at };
+        write_merged(&to, &outputs);
         outputs
     }
 
@@ -200,7 +129,7 @@ impl Video {
         let gallery_queue_url = Some(self.gallery_queue.clone());
         let gallery = Some(S3Uri::new(&self.raw, "gallery/"));
         with_moto(move |aws| {
-            let curator = Curator { aws, table, gallery, gallery_queue_url, teaches: true };
+            let curator = Curator { aws, table, gallery, gallery_queue_url, teaches: true, learning: None };
             curator.serve(&queue, std::time::Duration::ZERO, true).expect("the worker drains the queue");
             curator.apply(&movie_id).expect("nothing left to apply")
         })
@@ -269,23 +198,6 @@ impl Video {
 fn video_tracks(document: &ResultsDocument) -> Vec<&String> {
     let all = document.people.iter().chain(&document.unknown);
     all.flat_map(|g| g.appearances.iter().flat_map(|a| &a.track_ids)).collect()
-}
-
-fn group<'a>(document: &'a ResultsDocument, name: &str) -> &'a cameo_model::results::PersonAppearances {
-    let all = document.people.iter().chain(&document.unknown).chain(&document.dismissed);
-    all.into_iter().find(|g| g.name == name).unwrap_or_else(|| panic!("no {name} in {:#?}", names(document)))
-}
-
-/// The people and unknown clusters of a document, with their first appearances.
-fn names(document: &ResultsDocument) -> Vec<(String, f64)> {
-    let all = document.people.iter().chain(&document.unknown);
-    all.map(|g| (g.name.clone(), g.first_seen_seconds)).collect()
-}
-
-/// The unknown cluster first seen at `seconds`.
-fn unknown_at(document: &ResultsDocument, seconds: f64) -> &cameo_model::results::PersonAppearances {
-    let found = document.unknown.iter().find(|g| (g.first_seen_seconds - seconds).abs() < 0.6);
-    found.unwrap_or_else(|| panic!("no unknown cluster at {seconds} s in {:#?}", names(document)))
 }
 
 #[tokio::test]
@@ -455,7 +367,8 @@ async fn corrections_survive_a_reanalysis_of_the_video_found_again_by_their_face
     let not_obama = examples.groups.into_iter().flat_map(|g| g.embeddings).map(|e| e.embedding).collect();
     // At 2.5 frames a second the faces that come on screen at 5 s and 9 s are first seen
     // at 5.2 s and 9.2 s: their tracks have new ids.
-    let again = video.analyse("media/demo-again", "2026-12-05T11:00:00Z", Analyse { fps: 2.5, not_obama }).await;
+    let again =
+        video.analyse("media/demo-again", "2026-12-05T11:00:00Z", Analyse { not_obama, ..Analyse::demo(2.5) }).await;
     assert_ne!(again.document.video.frames_analysed, analysed.video.frames_analysed, "another sampling");
     let old_ids: Vec<&String> = video_tracks(&analysed);
     let same = again.analysis.tracks.iter().filter(|t| old_ids.contains(&&t.id)).count();

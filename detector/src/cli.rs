@@ -155,6 +155,16 @@ pub struct CurationWorkerArgs {
     /// The gallery checker's queue, told when corrections change the gallery's evidence.
     #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
     pub gallery_queue_url: Option<String>,
+    /// The VideoJobs' output bucket, which holds the index of unknown faces and the
+    /// gallery's verdict cache: with it, a name given in one video relabels every other
+    /// video where that face is unknown (late binding; it loads the fp32 recogniser).
+    #[arg(long, env = "CAMEO_OUTPUT_BUCKET")]
+    pub output_bucket: Option<String>,
+    /// Key prefix inside that bucket.
+    #[arg(long, default_value = "")]
+    pub output_prefix: String,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
     /// Seconds a receive waits for messages (SQS long polling).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=20))]
     pub wait_seconds: u64,

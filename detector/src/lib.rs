@@ -25,6 +25,7 @@ pub mod faces;
 pub mod faces_dir;
 pub mod gallery;
 pub mod identify;
+pub mod late_binding;
 pub mod models;
 pub mod output;
 pub mod photos;

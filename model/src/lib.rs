@@ -4,8 +4,9 @@
 //! metadata an upload carries ([`upload`]), where its analysis stands ([`processing`]), and
 //! the summary of a finished one ([`summary`]), the document in editors' formats
 //! ([`exports`]), the face templates that let a face be named later ([`templates`]),
-//! the people of the gallery with its manifest ([`people`]), and the S3 event
-//! notifications the queues deliver ([`s3_event`]).
+//! the people of the gallery with its manifest ([`people`]), the S3 event
+//! notifications the queues deliver ([`s3_event`]), and the index of unknown faces that
+//! late binding scans ([`unknown_index`]).
 
 pub mod appearances;
 pub mod curation;
@@ -18,4 +19,5 @@ pub mod s3_event;
 pub mod summary;
 pub mod table;
 pub mod templates;
+pub mod unknown_index;
 pub mod upload;

@@ -2,19 +2,21 @@
 //! uploaded beside them and a summary (or the error) as the termination message; and the
 //! gallery checker's `gallery-checker` and `gallery-import`; the `curation-worker`.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::aws::Aws;
 use super::checker::GalleryChecker;
 use super::curator::Curator;
+use super::learner::Learning;
 use super::merge::{MergeJob, run_merge};
 use super::s3::S3Uri;
 use super::shard::{JobOutput, ShardJob, open_shard_video, run_shard};
 use super::{LogCopy, write_termination_message};
-use crate::cli::{CurationWorkerArgs, GalleryArgs, GalleryCheckerArgs, MergeArgs, RunArgs};
+use crate::cli::{CurationWorkerArgs, GalleryArgs, GalleryCheckerArgs, MergeArgs, RunArgs, RuntimeArgs};
 use crate::detect::DetectorConfig;
 use crate::error::{Error, Result};
-use crate::models::Models;
+use crate::models::{Models, Precision};
 use crate::results::Movie;
 
 fn s3_uri(value: &str, what: &str) -> Result<S3Uri> {
@@ -105,8 +107,25 @@ pub fn gallery_import(args: GalleryArgs) -> Result<()> {
 pub fn curation_worker(args: CurationWorkerArgs) -> Result<()> {
     let aws = Aws::from_env()?;
     let gallery = args.gallery.as_deref().map(|g| s3_uri(g, "gallery")).transpose()?;
-    let curator =
-        Curator { aws: &aws, table: args.table, gallery, gallery_queue_url: args.gallery_queue_url, teaches: true };
+    let learning = match &args.output_bucket {
+        Some(bucket) => {
+            let output = JobOutput::new(bucket, &args.output_prefix, "");
+            // The fp32 recogniser alone: every stored embedding is fp32.
+            let runtime = RuntimeArgs { precision: Some(Precision::Fp32), ..args.runtime };
+            let (_runtime, models) = Models::from_args(&runtime, DetectorConfig::default())?;
+            let cache = output.gallery_cache();
+            Some(Learning { index: output.unknown_index(), cache, models: Mutex::new(models) })
+        }
+        None => None,
+    };
+    let curator = Curator {
+        aws: &aws,
+        table: args.table,
+        gallery,
+        gallery_queue_url: args.gallery_queue_url,
+        teaches: true,
+        learning: learning.as_ref(),
+    };
     curator.serve(&args.queue_url, Duration::from_secs(args.wait_seconds), args.once)
 }
 

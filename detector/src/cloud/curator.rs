@@ -6,7 +6,8 @@
 //! another write got there first. It always brings a movie to its latest head, so a
 //! message repeated, late or out of order does no harm.
 //!
-//! Then it brings the gallery in line with the corrections ([`super::evidence`]).
+//! Then it brings the gallery in line with the corrections ([`super::evidence`]), and
+//! looks for what a naming teaches in every other video ([`super::learner`]).
 
 use std::time::Duration;
 
@@ -20,10 +21,11 @@ use cameo_model::templates::TemplatesDocument;
 use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
+use super::learner::Learning;
 use super::registry::decode;
 use super::s3::S3Uri;
 use super::shard::JobOutput;
-use super::table::{MAX_RACES, Provenance, items};
+use super::table::{Item, MAX_RACES, Provenance, items};
 use crate::error::{Error, Result};
 
 pub struct Curator<'a> {
@@ -38,6 +40,8 @@ pub struct Curator<'a> {
     /// Whether it keeps what corrections teach the gallery ([`super::evidence`]): the
     /// worker does; a merge replaying corrections on a new analysis does not (nor may).
     pub teaches: bool,
+    /// Late binding ([`super::learner`]); unset, a naming relabels no other video.
+    pub learning: Option<&'a Learning>,
 }
 
 /// What bringing a movie up to date did.
@@ -54,7 +58,7 @@ pub enum Applied {
 impl<'a> Curator<'a> {
     /// What a merge replays corrections with: the results and items only.
     pub fn replaying(aws: &'a Aws, table: &str) -> Self {
-        Curator { aws, table: table.into(), gallery: None, gallery_queue_url: None, teaches: false }
+        Curator { aws, table: table.into(), gallery: None, gallery_queue_url: None, teaches: false, learning: None }
     }
 
     /// Serves the curation queue; with `once`, stops when it is empty.
@@ -67,10 +71,14 @@ impl<'a> Curator<'a> {
             for message in &messages {
                 let outcome = serde_json::from_str::<CurationQueued>(message.body().unwrap_or_default())
                     .map_err(|e| Error::Inference(format!("not a curation message ({e}); left for the dead letters")))
-                    .and_then(|queued| self.apply(&queued.movie_id));
+                    .and_then(|queued| {
+                        let applied = self.apply(&queued.movie_id)?;
+                        let learned = self.learning.map(|l| self.learn(l, &queued.movie_id)).transpose()?;
+                        Ok((applied, learned))
+                    });
                 match outcome {
-                    Ok(applied) => {
-                        tracing::info!(?applied, "curated");
+                    Ok((applied, learned)) => {
+                        tracing::info!(?applied, ?learned, "curated");
                         self.aws.delete_message(queue_url, message.receipt_handle().unwrap_or_default())?;
                     }
                     Err(e) => tracing::error!(message = message.message_id().unwrap_or_default(), "{e}"),
@@ -131,19 +139,24 @@ impl<'a> Curator<'a> {
         Err(Error::Inference(format!("the movie {movie_id} kept changing while it was curated")))
     }
 
-    fn head(&self, movie_id: &str) -> Result<Option<CurationHead>> {
+    pub(super) fn head(&self, movie_id: &str) -> Result<Option<CurationHead>> {
         self.aws.get_item(&self.table, curation_pk(movie_id), HEAD_SK)?.map(decode).transpose()
     }
 
-    fn actions(&self, movie_id: &str) -> Result<Vec<ActionItem>> {
+    pub(super) fn actions(&self, movie_id: &str) -> Result<Vec<ActionItem>> {
+        self.query_prefix(&curation_pk(movie_id), ACTION_SK_PREFIX)?.into_iter().map(decode).collect()
+    }
+
+    /// The items of a partition whose sort keys begin with `prefix`, read consistently.
+    pub(super) fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>> {
         let pages = self
             .aws
             .dynamodb
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :actions)")
-            .expression_attribute_values(":pk", AttributeValue::S(curation_pk(movie_id)))
-            .expression_attribute_values(":actions", AttributeValue::S(ACTION_SK_PREFIX.into()))
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
             .consistent_read(true)
             .into_paginator()
             .items()
@@ -152,10 +165,7 @@ impl<'a> Curator<'a> {
         self.aws
             .block_on(pages)
             .into_iter()
-            .map(|item| {
-                let item = item.map_err(|e| sdk_error("cannot read the curation ledger", &e))?;
-                serde_dynamo::from_item(item).map_err(|e| Error::Inference(format!("a curation action: {e}")))
-            })
+            .map(|item| item.map_err(|e| sdk_error("cannot read the curation ledger", &e)))
             .collect()
     }
 

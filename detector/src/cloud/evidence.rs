@@ -67,11 +67,14 @@ struct InForce {
     tracks: Vec<String>,
 }
 
-/// The actions in force that `claim` finds, for registry people.
+/// The people's actions in force that `claim` finds, for registry people. Relabels late
+/// binding made teach nothing: one wrong match would pull in more.
 fn in_force(actions: &[ActionItem], claim: fn(&Change) -> Option<Claim>) -> Vec<InForce> {
     let editor = |seq: u64| actions.iter().find(|a| a.seq == seq).map_or_else(String::new, |a| a.by.id.clone());
+    let by_system = |seq: u64| actions.iter().any(|a| a.seq == seq && a.by_system());
     active_changes(actions)
         .into_iter()
+        .filter(|(seq, _)| !by_system(*seq))
         .filter_map(|(seq, change)| {
             let (person, tracks) = claim(&change)?;
             Some(InForce { seq, person_id: person.person_id?, name: person.name, editor: editor(seq), tracks })

@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use cameo_model::table::movie_id;
+use cameo_model::templates::TemplatesDocument;
+use cameo_model::unknown_index::entries_of;
 use jiff::Timestamp;
 
 use super::aws::Aws;
@@ -15,6 +17,7 @@ use super::curator::Curator;
 use super::s3::S3Uri;
 use super::shard::{JobOutput, SHARD_SCHEMA_VERSION, ShardDocument, owned_tracks};
 use super::table::{Provenance, items};
+use super::unknown_index::UnknownIndex;
 use crate::analysis::analysis;
 use crate::best_faces::BEST_FACES;
 use crate::embed::Embedding;
@@ -171,14 +174,14 @@ fn joined_evidence<'a>(halves: impl Iterator<Item = &'a Evidence>) -> Evidence {
 }
 
 /// Picks each group's faces among the shards' candidate crops, writes them beside the
-/// results document and the groups' templates; returns the crops written.
+/// results document and the groups' templates; returns the crops written and the templates.
 fn write_faces(
     job: &MergeJob,
     aws: &Aws,
     models: &mut Models,
     result: &mut ResultsDocument,
     tracks: &[IdentifiedTrack],
-) -> Result<Vec<ChosenCrop>> {
+) -> Result<(Vec<ChosenCrop>, TemplatesDocument)> {
     let mut crops = FaceCrops::default();
     for index in 0..job.shards {
         let uri = job.output.candidates(index);
@@ -201,7 +204,7 @@ fn write_faces(
     let json = serde_json::to_vec(&templates).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&job.output.templates(), json, "application/json")?;
     tracing::info!(crops = chosen.len(), groups = groups.len(), "faces written");
-    Ok(chosen)
+    Ok((chosen, templates))
 }
 
 /// Termination messages are cut at 4096 bytes; stay well inside.
@@ -257,11 +260,15 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
         documents.push(document);
     }
     let (mut result, tracks) = merge_shards(documents, job.movie.clone())?;
-    let chosen = write_faces(job, aws, models, &mut result, &tracks)?;
+    let (chosen, templates) = write_faces(job, aws, models, &mut result, &tracks)?;
     // What curation starts from, before the document: whoever finds one finds both.
-    let analysis =
-        serde_json::to_vec(&analysis(&result, &tracks, &chosen)).map_err(|e| Error::Inference(e.to_string()))?;
-    aws.put(&job.output.analysis(), analysis, "application/json")?;
+    let analysed = analysis(&result, &tracks, &chosen);
+    let json = serde_json::to_vec(&analysed).map_err(|e| Error::Inference(e.to_string()))?;
+    aws.put(&job.output.analysis(), json, "application/json")?;
+    // Its unknown faces, where late binding looks for them when someone is named.
+    let movie_id = movie_id(job.source);
+    let index = UnknownIndex { aws, root: job.output.unknown_index() };
+    index.add(&movie_id, &job.output.job, &entries_of(&analysed, &templates, &movie_id, &job.output.job))?;
     let uri = job.output.result();
     let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&uri, json, "application/json")?;
@@ -284,7 +291,7 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
     // A video analysed again keeps the corrections people made to it: they are replayed
     // on this analysis now. The results stand whatever happens here; the curation worker
     // replays them again when the video is next corrected.
-    match Curator::replaying(aws, job.table).apply(&movie_id(job.source)) {
+    match Curator::replaying(aws, job.table).apply(&movie_id) {
         Ok(applied) => tracing::info!(?applied, "corrections replayed"),
         Err(e) => tracing::warn!("the corrections could not be replayed on this analysis: {e}"),
     }

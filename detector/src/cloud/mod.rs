@@ -12,12 +12,14 @@ pub mod commands;
 pub mod curator;
 pub mod evidence;
 pub mod gallery;
+pub mod learner;
 pub mod merge;
 pub mod registry;
 pub mod s3;
 pub mod shard;
 pub mod table;
 pub mod track_maps;
+pub mod unknown_index;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

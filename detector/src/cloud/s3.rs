@@ -80,6 +80,38 @@ impl Aws {
         }
     }
 
+    /// Many objects' bytes (`None` where one does not exist), a few requests at a time.
+    pub fn get_many(&self, uris: &[S3Uri]) -> Result<Vec<Option<Vec<u8>>>> {
+        const AT_ONCE: usize = 16;
+        let mut read = Vec::with_capacity(uris.len());
+        for batch in uris.chunks(AT_ONCE) {
+            let mut done = self.block_on(async {
+                let mut requests = tokio::task::JoinSet::new();
+                for (place, uri) in batch.iter().cloned().enumerate() {
+                    let request = self.s3.get_object().bucket(&uri.bucket).key(&uri.key);
+                    requests.spawn(async move {
+                        let bytes = match request.send().await {
+                            Ok(object) => {
+                                object.body.collect().await.map(|b| Some(b.into_bytes().to_vec())).map_err(|e| {
+                                    Error::io(format!("cannot read {uri}"), std::io::Error::other(e.to_string()))
+                                })
+                            }
+                            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                            Err(e) => Err(sdk_error(format!("cannot read {uri}"), &e)),
+                        };
+                        (place, bytes)
+                    });
+                }
+                requests.join_all().await
+            });
+            done.sort_by_key(|(place, _)| *place);
+            for (_, bytes) in done {
+                read.push(bytes?);
+            }
+        }
+        Ok(read)
+    }
+
     /// Writes an object in one request: readers see the old object or the whole new one.
     pub fn put(&self, uri: &S3Uri, bytes: Vec<u8>, content_type: &str) -> Result<()> {
         self.block_on(

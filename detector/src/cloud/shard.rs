@@ -93,6 +93,11 @@ impl JobOutput {
         S3Uri::new(&self.bucket, format!("{}logs/{}/{name}.log", self.prefix, self.job))
     }
 
+    /// The index of unknown faces (biometric data, like the templates).
+    pub fn unknown_index(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}{}", self.prefix, cameo_model::unknown_index::INDEX_PREFIX))
+    }
+
     /// Gallery photos' verdicts (embedding, or why the photo is skipped) by content hash.
     pub fn gallery_cache(&self) -> S3Uri {
         S3Uri::new(&self.bucket, format!("{}cache/gallery/", self.prefix))

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Change, GroupRef};
@@ -35,6 +36,20 @@ pub fn person_action_sk(movie_id: &str, seq: u64) -> String {
 
 pub const PERSON_ACTION_SK_PREFIX: &str = "CURATION#";
 
+/// The pointer from the action that caused a system relabel (`seq`, in this movie's
+/// ledger) to the relabel (`other_seq`, in `other_movie`'s): what undoing it takes back.
+pub fn caused_sk(seq: u64, other_movie: &str, other_seq: u64) -> String {
+    format!("{}{other_movie}#{other_seq:010}", caused_prefix(seq))
+}
+
+/// Where an action's caused relabels are.
+pub fn caused_prefix(seq: u64) -> String {
+    format!("CAUSED#{seq:010}#")
+}
+
+/// How far late binding has learned from a movie's actions.
+pub const LEARNED_SK: &str = "LEARNED";
+
 /// The track map of an analysis (by its job).
 pub fn track_map_sk(job: &str) -> String {
     format!("TRACKS#{job}")
@@ -56,6 +71,21 @@ pub struct CurationHead {
 pub struct Editor {
     pub id: String,
     pub display_name: String,
+}
+
+/// Who makes the relabels that late binding finds: cameo itself, never a person.
+pub fn system_editor() -> Editor {
+    Editor { id: SYSTEM_EDITOR_ID.into(), display_name: "cameo (learned from a correction elsewhere)".into() }
+}
+
+pub const SYSTEM_EDITOR_ID: &str = "cameo:late-binding";
+
+/// An action, anywhere: the cause of a system relabel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRef {
+    pub movie_id: String,
+    pub seq: u64,
 }
 
 /// One action of the audit trail.
@@ -83,6 +113,37 @@ pub struct ActionItem {
     /// The groups holding the tracks it moved, before and after it.
     pub before: Vec<GroupRef>,
     pub after: Vec<GroupRef>,
+    /// A system relabel's cause: the person's action (in another video, or this one)
+    /// whose evidence it found here; for the system's undo of one, that action's undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<ActionRef>,
+}
+
+impl ActionItem {
+    /// Whether cameo made it (late binding), not a person.
+    pub fn by_system(&self) -> bool {
+        self.by.id == SYSTEM_EDITOR_ID
+    }
+}
+
+/// The pointer from an action to a system relabel it caused (in its movie's partition).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CausedItem {
+    pub pk: String,
+    pub sk: String,
+    /// The relabel.
+    pub movie_id: String,
+    pub seq: u64,
+}
+
+/// How far late binding has learned from a movie's actions (its `LEARNED` item).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearnedItem {
+    pub pk: String,
+    pub sk: String,
+    pub version: u64,
 }
 
 /// A person's pointer to an action.

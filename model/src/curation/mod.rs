@@ -576,6 +576,7 @@ mod tests {
             at: "2026-12-05T10:00:00Z".into(),
             before: vec![],
             after: vec![],
+            cause: None,
         }
     }
 
