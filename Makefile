@@ -63,7 +63,7 @@ lint: setup
 
 ## bench: detector throughput beside OpenCV and its accuracy on every scenario; the
 ## operator under 500 VideoJobs; the API's latency, start-up and Lambda zip; the ingest
-## on 1,000 upload events (Markdown)
+## on 1,000 upload events; late binding over 1,000 videos (Markdown)
 bench: testdata lambda
 	$(PYTHON) hack/synth.py $(CAMEO_CACHE)/photos $(CAMEO_TESTDATA) testdata bench_only_shots_720p
 	cargo bench --locked -p cameo-detector --bench pipeline
@@ -72,6 +72,8 @@ bench: testdata lambda
 	hack/with-cluster cargo bench --locked -p cameo-operator --features cameo-detector/cloud --bench cloud
 	CAMEO_LAMBDA_ZIP=$(LAMBDA_ZIP) hack/with-cluster cargo bench --locked -p cameo-api --bench api
 	hack/with-cluster cargo bench --locked -p cameo-ingest --bench ingest
+	cargo build --locked --release -p cameo-detector --features cloud
+	CAMEO_DETECTOR_BIN=$(DETECTOR) hack/with-cluster cargo bench --locked -p cameo-api --bench late_binding
 
 REGISTRY ?= 127.0.0.1:5000/cameo
 # Empty: all of them (hack/images).

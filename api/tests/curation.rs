@@ -4,6 +4,8 @@
 //! own answers showing every action at once and the worker's document, items and queries
 //! agreeing once it has run; two editors racing; the audit per video and per person.
 
+#[path = "support/demo.rs"]
+mod demo;
 mod support;
 
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
@@ -16,8 +18,8 @@ use cameo_model::people::{PhotoSource, PhotoStatus};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::{EntityType, movie_id};
 use cameo_model::templates::TemplatesDocument;
+use demo::{Analyse, Merged, Outputs, analysed, group, names, unknown_at, write_merged};
 use serde_json::{Value, json};
-use support::demo::{Analyse, Merged, Outputs, analysed, group, names, unknown_at, write_merged};
 use support::*;
 
 const JOB: &str = "media/demo";

@@ -1,6 +1,9 @@
 //! A real analysis for the curation tests: a test video analysed against the demo gallery
 //! (Obama, Collins, Hanks) with the real models, and written to moto as the merge writes
-//! it (outputs, the index of unknown faces, then the table items).
+//! it (outputs, the table items, then the index of unknown faces). A test that uses it
+//! declares it beside `support` (`#[path = "support/demo.rs"] mod demo;`): the ingest's
+//! tests share `support` and need none of this.
+#![allow(dead_code)] // each test file uses a part
 
 use std::path::PathBuf;
 
@@ -20,7 +23,7 @@ use cameo_model::table::movie_id;
 use cameo_model::templates::TemplatesDocument;
 use cameo_model::unknown_index::{INDEX_PREFIX, entries_of};
 
-use super::{models, with_moto};
+use crate::support::{models, with_moto};
 
 pub fn testdata(name: &str) -> PathBuf {
     let dir = std::env::var_os("CAMEO_TESTDATA").expect("CAMEO_TESTDATA is set by make test");
@@ -83,7 +86,7 @@ pub struct Merged<'a> {
     pub at: &'a str,
 }
 
-/// Writes what the merge writes: outputs, the unknown faces' index segment, then items.
+/// Writes what the merge writes: outputs, items, then the unknown faces' index segment.
 pub fn write_merged(to: &Merged, outputs: &Outputs) {
     let (table, bucket, source, job, at) =
         (to.table.to_string(), to.bucket.to_string(), to.source.to_string(), to.job.to_string(), to.at.to_string());
@@ -98,9 +101,6 @@ pub fn write_merged(to: &Merged, outputs: &Outputs) {
         for (path, jpeg) in crops {
             put(format!("results/{job}/{path}"), jpeg);
         }
-        let movie = movie_id(&source);
-        let index = UnknownIndex { aws, root: S3Uri::new(&bucket, INDEX_PREFIX) };
-        index.add(&movie, &job, &entries_of(&analysis, &templates, &movie, &job)).unwrap();
         let provenance = Provenance {
             source: &source,
             job: &job,
@@ -109,6 +109,9 @@ pub fn write_merged(to: &Merged, outputs: &Outputs) {
             finished_at: at.parse().unwrap(),
         };
         aws.write_items(&table, items(&document, &provenance)).unwrap();
+        let movie = movie_id(&source);
+        let index = UnknownIndex { aws, root: S3Uri::new(&bucket, INDEX_PREFIX) };
+        index.add(&movie, &job, &entries_of(&analysis, &templates, &movie, &job)).unwrap();
     });
 }
 

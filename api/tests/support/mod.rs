@@ -4,8 +4,6 @@
 //! HTTP client for the presigned URLs.
 #![allow(dead_code)] // each test file uses a part
 
-pub mod demo;
-
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -265,10 +265,6 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
     let analysed = analysis(&result, &tracks, &chosen);
     let json = serde_json::to_vec(&analysed).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&job.output.analysis(), json, "application/json")?;
-    // Its unknown faces, where late binding looks for them when someone is named.
-    let movie_id = movie_id(job.source);
-    let index = UnknownIndex { aws, root: job.output.unknown_index() };
-    index.add(&movie_id, &job.output.job, &entries_of(&analysed, &templates, &movie_id, &job.output.job))?;
     let uri = job.output.result();
     let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&uri, json, "application/json")?;
@@ -287,6 +283,12 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
         finished_at: Timestamp::now(),
     };
     aws.write_items(job.table, items(&result, &provenance))?;
+    // Its unknown faces, where late binding looks for them when someone is named; only
+    // now that the movie's items are this analysis's, so the worker never takes them for
+    // an analysis replaced.
+    let movie_id = movie_id(job.source);
+    let index = UnknownIndex { aws, root: job.output.unknown_index() };
+    index.add(&movie_id, &job.output.job, &entries_of(&analysed, &templates, &movie_id, &job.output.job))?;
     tracing::info!(result = %uri, people = result.people.len(), unknown = result.unknown.len(), "merged");
     // A video analysed again keeps the corrections people made to it: they are replayed
     // on this analysis now. The results stand whatever happens here; the curation worker

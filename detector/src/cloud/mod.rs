@@ -2,8 +2,9 @@
 //! `merge` joins the shards and writes the results to S3 and DynamoDB; and the gallery
 //! checker (`gallery-checker`, `gallery-import`), which checks the registry's photos and
 //! keeps its manifest; and the curation worker (`curation-worker`), which rewrites
-//! results as people correct them. Built with the `cloud` feature, so that the local `detect` does
-//! not compile the AWS SDKs.
+//! results as people correct them and names a face people named once in every video where
+//! it is unknown (late binding, from the index of unknown faces the merge adds to). Built
+//! with the `cloud` feature, so that the local `detect` does not compile the AWS SDKs.
 
 pub mod aws;
 pub mod candidates;

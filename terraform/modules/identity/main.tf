@@ -63,13 +63,16 @@ locals {
   # and the manifest the gallery checker writes (the bucket is versioned).
   photos   = "gallery/.cameo/photos/"
   manifest = "gallery/.cameo/manifest.json"
+  # The index of unknown faces (biometric data) in the processed bucket.
+  unknown_index = "index/unknown/"
 
   # The detector: reads the video and the gallery (the manifest at the version its VideoJob
   # pinned, the photos it lists and the rejected examples of its people, under
   # templates/rejected/), writes results (with their face crops), logs, the embedding
   # cache, the shards' candidate crops (expired by a lifecycle rule) and the face templates
-  # (biometric data), removes an earlier analysis's crops, and replaces a movie's items in
-  # the table; its merge replays the corrections people made to an earlier analysis (the
+  # (biometric data), adds each analysis's unknown faces to the index late binding scans
+  # (an added segment, never read back), removes an earlier analysis's crops, and replaces
+  # a movie's items in the table; its merge replays the corrections people made to an earlier analysis (the
   # ledger, read; the track map, written; earlier templates, read) and rewrites the items
   # as the curation worker would.
   detector = [
@@ -84,6 +87,7 @@ locals {
     },
     { Sid = "WriteTemplates", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/templates/*"] },
     { Sid = "ReadTemplates", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/templates/*"] },
+    { Sid = "AddUnknownFaces", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/${local.unknown_index}*/added/*"] },
     { Sid = "ReplaceFaceCrops", Action = ["s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/results/*/faces/*"] },
     { Sid = "ListResultsAndCache", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["results/*", "cache/*"] } } },
     {
@@ -151,7 +155,10 @@ locals {
   # document and the movie's items; keeps what corrections teach the gallery: rejected
   # examples (made from the video's templates) and the crops a named cluster gives its
   # person as photos, each erased with every version when undone; tells the gallery
-  # checker. It reads no video and no manifest.
+  # checker. Late binding: it scans, packs and prunes the index of unknown faces (the one
+  # reader of it, and the one that erases an erased video's entries), enrols the gallery
+  # (the newest manifest, its photos' cached embeddings) and records its relabels in the
+  # ledger of each video they name. It reads no video.
   curation_worker = [
     {
       Sid      = "ConsumeCorrections"
@@ -164,6 +171,12 @@ locals {
     { Sid = "ListRejectedExamples", Action = ["s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["templates/rejected/*"] } } },
     { Sid = "GiveNamedPhotos", Action = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
     { Sid = "ListNamedPhotos", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.photos}*"] } } },
+    { Sid = "KeepUnknownIndex", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/${local.unknown_index}*"] },
+    { Sid = "ListUnknownIndex", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.unknown_index}*"] } } },
+    { Sid = "EnrolGallery", Action = ["s3:GetObject", "s3:GetObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
+    { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
+    { Sid = "ListManifestVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = [local.manifest] } } },
+    { Sid = "GalleryCache", Action = ["s3:GetObject", "s3:PutObject"], Resource = ["${var.processed_bucket_arn}/cache/gallery/*"] },
     {
       Sid       = "RewriteMovieItems"
       Action    = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]

@@ -63,12 +63,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
-      detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/index/unknown/*/added/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/.cameo/manifest.json"]
       ingest            = []
     })
-    error_message = "The API writes only uploads under videos/ and gallery photos, the curation worker results documents, rejected examples and named photos, the detector only results/, logs/, cache/, candidates/ and templates/, the gallery checker its cache and the manifest, the ingest nothing."
+    error_message = "The API writes only uploads under videos/ and gallery photos, the curation worker results documents, rejected examples, named photos, the index of unknown faces and the gallery cache, the detector only results/, logs/, cache/, candidates/, templates/ and added index segments, the gallery checker its cache and the manifest, the ingest nothing."
   }
 
   # What each role may delete in S3: the API a video and what was made of it, and a
@@ -82,12 +82,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
       detector          = ["arn:aws:s3:::processed/results/*/faces/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*"]
       ingest            = []
     })
-    error_message = "Only the API erases (videos and what was made of them, people's photos), the curation worker what an undone correction taught, the detector only replaces face crops, the gallery checker only its cached embeddings."
+    error_message = "Only the API erases (videos and what was made of them, people's photos), the curation worker what an undone correction taught and the index entries of erased videos, the detector only replaces face crops, the gallery checker only its cached embeddings."
   }
 
   # Face templates are biometric data: only the detector (which makes them, and enrols
@@ -102,6 +102,17 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     error_message = "Only the detector and the curation worker read the face templates."
   }
 
+  # The index of unknown faces is biometric data too: the curation worker alone reads it.
+  assert {
+    condition = jsonencode(sort(distinct(flatten([
+      for role, policy in aws_iam_role_policy.this : [
+        for s in jsondecode(policy.policy).Statement : role
+        if length(setintersection(s.Action, ["s3:GetObject", "s3:GetObjectVersion"])) > 0 && anytrue([for r in s.Resource : strcontains(r, "index/")])
+      ]
+    ])))) == jsonencode(["curation-worker"])
+    error_message = "Only the curation worker reads the index of unknown faces."
+  }
+
   # What each role may read in S3, and where: the API never reads a video, templates/ nor
   # cache/; it presigns GETs of people's photos (the gallery pages show them).
   assert {
@@ -112,12 +123,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/*"]
       ingest            = ["arn:aws:s3:::raw/videos/*"]
     })
-    error_message = "The API reads only results and people's photos, the curation worker results and templates, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
+    error_message = "The API reads only results and people's photos, the curation worker results, templates, the index of unknown faces and the gallery, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
   }
 
   # Which prefixes each role may list (ListBucket, ListBucketVersions), by bucket.
@@ -134,7 +145,13 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         ["s3:ListBucketVersions arn:aws:s3:::raw gallery/*"],
         flatten([for a in ["s3:ListBucket", "s3:ListBucketVersions"] : [for p in ["candidates", "logs", "results", "templates"] : "${a} arn:aws:s3:::processed ${p}/*"]]),
       ))
-      "curation-worker" = ["s3:ListBucketVersions arn:aws:s3:::processed templates/rejected/*", "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*"]
+      "curation-worker" = [
+        "s3:ListBucket arn:aws:s3:::processed index/unknown/*",
+        "s3:ListBucket arn:aws:s3:::raw gallery/*",
+        "s3:ListBucketVersions arn:aws:s3:::processed templates/rejected/*",
+        "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/manifest.json",
+        "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*",
+      ]
       detector = [
         "s3:ListBucket arn:aws:s3:::processed cache/*",
         "s3:ListBucket arn:aws:s3:::processed results/*",

@@ -1,0 +1,175 @@
+//! A library of analysed videos for the late-binding test and bench: real analyses
+//! written to moto as the merge writes them, corrected through the API, with the real
+//! curation worker (late binding on) and the real gallery checker. Declared beside
+//! `support` and `demo`.
+#![allow(dead_code)] // each test file uses a part
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, VersioningConfiguration,
+};
+use axum::Router;
+use cameo_detector::cloud::checker::GalleryChecker;
+use cameo_detector::cloud::curator::Curator;
+use cameo_detector::cloud::learner::Learning;
+use cameo_detector::cloud::s3::S3Uri;
+use cameo_model::people::PhotoSource;
+use cameo_model::results::ResultsDocument;
+use cameo_model::table::movie_id;
+use cameo_model::unknown_index::INDEX_PREFIX;
+use serde_json::{Value, json};
+
+use crate::demo::{Analyse, Merged, Outputs, analysed, write_merged};
+use crate::support::*;
+
+pub struct Library {
+    pub router: Router,
+    pub table: String,
+    pub queue: String,
+    pub bucket: String,
+    pub raw: String,
+    pub obama: String,
+}
+
+pub async fn library() -> Library {
+    let table = table("binding");
+    let s3 = moto_s3().await;
+    let bucket = format!("binding-{}", uuid::Uuid::new_v4().simple());
+    let raw = format!("binding-raw-{}", uuid::Uuid::new_v4().simple());
+    let region = std::env::var("AWS_REGION").expect("AWS_REGION is set by make test");
+    let here =
+        CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str()));
+    for bucket in [&bucket, &raw] {
+        s3.create_bucket().bucket(bucket).create_bucket_configuration(here.clone().build()).send().await.unwrap();
+        let versioned = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
+        s3.put_bucket_versioning().bucket(bucket).versioning_configuration(versioned).send().await.unwrap();
+    }
+    let name = format!("binding-{}", uuid::Uuid::new_v4().simple());
+    let queue = moto_sqs().await.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
+    let config = cameo_api::config::Config {
+        processed_bucket: bucket.clone(),
+        raw_bucket: raw.clone(),
+        curation_queue_url: Some(queue.clone()),
+        ..config(&table)
+    };
+    let (router, _) = router(config, s3).await;
+    let obama = call(&router, event("POST", "/people", "", Some(r#"{"name": "Barack Obama"}"#), Some("ana"))).await;
+    let obama = obama.json()["personId"].as_str().unwrap().to_string();
+    Library { router, table, queue, bucket, raw, obama }
+}
+
+impl Library {
+    /// Analyses a video as VideoJob `job` and writes what its merge writes.
+    pub async fn add(&self, source: &'static str, job: &str, how: Analyse) -> Outputs {
+        let obama = self.obama.clone();
+        let outputs = tokio::task::spawn_blocking(move || analysed(source, &obama, how)).await.unwrap();
+        let to = Merged { table: &self.table, bucket: &self.bucket, source, job, at: "2026-12-05T10:00:00Z" };
+        write_merged(&to, &outputs);
+        outputs
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Value, version: Option<u64>) -> Answer {
+        let body = (!body.is_null()).then(|| body.to_string());
+        let tag = version.map(|v| format!("\"{v}\""));
+        let headers: Vec<(&str, &str)> = tag.iter().map(|t| ("if-match", t.as_str())).collect();
+        let event = scoped_event(method, path, "", body.as_deref(), Some(("ana", &ALL_SCOPES)), &headers);
+        call(&self.router, event).await
+    }
+
+    /// A video's audit trail.
+    pub async fn log(&self, source: &str) -> Value {
+        let answer = self.call("GET", &format!("/videos/{}/curation", movie_id(source)), Value::Null, None).await;
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        answer.json()
+    }
+
+    /// One action of an editor's, on the video as it stands; expected accepted.
+    pub async fn act(&self, source: &str, body: Value) -> Value {
+        let version = self.log(source).await["version"].as_u64().unwrap();
+        let path = format!("/videos/{}/curation", movie_id(source));
+        let answer = self.call("POST", &path, body.clone(), Some(version)).await;
+        assert_eq!(answer.status, 202, "{body}: {}", String::from_utf8_lossy(&answer.body));
+        answer.json()
+    }
+
+    pub async fn undo(&self, source: &str, seq: u64) {
+        let version = self.log(source).await["version"].as_u64().unwrap();
+        let path = format!("/videos/{}/curation/{seq}/undo", movie_id(source));
+        let answer = self.call("POST", &path, Value::Null, Some(version)).await;
+        assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
+    }
+
+    pub async fn result(&self, source: &str) -> ResultsDocument {
+        let answer = self.call("GET", &format!("/videos/{}/result", movie_id(source)), Value::Null, None).await;
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        serde_json::from_slice(&answer.body).unwrap()
+    }
+
+    /// Drains the curation queue with the real worker, late binding on.
+    pub fn work(&self) {
+        let (table, queue, raw, bucket) =
+            (self.table.clone(), self.queue.clone(), self.raw.clone(), self.bucket.clone());
+        with_moto(move |aws| {
+            let learning = Learning {
+                index: S3Uri::new(&bucket, INDEX_PREFIX),
+                cache: S3Uri::new(&bucket, "cache/gallery/"),
+                models: Mutex::new(models().1),
+            };
+            let curator = Curator {
+                aws,
+                table,
+                gallery: Some(S3Uri::new(&raw, "gallery/")),
+                gallery_queue_url: None,
+                teaches: true,
+                learning: Some(&learning),
+            };
+            curator.serve(&queue, Duration::ZERO, true).expect("the worker drains the queue");
+        })
+    }
+
+    /// Gives a person a photo through the API, and has the real gallery checker check it
+    /// and write the manifest.
+    pub async fn give_photo(&self, person_id: &str, jpeg: Vec<u8>) {
+        let person = self.call("GET", &format!("/people/{person_id}"), Value::Null, None).await.json();
+        let version = person["version"].as_u64().unwrap();
+        let request = json!({"contentType": "image/jpeg", "sizeBytes": jpeg.len()});
+        let minted = self.call("POST", &format!("/people/{person_id}/photos"), request, Some(version)).await;
+        assert_eq!(minted.status, 201, "{}", String::from_utf8_lossy(&minted.body));
+        let minted = minted.json();
+        let headers: Vec<(String, String)> =
+            serde_json::from_value::<std::collections::BTreeMap<String, String>>(minted["upload"]["headers"].clone())
+                .unwrap()
+                .into_iter()
+                .collect();
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let put = http("PUT", minted["upload"]["url"].as_str().unwrap(), &pairs, jpeg).await;
+        assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+        let (table, raw, bucket, person_id) =
+            (self.table.clone(), self.raw.clone(), self.bucket.clone(), person_id.to_string());
+        with_moto(move |aws| {
+            let checker = GalleryChecker {
+                aws,
+                table: table.clone(),
+                gallery: S3Uri::new(&raw, "gallery/"),
+                cache: S3Uri::new(&bucket, "cache/gallery/"),
+                max_photo_bytes: 10 << 20,
+            };
+            let (_runtime, mut models) = models();
+            for photo in aws.photos(&table, &person_id).unwrap() {
+                checker.check_photo(&photo.key, &mut models).unwrap();
+            }
+            checker.rebuild_manifest().unwrap();
+        });
+    }
+
+    /// The movies a person has photos from.
+    pub fn photo_sources(&self, person_id: &str) -> Vec<Option<String>> {
+        let (table, person_id) = (self.table.clone(), person_id.to_string());
+        with_moto(move |aws| {
+            let photos = aws.photos(&table, &person_id).unwrap();
+            photos.iter().filter(|p| p.source == PhotoSource::Video).map(|p| p.movie_id.clone()).collect()
+        })
+    }
+}
