@@ -143,7 +143,12 @@ async fn a_name_given_once_is_found_in_every_past_video_and_undone_with_its_caus
         let added = shards.get(&shard_of(&b_id)).cloned().unwrap_or_default();
         let read = index.read(&shard_of(&b_id), &added).unwrap();
         let entries = read.entries.iter().filter(|e| e.movie_id == b_id).count();
-        (entries, added.iter().filter(|key| key.contains(&b_id)).count())
+        // Not merely hidden: no version of its segment, nor of a packed segment that held it.
+        let versions = aws.block_on(aws.s3.list_object_versions().bucket(&bucket).prefix(INDEX_PREFIX).send()).unwrap();
+        let kept = versions.versions().iter().filter_map(|v| v.key()).filter(|key| {
+            key.contains(&b_id) || (key.ends_with("packed.bin") && key.contains(&format!("/{}/", shard_of(&b_id))))
+        });
+        (entries, kept.count())
     });
-    assert_eq!(left, (0, 0), "B's entries and added segments are gone");
+    assert_eq!(left, (0, 1), "B's entries are gone, every version: its shard keeps one packed segment, without it");
 }

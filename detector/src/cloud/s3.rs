@@ -174,6 +174,23 @@ impl Aws {
         }
     }
 
+    /// Erases every version of an object but the current one (on a store without
+    /// versions, nothing): what it held before is gone, not merely hidden.
+    pub fn erase_old_versions(&self, uri: &S3Uri) -> Result<usize> {
+        let mut erased = 0;
+        let listing = self.s3.list_object_versions().bucket(&uri.bucket).prefix(&uri.key);
+        let page =
+            self.block_on(listing.send()).map_err(|e| sdk_error(format!("cannot list the versions of {uri}"), &e))?;
+        for version in page.versions() {
+            let old = version.key() == Some(uri.key.as_str()) && version.is_latest() == Some(false);
+            let Some(id) = version.version_id().filter(|_| old) else { continue };
+            let delete = self.s3.delete_object().bucket(&uri.bucket).key(&uri.key).version_id(id);
+            self.block_on(delete.send()).map_err(|e| sdk_error(format!("cannot erase a version of {uri}"), &e))?;
+            erased += 1;
+        }
+        Ok(erased)
+    }
+
     /// Deletes an object (nothing happens when it is not there).
     pub fn delete(&self, uri: &S3Uri) -> Result<()> {
         self.block_on(self.s3.delete_object().bucket(&uri.bucket).key(&uri.key).send())

@@ -1,8 +1,9 @@
 //! The index of unknown faces in S3 ([`cameo_model::unknown_index`]): the merge adds an
 //! analysis's segment; the curation worker reads shards, packs them and keeps their
 //! tombstones. Only the worker rewrites a shard's packed segment and tombstones, so a
-//! read-modify-write of them races nobody; a merge only adds objects, and packing deletes
-//! only the added segments it packed.
+//! read-modify-write of them races nobody; a merge only adds objects, and packing erases
+//! only the added segments it packed. The buckets keep old versions: what leaves the
+//! index is erased, every version, so an erased video's faces are not kept in an old one.
 
 use std::collections::BTreeMap;
 
@@ -103,11 +104,13 @@ impl UnknownIndex<'_> {
         let Shard { name, recognizer, entries, mut tombstones, added, .. } = shard;
         let kept: Vec<IndexEntry> = entries.into_iter().filter(|e| !tombstones.gone(e)).collect();
         let packed = Segment { recognizer, entries: kept };
-        self.aws.put(&self.uri(&packed_key(&name)), packed.encode(), "application/octet-stream")?;
+        let packed_uri = self.uri(&packed_key(&name));
+        self.aws.put(&packed_uri, packed.encode(), "application/octet-stream")?;
+        self.aws.erase_old_versions(&packed_uri)?;
         tombstones.forget_erased();
         self.put_tombstones(&name, &tombstones)?;
         for key in added {
-            self.aws.delete(&self.uri(&key))?;
+            self.aws.erase_versions(&self.uri(&key))?;
         }
         tracing::info!(shard = name, entries = packed.entries.len(), "a shard of the unknown-face index packed");
         Ok(())
@@ -140,10 +143,8 @@ impl UnknownIndex<'_> {
     pub fn erase(&self, movie_id: &str) -> Result<()> {
         self.mark(movie_id, |dead| dead.erased = true)?;
         let shard = shard_of(movie_id);
+        self.aws.erase_versions(&self.uri(&added_prefix(movie_id)))?;
         let mut added = Vec::new();
-        for key in self.aws.list(&self.uri(&added_prefix(movie_id)))? {
-            self.aws.delete(&S3Uri::new(&self.root.bucket, key.clone()))?;
-        }
         for key in self.aws.list(&self.uri(&shard_added_prefix(&shard)))? {
             added.extend(key.strip_prefix(&self.root.key).map(str::to_string));
         }

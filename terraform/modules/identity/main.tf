@@ -171,8 +171,9 @@ locals {
     { Sid = "ListRejectedExamples", Action = ["s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["templates/rejected/*"] } } },
     { Sid = "GiveNamedPhotos", Action = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
     { Sid = "ListNamedPhotos", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.photos}*"] } } },
-    { Sid = "KeepUnknownIndex", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = ["${var.processed_bucket_arn}/${local.unknown_index}*"] },
-    { Sid = "ListUnknownIndex", Action = ["s3:ListBucket"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.unknown_index}*"] } } },
+    # What leaves the index is erased, every version (an erased video's faces too).
+    { Sid = "KeepUnknownIndex", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.processed_bucket_arn}/${local.unknown_index}*"] },
+    { Sid = "ListUnknownIndex", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.unknown_index}*"] } } },
     { Sid = "EnrolGallery", Action = ["s3:GetObject", "s3:GetObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
     { Sid = "ListManifestVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = [local.manifest] } } },

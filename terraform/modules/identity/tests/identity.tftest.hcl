@@ -148,6 +148,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       "curation-worker" = [
         "s3:ListBucket arn:aws:s3:::processed index/unknown/*",
         "s3:ListBucket arn:aws:s3:::raw gallery/*",
+        "s3:ListBucketVersions arn:aws:s3:::processed index/unknown/*",
         "s3:ListBucketVersions arn:aws:s3:::processed templates/rejected/*",
         "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/manifest.json",
         "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*",
