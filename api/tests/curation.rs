@@ -10,7 +10,6 @@ mod support;
 
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use axum::Router;
-use cameo_detector::cloud::checker::GalleryChecker;
 use cameo_detector::cloud::curator::{Applied, Curator};
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_model::curation::track_ids;
@@ -18,7 +17,7 @@ use cameo_model::people::{PhotoSource, PhotoStatus};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::{EntityType, movie_id};
 use cameo_model::templates::TemplatesDocument;
-use demo::{Analyse, Merged, Outputs, analysed, group, names, unknown_at, write_merged};
+use demo::{Analyse, Merged, Outputs, analysed, checker, group, names, unknown_at, write_merged};
 use serde_json::{Value, json};
 use support::*;
 
@@ -166,13 +165,7 @@ impl Video {
         let (table, person_id, raw, bucket) =
             (self.table.clone(), person_id.to_string(), self.raw.clone(), self.bucket.clone());
         with_moto(move |aws| {
-            let checker = GalleryChecker {
-                aws,
-                table: table.clone(),
-                gallery: S3Uri::new(&raw, "gallery/"),
-                cache: S3Uri::new(&bucket, "cache/gallery/"),
-                max_photo_bytes: 10 << 20,
-            };
+            let checker = checker(aws, &table, &raw, &bucket);
             let (_runtime, mut models) = models();
             let photos = aws.photos(&table, &person_id).unwrap();
             photos.iter().map(|p| checker.check_photo(&p.key, &mut models).unwrap().expect("checked")).collect()

@@ -8,6 +8,8 @@
 use std::path::PathBuf;
 
 use cameo_detector::analysis::analysis;
+use cameo_detector::cloud::aws::Aws;
+use cameo_detector::cloud::checker::GalleryChecker;
 use cameo_detector::cloud::s3::S3Uri;
 use cameo_detector::cloud::table::{Provenance, items};
 use cameo_detector::cloud::unknown_index::UnknownIndex;
@@ -130,4 +132,16 @@ pub fn names(document: &ResultsDocument) -> Vec<(String, f64)> {
 pub fn unknown_at(document: &ResultsDocument, seconds: f64) -> &cameo_model::results::PersonAppearances {
     let found = document.unknown.iter().find(|g| (g.first_seen_seconds - seconds).abs() < 0.6);
     found.unwrap_or_else(|| panic!("no unknown cluster at {seconds} s in {:#?}", names(document)))
+}
+
+/// The real gallery checker of a library's gallery (`s3://<raw>/gallery/`), with its cache
+/// in the processed bucket.
+pub fn checker<'a>(aws: &'a Aws, table: &str, raw: &str, processed: &str) -> GalleryChecker<'a> {
+    GalleryChecker {
+        aws,
+        table: table.into(),
+        gallery: S3Uri::new(raw, "gallery/"),
+        cache: S3Uri::new(processed, "cache/gallery/"),
+        max_photo_bytes: 10 << 20,
+    }
 }

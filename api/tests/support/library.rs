@@ -11,7 +11,6 @@ use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, VersioningConfiguration,
 };
 use axum::Router;
-use cameo_detector::cloud::checker::GalleryChecker;
 use cameo_detector::cloud::curator::Curator;
 use cameo_detector::cloud::learner::Learning;
 use cameo_detector::cloud::s3::S3Uri;
@@ -21,7 +20,7 @@ use cameo_model::table::movie_id;
 use cameo_model::unknown_index::INDEX_PREFIX;
 use serde_json::{Value, json};
 
-use crate::demo::{Analyse, Merged, Outputs, analysed, write_merged};
+use crate::demo::{Analyse, Merged, Outputs, analysed, checker, write_merged};
 use crate::support::*;
 
 pub struct Library {
@@ -149,13 +148,7 @@ impl Library {
         let (table, raw, bucket, person_id) =
             (self.table.clone(), self.raw.clone(), self.bucket.clone(), person_id.to_string());
         with_moto(move |aws| {
-            let checker = GalleryChecker {
-                aws,
-                table: table.clone(),
-                gallery: S3Uri::new(&raw, "gallery/"),
-                cache: S3Uri::new(&bucket, "cache/gallery/"),
-                max_photo_bytes: 10 << 20,
-            };
+            let checker = checker(aws, &table, &raw, &bucket);
             let (_runtime, mut models) = models();
             for photo in aws.photos(&table, &person_id).unwrap() {
                 checker.check_photo(&photo.key, &mut models).unwrap();

@@ -23,7 +23,7 @@ use cameo_model::curation::ledger::{
     ActionItem, ActionRef, CausedItem, CurationHead, HEAD_SK, LEARNED_SK, LearnedItem, PersonActionItem, action_sk,
     caused_prefix, caused_sk, changes_on, curation_pk, person_action_sk, system_editor,
 };
-use cameo_model::curation::{Change, Curation, PersonRef};
+use cameo_model::curation::{Change, Curation, GroupRef, PersonRef};
 use cameo_model::people::person_pk;
 use cameo_model::table::movie_pk_of_id;
 use cameo_model::templates::TemplatesDocument;
@@ -258,21 +258,7 @@ impl Curator<'_> {
                 if after == before {
                     continue;
                 }
-                made.push(ActionItem {
-                    pk: curation_pk(movie_id),
-                    sk: action_sk(seq),
-                    movie_id: movie_id.into(),
-                    seq,
-                    job: movie.job.clone(),
-                    change: Some(change),
-                    undoes: None,
-                    undone_by: None,
-                    by: system_editor(),
-                    at: Timestamp::now().to_string(),
-                    before,
-                    after,
-                    cause: Some(cause.clone()),
-                });
+                made.push(system_action(movie_id, &movie.job, seq, (Some(change), None), (before, after), cause));
             }
             if made.is_empty() {
                 self.refresh_tombstones(index, movie_id)?;
@@ -338,21 +324,7 @@ impl Curator<'_> {
             let before = Curation::replay(&analysis, &changes).0.groups_of(tracks);
             let remaining: Vec<(u64, Change)> = changes.into_iter().filter(|(s, _)| *s != seq).collect();
             let after = Curation::replay(&analysis, &remaining).0.groups_of(tracks);
-            let undo = ActionItem {
-                pk: curation_pk(movie_id),
-                sk: action_sk(version + 1),
-                movie_id: movie_id.into(),
-                seq: version + 1,
-                job: movie.job.clone(),
-                change: None,
-                undoes: Some(seq),
-                undone_by: None,
-                by: system_editor(),
-                at: Timestamp::now().to_string(),
-                before,
-                after,
-                cause: Some(cause.clone()),
-            };
+            let undo = system_action(movie_id, &movie.job, version + 1, (None, Some(seq)), (before, after), cause);
             if self.record(version, std::slice::from_ref(&undo), Some(relabel))? {
                 return Ok(true);
             }
@@ -450,6 +422,33 @@ impl Curator<'_> {
                 false => dead.named.insert(movie.job.clone(), named),
             };
         })
+    }
+}
+
+/// An action of cameo's in a movie's ledger: a change, or the undo of one; `moved` are the
+/// groups before and after it.
+fn system_action(
+    movie_id: &str,
+    job: &str,
+    seq: u64,
+    (change, undoes): (Option<Change>, Option<u64>),
+    (before, after): (Vec<GroupRef>, Vec<GroupRef>),
+    cause: &ActionRef,
+) -> ActionItem {
+    ActionItem {
+        pk: curation_pk(movie_id),
+        sk: action_sk(seq),
+        movie_id: movie_id.into(),
+        seq,
+        job: job.into(),
+        change,
+        undoes,
+        undone_by: None,
+        by: system_editor(),
+        at: Timestamp::now().to_string(),
+        before,
+        after,
+        cause: Some(cause.clone()),
     }
 }
 
