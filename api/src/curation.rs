@@ -14,7 +14,9 @@ use cameo_model::curation::ledger::{
     ACTION_SK_PREFIX, ActionItem, ActionRef, CurationHead, CurationQueued, Editor, HEAD_SK, PERSON_ACTION_SK_PREFIX,
     PersonActionItem, TrackMap, action_sk, changes_on, curation_pk, person_action_sk, track_map_sk,
 };
-use cameo_model::curation::{ANALYSIS_FILE, Analysis, Change, Curation, GroupRef, PersonRef, Refusal, resolve};
+use cameo_model::curation::{
+    ANALYSIS_FILE, Analysis, Change, Curation, GroupRef, PersonRef, Refusal, resolve, undo_moves,
+};
 use cameo_model::people::{PersonItem, person_pk};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::{MovieItem, movie_id_of_pk};
@@ -214,13 +216,9 @@ impl App {
         if let Some(by) = target.undone_by {
             return Err(ApiError::Refused { code: "already_undone", message: format!("action {by} undid it already") });
         }
-        let changes = ledger.changes();
-        let tracks = changes.iter().find(|(s, _)| *s == seq).map_or_else(Vec::new, |(_, c)| c.tracks().to_vec());
-        let before = Curation::replay(&ledger.analysis, &changes).0.groups_of(&tracks);
-        let remaining: Vec<(u64, Change)> = changes.into_iter().filter(|(s, _)| *s != seq).collect();
-        let after = Curation::replay(&ledger.analysis, &remaining).0.groups_of(&tracks);
+        let moved = undo_moves(&ledger.analysis, &ledger.changes(), seq);
         let next = ledger.version + 1;
-        let item = self.action_item(caller, &ledger, next, None, Some(seq), (before, after));
+        let item = self.action_item(caller, &ledger, next, None, Some(seq), moved);
         self.record(&ledger, item.clone(), Some(target), None).await?;
         Ok(ActionView::of(item, &[]))
     }

@@ -23,6 +23,7 @@ use crate::embed::Embedding;
 use crate::error::Result;
 use crate::geometry::BBox;
 use crate::models::Precision;
+use crate::results::Parameters;
 use crate::track::Track;
 
 /// The most an int8 face's similarity to a gallery photo differs from its fp32
@@ -57,6 +58,11 @@ pub struct MatchConfig {
 }
 
 impl MatchConfig {
+    /// The rule an analysis was made with.
+    pub fn of(parameters: &Parameters) -> Self {
+        MatchConfig { threshold: parameters.match_threshold, margin: parameters.match_margin }
+    }
+
     /// The rule with every similarity allowed to be `shift` off: `shift` > 0 is stricter
     /// (what still matches then matches whatever the shift), < 0 looser.
     fn shifted(&self, shift: f32) -> MatchConfig {

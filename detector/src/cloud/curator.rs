@@ -98,10 +98,7 @@ impl<'a> Curator<'a> {
             if written && !self.teaches {
                 return Ok(Applied::UpToDate(head.version));
             }
-            let result = S3Uri::parse(&movie.result_uri)
-                .ok_or_else(|| Error::Inference(format!("the movie {movie_id} has no results URI")))?;
-            let output = JobOutput::of_result(&result, &movie.job)
-                .ok_or_else(|| Error::Inference(format!("{result} is not where job {} writes", movie.job)))?;
+            let output = output_of(&movie)?;
             let analysis = self.analysis(&output)?;
             let actions = self.actions(movie_id)?;
             if written {
@@ -116,7 +113,7 @@ impl<'a> Curator<'a> {
             let (curation, refused) = Curation::replay(&analysis, &changes_on(&actions, map.as_ref()));
             let document = curation.document(Some(head.version));
             let json = serde_json::to_vec_pretty(&document).map_err(|e| Error::Inference(e.to_string()))?;
-            self.aws.put(&result, json, "application/json")?;
+            self.aws.put(&output.result(), json, "application/json")?;
             let items = items(&document, &provenance(&movie)?);
             if self.aws.rewrite_items(&self.table, &movie, &current, items, head.version)? {
                 if self.teaches {
@@ -196,6 +193,14 @@ impl<'a> Curator<'a> {
         let Some(bytes) = self.aws.get(uri)? else { return Ok(None) };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| Error::Inference(format!("{uri} is not {what}: {e}")))
     }
+}
+
+/// The outputs of the job a movie's results are of.
+pub(super) fn output_of(movie: &MovieItem) -> Result<JobOutput> {
+    let result = S3Uri::parse(&movie.result_uri)
+        .ok_or_else(|| Error::Inference(format!("the movie {} has no results URI", movie.pk)))?;
+    JobOutput::of_result(&result, &movie.job)
+        .ok_or_else(|| Error::Inference(format!("{result} is not where job {} writes", movie.job)))
 }
 
 /// Where a movie item says its items came from.

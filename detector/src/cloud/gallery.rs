@@ -94,8 +94,8 @@ impl Aws {
 
 impl Aws {
     /// The embeddings of a person's rejected examples, if they are the bytes the manifest
-    /// lists and were made by the recogniser whose sha256 is `recognizer`.
-    fn rejected_examples(
+    /// (or the registry) lists and were made by the recogniser whose sha256 is `recognizer`.
+    pub(super) fn rejected_examples(
         &self,
         listed: &ManifestRejected,
         recognizer: &str,

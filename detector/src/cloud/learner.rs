@@ -23,18 +23,16 @@ use cameo_model::curation::ledger::{
     ActionItem, ActionRef, CausedItem, CurationHead, HEAD_SK, LEARNED_SK, LearnedItem, PersonActionItem, action_sk,
     caused_prefix, caused_sk, changes_on, curation_pk, person_action_sk, system_editor,
 };
-use cameo_model::curation::{Change, Curation, GroupRef, PersonRef};
-use cameo_model::people::person_pk;
-use cameo_model::table::movie_pk_of_id;
-use cameo_model::templates::TemplatesDocument;
+use cameo_model::curation::{Analysis, Change, Curation, GroupRef, PersonRef, undo_moves};
+use cameo_model::people::{ManifestRejected, person_pk};
+use cameo_model::table::{MovieItem, movie_pk_of_id};
 use cameo_model::unknown_index::{IndexEntry, named_since};
 use jiff::{SignedDuration, Timestamp};
 
-use super::curator::Curator;
+use super::curator::{Curator, output_of};
 use super::gallery::enrol;
 use super::registry::decode;
 use super::s3::S3Uri;
-use super::shard::JobOutput;
 use super::table::{MAX_RACES, to_item};
 use super::unknown_index::{PACK_AFTER, UnknownIndex};
 use crate::embed::Embedding;
@@ -53,6 +51,31 @@ pub struct Learning {
     /// `s3://<processed>/<prefix>cache/gallery/`.
     pub cache: S3Uri,
     pub models: Mutex<Models>,
+}
+
+impl Learning {
+    /// The sha256 of the fp32 recogniser: only the index's and the gallery's embeddings of
+    /// it compare.
+    fn recognizer(&self) -> String {
+        self.models.lock().map(|m| m.fp32_recognizer_file.sha256.clone()).unwrap_or_default()
+    }
+}
+
+/// A movie's curation as read once: its item, analysis, ledger (head version and
+/// actions), and its changes in force on this analysis (through its track map).
+struct MovieState {
+    movie: MovieItem,
+    analysis: Analysis,
+    actions: Vec<ActionItem>,
+    version: u64,
+    changes: Vec<(u64, Change)>,
+}
+
+impl MovieState {
+    /// Its curation now.
+    fn curation(&self) -> Curation<'_> {
+        Curation::replay(&self.analysis, &self.changes).0
+    }
 }
 
 /// What one movie's new actions taught.
@@ -113,19 +136,26 @@ impl Curator<'_> {
     }
 
     /// The person's evidence now, against everyone's: the gallery's newest manifest, the
-    /// tracks `action` named (their crops' embeddings), the person's rejected examples.
-    fn gallery_with(&self, learning: &Learning, action: &ActionItem, person: &PersonRef) -> Result<(Gallery, usize)> {
-        let mut models = learning.models.lock().map_err(|_| Error::Inference("the models are poisoned".into()))?;
-        let recognizer = models.fp32_recognizer_file.sha256.clone();
+    /// tracks `action` named in `named_in` (their crops' embeddings), the person's
+    /// rejected examples.
+    fn gallery_with(
+        &self,
+        learning: &Learning,
+        named_in: &MovieState,
+        action: &ActionItem,
+        person: &PersonRef,
+    ) -> Result<(Gallery, usize)> {
+        let recognizer = learning.recognizer();
         let mut gallery = match &self.gallery {
             // The newest manifest: one written after any job that could pin it.
             Some(uri) => {
+                let mut models =
+                    learning.models.lock().map_err(|_| Error::Inference("the models are poisoned".into()))?;
                 let now = Timestamp::now() + SignedDuration::from_secs(2);
                 enrol(uri, Some(now), learning.cache.clone(), self.aws, &mut models)?
             }
             None => Gallery::default(),
         };
-        drop(models);
         let place = match gallery.people.iter().position(|p| p.name == person.name) {
             Some(place) => place,
             None => {
@@ -133,13 +163,9 @@ impl Curator<'_> {
                 gallery.people.len() - 1
             }
         };
-        let (Some(movie), _) = self.aws.movie_partition(&self.table, &movie_pk_of_id(&action.movie_id))? else {
-            return Ok((gallery, place));
-        };
-        let output = output_of(&movie.result_uri, &movie.job)?;
-        if movie.job == action.job {
-            let analysis = self.analysis(&output)?;
-            let named = of_tracks(&self.templates(&output)?, &analysis, &person.name, action_tracks(action));
+        if named_in.movie.job == action.job {
+            let templates = self.templates(&output_of(&named_in.movie)?)?;
+            let named = of_tracks(&templates, &named_in.analysis, &person.name, action_tracks(action));
             if named.recognizer.sha256 == recognizer {
                 let crops = named.groups.into_iter().flat_map(|g| g.embeddings);
                 gallery.people[place].embeddings.extend(crops.map(|e| Embedding(e.embedding)));
@@ -151,16 +177,15 @@ impl Curator<'_> {
         Ok((gallery, place))
     }
 
-    /// A person's rejected examples as the registry holds them now (the manifest may lag).
+    /// A person's rejected examples as the registry holds them now (the manifest may lag);
+    /// those that cannot be used are left out, as a shard leaves them.
     fn rejected_embeddings(&self, person_id: &str, recognizer: &str) -> Result<Vec<Embedding>> {
         let mut examples = Vec::new();
         for kept in self.aws.rejected(&self.table, person_id, None)? {
-            let Some(uri) = S3Uri::parse(&kept.uri) else { continue };
-            let Some(bytes) = self.aws.get(&uri)? else { continue };
-            let document: TemplatesDocument =
-                serde_json::from_slice(&bytes).map_err(|e| Error::Inference(format!("{uri}: {e}")))?;
-            if document.recognizer.sha256 == recognizer {
-                examples.extend(document.groups.into_iter().flat_map(|g| g.embeddings).map(|e| Embedding(e.embedding)));
+            let listed = ManifestRejected { uri: kept.uri, sha256: kept.sha256 };
+            match self.aws.rejected_examples(&listed, recognizer) {
+                Ok(found) => examples.extend(found),
+                Err(reason) => tracing::warn!(uri = listed.uri, "rejected examples skipped: {reason}"),
             }
         }
         Ok(examples)
@@ -178,12 +203,15 @@ impl Curator<'_> {
         if person.person_id.is_none() {
             return Ok(BTreeMap::new());
         }
-        let (gallery, place) = self.gallery_with(learning, action, person)?;
+        let named_in = self
+            .state(&action.movie_id)?
+            .ok_or_else(|| Error::Inference(format!("the movie {} is gone", action.movie_id)))?;
+        let (gallery, place) = self.gallery_with(learning, &named_in, action, person)?;
         if gallery.people[place].embeddings.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let rule = self.rule(&action.movie_id)?;
-        let recognizer = learning.models.lock().map(|m| m.fp32_recognizer_file.sha256.clone()).unwrap_or_default();
+        let rule = MatchConfig::of(&named_in.analysis.document.parameters);
+        let recognizer = learning.recognizer();
         let mut found: BTreeMap<String, Vec<IndexEntry>> = BTreeMap::new();
         for (shard, added) in index.shards()? {
             let read = index.read(&shard, &added)?;
@@ -210,13 +238,18 @@ impl Curator<'_> {
         Ok(relabelled)
     }
 
-    /// The match rule a movie was analysed with.
-    fn rule(&self, movie_id: &str) -> Result<MatchConfig> {
+    /// A movie's curation as it stands; `None` when the movie is gone.
+    fn state(&self, movie_id: &str) -> Result<Option<MovieState>> {
         let (Some(movie), _) = self.aws.movie_partition(&self.table, &movie_pk_of_id(movie_id))? else {
-            return Err(Error::Inference(format!("the movie {movie_id} is gone")));
+            return Ok(None);
         };
-        let parameters = self.analysis(&output_of(&movie.result_uri, &movie.job)?)?.document.parameters;
-        Ok(MatchConfig { threshold: parameters.match_threshold, margin: parameters.match_margin })
+        let version = self.head(movie_id)?.map_or(0, |h| h.version);
+        let output = output_of(&movie)?;
+        let analysis = self.analysis(&output)?;
+        let actions = self.actions(movie_id)?;
+        let map = self.track_map(movie_id, &output, &analysis, &actions)?;
+        let changes = changes_on(&actions, map.as_ref());
+        Ok(Some(MovieState { movie, analysis, actions, version, changes }))
     }
 
     /// Records, as cameo's, the namings of `entries` (one movie's) that can still be made,
@@ -230,24 +263,19 @@ impl Curator<'_> {
         cause: &ActionRef,
     ) -> Result<Vec<u64>> {
         for _ in 0..MAX_RACES {
-            let (Some(movie), _) = self.aws.movie_partition(&self.table, &movie_pk_of_id(movie_id))? else {
+            let Some(state) = self.state(movie_id)? else {
                 index.mark(movie_id, |dead| dead.erased = true)?;
                 return Ok(Vec::new());
             };
-            let (current, replaced): (Vec<&IndexEntry>, Vec<&IndexEntry>) =
-                entries.iter().partition(|e| e.job == movie.job);
+            let job = &state.movie.job;
+            let (current, replaced): (Vec<&IndexEntry>, Vec<&IndexEntry>) = entries.iter().partition(|e| e.job == *job);
             if !replaced.is_empty() {
                 index.mark(movie_id, |dead| dead.superseded.extend(replaced.iter().map(|e| e.job.clone())))?;
             }
-            let version = self.head(movie_id)?.map_or(0, |h| h.version);
-            let output = output_of(&movie.result_uri, &movie.job)?;
-            let analysis = self.analysis(&output)?;
-            let actions = self.actions(movie_id)?;
-            let map = self.track_map(movie_id, &output, &analysis, &actions)?;
-            let (mut curation, _) = Curation::replay(&analysis, &changes_on(&actions, map.as_ref()));
+            let mut curation = state.curation();
             let mut made = Vec::new();
             for entry in current {
-                let seq = version + 1 + made.len() as u64;
+                let seq = state.version + 1 + made.len() as u64;
                 let change = Change::Name { tracks: entry.tracks.clone(), person: person.clone() };
                 let before = curation.groups_of(&entry.tracks);
                 // Named, split or dismissed since, or on screen with the person: left.
@@ -258,17 +286,15 @@ impl Curator<'_> {
                 if after == before {
                     continue;
                 }
-                made.push(system_action(movie_id, &movie.job, seq, (Some(change), None), (before, after), cause));
+                made.push(system_action(movie_id, job, seq, (Some(change), None), (before, after), cause));
             }
-            if made.is_empty() {
-                self.refresh_tombstones(index, movie_id)?;
-                return Ok(Vec::new());
+            if !made.is_empty() {
+                if !self.record(state.version, &made, None)? {
+                    continue;
+                }
+                Curator::replaying(self.aws, &self.table).apply(movie_id)?;
             }
-            if !self.record(version, &made, None)? {
-                continue;
-            }
-            Curator::replaying(self.aws, &self.table).apply(movie_id)?;
-            self.refresh_tombstones(index, movie_id)?;
+            self.mark_named(index, movie_id, &state, &curation)?;
             return Ok(made.iter().map(|a| a.seq).collect());
         }
         Err(Error::Inference(format!("the movie {movie_id} kept changing while it was relabelled")))
@@ -287,9 +313,7 @@ impl Curator<'_> {
         let mut taken_back = Vec::new();
         for pointer in pointers {
             let pointer: CausedItem = decode(pointer)?;
-            if self.take_back(&pointer.movie_id, pointer.seq, cause)? {
-                Curator::replaying(self.aws, &self.table).apply(&pointer.movie_id)?;
-                self.refresh_tombstones(index, &pointer.movie_id)?;
+            if self.take_back(index, &pointer.movie_id, pointer.seq, cause)? {
                 taken_back.push((pointer.movie_id, pointer.seq));
             }
         }
@@ -297,11 +321,11 @@ impl Curator<'_> {
     }
 
     /// Undoes relabel `seq` of a movie, as cameo's, unless it is undone already or a
-    /// person acted on its tracks since.
-    fn take_back(&self, movie_id: &str, seq: u64, cause: &ActionRef) -> Result<bool> {
+    /// person acted on its tracks since; then brings the movie up to date.
+    fn take_back(&self, index: &UnknownIndex, movie_id: &str, seq: u64, cause: &ActionRef) -> Result<bool> {
         for _ in 0..MAX_RACES {
-            let version = self.head(movie_id)?.map_or(0, |h| h.version);
-            let actions = self.actions(movie_id)?;
+            let Some(state) = self.state(movie_id)? else { return Ok(false) };
+            let actions = &state.actions;
             let Some(relabel) = actions.iter().find(|a| a.seq == seq) else { return Ok(false) };
             let tracks = action_tracks(relabel);
             let touched = actions.iter().any(|a| {
@@ -316,16 +340,13 @@ impl Curator<'_> {
             if relabel.undone_by.is_some() || touched {
                 return Ok(false);
             }
-            let changes = changes_on(&actions, None);
-            let (Some(movie), _) = self.aws.movie_partition(&self.table, &movie_pk_of_id(movie_id))? else {
-                return Ok(false);
-            };
-            let analysis = self.analysis(&output_of(&movie.result_uri, &movie.job)?)?;
-            let before = Curation::replay(&analysis, &changes).0.groups_of(tracks);
-            let remaining: Vec<(u64, Change)> = changes.into_iter().filter(|(s, _)| *s != seq).collect();
-            let after = Curation::replay(&analysis, &remaining).0.groups_of(tracks);
-            let undo = system_action(movie_id, &movie.job, version + 1, (None, Some(seq)), (before, after), cause);
-            if self.record(version, std::slice::from_ref(&undo), Some(relabel))? {
+            let moved = undo_moves(&state.analysis, &state.changes, seq);
+            let next = state.version + 1;
+            let undo = system_action(movie_id, &state.movie.job, next, (None, Some(seq)), moved, cause);
+            if self.record(state.version, std::slice::from_ref(&undo), Some(relabel))? {
+                Curator::replaying(self.aws, &self.table).apply(movie_id)?;
+                let remaining: Vec<(u64, Change)> = state.changes.iter().filter(|(s, _)| *s != seq).cloned().collect();
+                self.mark_named(index, movie_id, &state, &Curation::replay(&state.analysis, &remaining).0)?;
                 return Ok(true);
             }
         }
@@ -403,23 +424,25 @@ impl Curator<'_> {
     /// The movie's analysed unknown clusters that are not unknown now, and its analyses
     /// replaced, as its index shard's tombstones.
     fn refresh_tombstones(&self, index: &UnknownIndex, movie_id: &str) -> Result<()> {
-        let (Some(movie), _) = self.aws.movie_partition(&self.table, &movie_pk_of_id(movie_id))? else {
-            return index.mark(movie_id, |dead| dead.erased = true);
-        };
-        let output = output_of(&movie.result_uri, &movie.job)?;
-        let Some(analysis) = self.read_analysis(&output)? else { return Ok(()) };
-        let actions = self.actions(movie_id)?;
-        let map = self.track_map(movie_id, &output, &analysis, &actions)?;
-        let curated = Curation::replay(&analysis, &changes_on(&actions, map.as_ref())).0.document(None);
-        let named = named_since(&analysis, &curated);
+        match self.state(movie_id)? {
+            Some(state) => self.mark_named(index, movie_id, &state, &state.curation()),
+            None => index.mark(movie_id, |dead| dead.erased = true),
+        }
+    }
+
+    /// Marks in the tombstones the clusters of the movie's analysis that `curation` (its
+    /// corrections as they now stand) no longer holds unknown.
+    fn mark_named(&self, index: &UnknownIndex, movie_id: &str, state: &MovieState, curation: &Curation) -> Result<()> {
+        let named = named_since(&state.analysis, &curation.document(None));
+        let job = &state.movie.job;
         index.mark(movie_id, |dead| {
             // An analysis replaced by this one is over.
-            let replaced: Vec<String> = dead.named.keys().filter(|job| **job != movie.job).cloned().collect();
+            let replaced: Vec<String> = dead.named.keys().filter(|j| *j != job).cloned().collect();
             dead.superseded.extend(replaced);
-            dead.named.retain(|job, _| *job == movie.job);
+            dead.named.retain(|j, _| j == job);
             match named.is_empty() {
-                true => dead.named.remove(&movie.job),
-                false => dead.named.insert(movie.job.clone(), named),
+                true => dead.named.remove(job),
+                false => dead.named.insert(job.clone(), named),
             };
         })
     }
@@ -455,10 +478,4 @@ fn system_action(
 /// The tracks an action names.
 fn action_tracks(action: &ActionItem) -> &[String] {
     action.change.as_ref().map(Change::tracks).unwrap_or_default()
-}
-
-fn output_of(result_uri: &str, job: &str) -> Result<JobOutput> {
-    S3Uri::parse(result_uri)
-        .and_then(|result| JobOutput::of_result(&result, job))
-        .ok_or_else(|| Error::Inference(format!("{result_uri} is not where job {job} writes")))
 }

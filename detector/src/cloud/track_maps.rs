@@ -45,8 +45,7 @@ impl Curator<'_> {
         if missing.is_empty() {
             return Ok(Some(map));
         }
-        let parameters = &analysis.document.parameters;
-        let rule = MatchConfig { threshold: parameters.match_threshold, margin: parameters.match_margin };
+        let rule = MatchConfig::of(&analysis.document.parameters);
         let later = track_faces(analysis, &self.templates(output)?);
         for job in missing {
             // Only the tracks corrections name are looked for.

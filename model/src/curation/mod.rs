@@ -453,6 +453,16 @@ impl<'a> Curation<'a> {
     }
 }
 
+/// What undoing change `seq` moves: the groups holding its tracks with `changes` in force,
+/// and with it left out.
+pub fn undo_moves(analysis: &Analysis, changes: &[(u64, Change)], seq: u64) -> (Vec<GroupRef>, Vec<GroupRef>) {
+    let tracks = changes.iter().find(|(s, _)| *s == seq).map_or_else(Vec::new, |(_, c)| c.tracks().to_vec());
+    let before = Curation::replay(analysis, changes).0.groups_of(&tracks);
+    let remaining: Vec<(u64, Change)> = changes.iter().filter(|(s, _)| *s != seq).cloned().collect();
+    let after = Curation::replay(analysis, &remaining).0.groups_of(&tracks);
+    (before, after)
+}
+
 /// Every group of a document with its kind: `person`, `unknown` or `dismissed`.
 fn kinds(document: &ResultsDocument) -> impl Iterator<Item = (&'static str, &PersonAppearances)> {
     let people = document.people.iter().map(|g| ("person", g));
