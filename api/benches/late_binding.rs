@@ -6,8 +6,9 @@
 //! through the API; the real curation worker relabels every video where he is unknown.
 //! Measured: the time until it has (the worker in its own process, `CAMEO_DETECTOR_BIN`),
 //! against a bare client making the same S3 and DynamoDB requests with none of the work
-//! between them; the worker's CPU time and peak memory; and how a scan of the index
-//! (index only) grows from 1,000 to 10,000 videos.
+//! between them; the worker's CPU time and peak memory; the survey for suggestions alone,
+//! and the review queue's grouping at its worst; and how a scan of the index (index only)
+//! grows from 1,000 to 10,000 videos.
 //! Run under `hack/with-cluster` (for moto); prints Markdown.
 
 #[path = "../tests/support/demo.rs"]
@@ -23,13 +24,15 @@ use std::time::Instant;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::s3::S3Uri;
+use cameo_detector::cloud::survey::REVIEW_LIMIT;
 use cameo_detector::cloud::unknown_index::UnknownIndex;
 use cameo_detector::embed::Embedding;
 use cameo_detector::identify::{EnrolledPerson, MatchConfig};
 use cameo_detector::late_binding::bound_to;
+use cameo_detector::suggest::by_likeness;
 use cameo_model::table::{movie_id, movie_pk_of_id};
 use cameo_model::unknown_index::{INDEX_PREFIX, IndexEntry, Segment, entries_of, shard_of};
-use demo::{Analyse, Merged, Outputs, analysed, unknown_at, write_merged};
+use demo::{Analyse, Merged, Outputs, analysed, testdata, unknown_at, write_merged};
 use library::{Library, library};
 use serde_json::json;
 use support::*;
@@ -107,21 +110,50 @@ fn write_index(aws: &Aws, root: &S3Uri, recognizer: &str, pool: &[IndexEntry], v
     bytes as f64 / (1 << 20) as f64
 }
 
-/// Seconds to scan an index for a person: list, read every shard, hold each live entry
-/// to the rule; (read, compute) apart.
+/// Seconds to scan an index for a person as the worker does (list, read the shards a
+/// batch at a time, hold each live entry to the rule): (reading, matching) apart.
 fn scan(aws: &Aws, root: &S3Uri, gallery: &[EnrolledPerson]) -> (f64, f64, usize) {
     let index = UnknownIndex { aws, root: root.clone() };
-    let (mut reading, mut computing, mut entries) = (0.0, 0.0, 0);
-    for (shard, added) in index.shards().unwrap() {
-        let start = Instant::now();
-        let read = index.read(&shard, &added).unwrap();
-        reading += start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        entries += read.entries.len();
-        std::hint::black_box(bound_to(read.live(), gallery, 0, &RULE));
-        computing += start.elapsed().as_secs_f64();
-    }
-    (reading, computing, entries)
+    let (mut computing, mut entries) = (0.0, 0);
+    let start = Instant::now();
+    index
+        .scan(|read| {
+            let matching = Instant::now();
+            entries += read.entries.len();
+            std::hint::black_box(bound_to(read.live(), gallery, 0, &RULE));
+            computing += matching.elapsed().as_secs_f64();
+            Ok(())
+        })
+        .unwrap();
+    (start.elapsed().as_secs_f64() - computing, computing, entries)
+}
+
+/// Seconds to group `count` clusters of five crops that are all strangers to each other
+/// (near-orthogonal unit vectors: every cluster starts a group of its own); the review
+/// queue's worst case.
+fn worst_review(count: usize) -> (usize, f64) {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        // xorshift64: a fixed sequence, the same on every machine.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f32 / (1u64 << 53) as f32 - 0.5
+    };
+    let clusters: Vec<Vec<Embedding>> = (0..count)
+        .map(|_| {
+            (0..5)
+                .map(|_| {
+                    let v: Vec<f32> = (0..128).map(|_| next()).collect();
+                    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    Embedding(v.into_iter().map(|x| x / norm).collect())
+                })
+                .collect()
+        })
+        .collect();
+    let start = Instant::now();
+    let groups = by_likeness(&clusters, &RULE);
+    (groups.len(), start.elapsed().as_secs_f64())
 }
 
 /// The worker's requests for one relabelled movie, made bare: the movie partition, head,
@@ -238,7 +270,13 @@ async fn main() {
         })
     };
 
-    // A person names Biden in A; the worker relabels.
+    // The worker with nothing queued: it surveys the index for suggestions (Obama has a
+    // photo, so every cluster is held against a person too).
+    library.give_photo(&library.obama, std::fs::read(testdata("galleries/demo/Barack Obama/obama.jpg")).unwrap()).await;
+    let (survey, survey_cpu, survey_peak) = run_worker(&library);
+
+    // A person names Biden in A; the worker relabels (then surveys again: the named
+    // clusters left the index).
     let biden = unknown_at(&a.document, BIDEN_AT).id.clone();
     library
         .act("s3://cameo-raw/videos/a/film.mp4", json!({"action": "name", "clusterId": biden, "name": "Joe Biden"}))
@@ -283,6 +321,12 @@ async fn main() {
     println!("| bare client: the same S3 and DynamoDB requests | {bare:.2} |");
     println!("| ratio (goal at most 1.5) | {:.2} |", worker / bare);
     println!("\nWorker (its own process, models loaded): {cpu:.2} CPU seconds; peak resident memory {peak:.0} MiB\n");
+    println!(
+        "Survey for suggestions alone (queue empty, the same index): {survey:.2} s wall, {survey_cpu:.2} CPU \
+         seconds, peak {survey_peak:.0} MiB; the worker's time above includes one\n"
+    );
+    let (distinct, grouping) = worst_review(REVIEW_LIMIT);
+    println!("Review queue grouping, {distinct} clusters of distinct strangers (its worst case): {grouping:.2} s\n");
     println!(
         "| videos (index only) | clusters | index MiB | scan s | reading s | matching s |\n|---|---|---|---|---|---|"
     );

@@ -53,6 +53,11 @@ pub struct Config {
     #[arg(long, env = "CAMEO_GALLERY_PREFIX", default_value = "gallery/")]
     pub gallery_prefix: String,
 
+    /// Where the curation worker writes its suggestions for naming in the processed
+    /// bucket: its `--output-prefix` followed by `suggestions/`.
+    #[arg(long, env = "CAMEO_SUGGESTIONS_PREFIX", default_value = cameo_model::suggestions::SUGGESTIONS_PREFIX)]
+    pub suggestions_prefix: String,
+
     /// The gallery checker's queue, told after every change to the registry (it rebuilds the
     /// manifest). Unset: nobody is told, and the checker rebuilds it when it starts.
     #[arg(long, env = "CAMEO_GALLERY_QUEUE_URL")]
@@ -88,6 +93,9 @@ impl Config {
             || self.gallery_prefix.starts_with('/')
         {
             return Err(format!("the gallery prefix must be empty or end in '/', not {:?}", self.gallery_prefix));
+        }
+        if !self.suggestions_prefix.ends_with('/') || self.suggestions_prefix.starts_with('/') {
+            return Err(format!("the suggestions prefix must end in '/', not {:?}", self.suggestions_prefix));
         }
         for (name, bucket) in [("raw", &self.raw_bucket), ("processed", &self.processed_bucket)] {
             if bucket.is_empty() {

@@ -11,7 +11,7 @@
 //! ([`App::curated`]): read your own writes.
 
 use cameo_model::curation::ledger::{
-    ACTION_SK_PREFIX, ActionItem, ActionRef, CurationHead, CurationQueued, Editor, HEAD_SK, PERSON_ACTION_SK_PREFIX,
+    ACTION_SK_PREFIX, ActionItem, Cause, CurationHead, CurationQueued, Editor, HEAD_SK, PERSON_ACTION_SK_PREFIX,
     PersonActionItem, TrackMap, action_sk, changes_on, curation_pk, person_action_sk, track_map_sk,
 };
 use cameo_model::curation::{
@@ -63,9 +63,10 @@ pub struct ActionView {
     pub at: String,
     pub before: Vec<GroupRef>,
     pub after: Vec<GroupRef>,
-    /// A system relabel's cause: the action whose evidence it found here.
+    /// A system relabel's cause: the action whose evidence it found here, or the photos
+    /// a person's gallery gained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<ActionRef>,
+    pub cause: Option<Cause>,
     /// Why a change in force no longer applies (an earlier one it stood on was undone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_longer_applies: Option<String>,

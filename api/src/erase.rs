@@ -250,6 +250,7 @@ mod tests {
             inline_result_max_bytes: 1,
             result_url_ttl_seconds: 60,
             gallery_prefix: "gallery/".into(),
+            suggestions_prefix: "suggestions/".into(),
             gallery_queue_url: None,
             curation_queue_url: None,
             max_photo_bytes: 1024,

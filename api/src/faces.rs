@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::pages::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::pages::offset_page;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -100,18 +100,7 @@ pub fn crop_key(result_key: &str, path: &str) -> Option<String> {
 
 impl App {
     pub async fn face_urls(&self, movie: &MovieItem, query: FacesQuery) -> ApiResult<FaceListing> {
-        let size = match query.limit.as_deref() {
-            None => DEFAULT_PAGE_SIZE as usize,
-            Some(text) => text.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE as usize).contains(n)).ok_or_else(|| {
-                ApiError::invalid("invalid_limit", format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-            })?,
-        };
-        let start: usize = match query.next.as_deref() {
-            None => 0,
-            Some(token) => token
-                .parse()
-                .map_err(|_| ApiError::invalid("invalid_next", "next must be a token this route answered"))?,
-        };
+        let (start, size) = offset_page(query.limit.as_deref(), query.next.as_deref())?;
         let document = self.read_result(movie).await?;
         let all = crops(&document, &query)?;
         let result_key = self.result_key(movie)?;

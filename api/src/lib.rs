@@ -3,7 +3,8 @@
 //! validates ([`validate`]), plans ([`plan`]) and presigns uploads ([`upload`]), records
 //! them ([`record`]), and answers from S3 and the MovieEntities table ([`state`],
 //! [`result`], [`queries`], a page at a time: [`pages`]), and presigns the face crops of
-//! the results ([`faces`]); and erases a video with all that was made of it ([`erase`]).
+//! the results ([`faces`]); answers the curation worker's suggestions for naming
+//! ([`suggestions`]); and erases a video with all that was made of it ([`erase`]).
 
 pub mod app;
 pub mod aws;
@@ -23,5 +24,6 @@ pub mod registry;
 pub mod result;
 pub mod routes;
 pub mod state;
+pub mod suggestions;
 pub mod upload;
 pub mod validate;

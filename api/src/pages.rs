@@ -32,6 +32,23 @@ pub struct Listing<T> {
     pub next: Option<String>,
 }
 
+/// Where a page of a list held whole starts, and how long it is: its token is the offset.
+pub fn offset_page(limit: Option<&str>, next: Option<&str>) -> ApiResult<(usize, usize)> {
+    let size = match limit {
+        None => DEFAULT_PAGE_SIZE as usize,
+        Some(text) => text.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE as usize).contains(n)).ok_or_else(|| {
+            ApiError::invalid("invalid_limit", format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+        })?,
+    };
+    let start = match next {
+        None => 0,
+        Some(token) => {
+            token.parse().map_err(|_| ApiError::invalid("invalid_next", "next must be a token this route answered"))?
+        }
+    };
+    Ok((start, size))
+}
+
 #[derive(Serialize, Deserialize)]
 struct Token {
     /// The query the token continues.

@@ -59,6 +59,9 @@ pub const ROUTES: &[(&str, &str, Scope)] = &[
     ("GET", "/videos/{id}/curation", Scope::Read),
     ("POST", "/videos/{id}/curation", Scope::Curate),
     ("POST", "/videos/{id}/curation/{seq}/undo", Scope::Curate),
+    ("GET", "/videos/{id}/suggestions", Scope::Curate),
+    ("GET", "/people/{personId}/suggestions", Scope::Curate),
+    ("GET", "/review", Scope::Curate),
 ];
 
 /// The scope a route needs; `None` for a request that matched no route.
@@ -84,6 +87,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/people/{personId}/curation", get(person_curation))
         .route("/videos/{id}/curation", get(video_curation).post(curate))
         .route("/videos/{id}/curation/{seq}/undo", post(undo))
+        .route("/videos/{id}/suggestions", get(video_suggestions))
+        .route("/people/{personId}/suggestions", get(person_suggestions))
+        .route("/review", get(review_queue))
         .fallback(|| async { ApiError::NotFound("no such route: see the README for the API's routes".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(app.clone(), require_identity))
@@ -361,6 +367,27 @@ async fn person_curation(
     let id = person_id(path)?;
     let actions = app.person_curation(&id, MAX_PAGE_SIZE as usize).await?;
     Ok(Json(serde_json::json!({"personId": id, "actions": actions})).into_response())
+}
+
+async fn video_suggestions(
+    State(app): State<Arc<App>>,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let movie = app.finished_movie(&any_video_id(path)?).await?;
+    Ok(Json(app.video_suggestions(&movie).await?).into_response())
+}
+
+async fn person_suggestions(
+    State(app): State<Arc<App>>,
+    path: Result<Path<String>, PathRejection>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let id = person_id(path)?;
+    Ok(Json(app.person_suggestions(&id, query(q)?).await?).into_response())
+}
+
+async fn review_queue(State(app): State<Arc<App>>, q: Result<Query<PageQuery>, QueryRejection>) -> ApiResult<Response> {
+    Ok(Json(app.review_queue(query(q)?).await?).into_response())
 }
 
 #[cfg(test)]

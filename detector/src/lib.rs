@@ -35,6 +35,7 @@ pub mod rematch;
 pub mod report;
 pub mod runtime;
 pub mod shots;
+pub mod suggest;
 pub mod templates;
 pub mod text;
 pub mod timeline;

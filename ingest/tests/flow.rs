@@ -92,6 +92,7 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         inline_result_max_bytes: 4 * MIB,
         result_url_ttl_seconds: 300,
         gallery_prefix: "gallery/".into(),
+        suggestions_prefix: "suggestions/".into(),
         gallery_queue_url: None,
         curation_queue_url: Some(cloud.curation_queue_url.clone()),
         max_photo_bytes: 10 * MIB,

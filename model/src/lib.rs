@@ -5,8 +5,9 @@
 //! the summary of a finished one ([`summary`]), the document in editors' formats
 //! ([`exports`]), the face templates that let a face be named later ([`templates`]),
 //! the people of the gallery with its manifest ([`people`]), the S3 event
-//! notifications the queues deliver ([`s3_event`]), and the index of unknown faces that
-//! late binding scans ([`unknown_index`]).
+//! notifications the queues deliver ([`s3_event`]), the index of unknown faces that
+//! late binding scans ([`unknown_index`]), and the suggestions surveyed from it
+//! ([`suggestions`]).
 
 pub mod appearances;
 pub mod curation;
@@ -16,6 +17,7 @@ pub mod people;
 pub mod processing;
 pub mod results;
 pub mod s3_event;
+pub mod suggestions;
 pub mod summary;
 pub mod table;
 pub mod templates;

@@ -4,7 +4,6 @@
 //! `support` and `demo`.
 #![allow(dead_code)] // each test file uses a part
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_s3::types::{
@@ -14,10 +13,10 @@ use axum::Router;
 use cameo_detector::cloud::curator::Curator;
 use cameo_detector::cloud::learner::Learning;
 use cameo_detector::cloud::s3::S3Uri;
+use cameo_detector::cloud::shard::JobOutput;
 use cameo_model::people::PhotoSource;
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::movie_id;
-use cameo_model::unknown_index::INDEX_PREFIX;
 use serde_json::{Value, json};
 
 use crate::demo::{Analyse, Merged, Outputs, analysed, checker, write_merged};
@@ -100,6 +99,27 @@ impl Library {
         assert_eq!(answer.status, 202, "{}", String::from_utf8_lossy(&answer.body));
     }
 
+    /// A GET that must answer 200, as JSON.
+    pub async fn get(&self, path: &str) -> Value {
+        let answer = self.call("GET", path, Value::Null, None).await;
+        assert_eq!(answer.status, 200, "{path}: {}", String::from_utf8_lossy(&answer.body));
+        answer.json()
+    }
+
+    /// The whole review queue, a page of two groups at a time.
+    pub async fn review(&self) -> Vec<Value> {
+        let mut groups = Vec::new();
+        let mut path = "/review?limit=2".to_string();
+        loop {
+            let page = self.get(&path).await;
+            groups.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => path = format!("/review?limit=2&next={next}"),
+                None => return groups,
+            }
+        }
+    }
+
     pub async fn result(&self, source: &str) -> ResultsDocument {
         let answer = self.call("GET", &format!("/videos/{}/result", movie_id(source)), Value::Null, None).await;
         assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
@@ -111,11 +131,7 @@ impl Library {
         let (table, queue, raw, bucket) =
             (self.table.clone(), self.queue.clone(), self.raw.clone(), self.bucket.clone());
         with_moto(move |aws| {
-            let learning = Learning {
-                index: S3Uri::new(&bucket, INDEX_PREFIX),
-                cache: S3Uri::new(&bucket, "cache/gallery/"),
-                models: Mutex::new(models().1),
-            };
+            let learning = Learning::of(&JobOutput::new(&bucket, "", ""), models().1);
             let curator = Curator {
                 aws,
                 table,
@@ -126,6 +142,20 @@ impl Library {
             };
             curator.serve(&queue, Duration::ZERO, true).expect("the worker drains the queue");
         })
+    }
+
+    /// Creates a person through the API; their id.
+    pub async fn create_person(&self, name: &str) -> String {
+        let created = self.call("POST", "/people", json!({"name": name}), None).await;
+        assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+        created.json()["personId"].as_str().unwrap().to_string()
+    }
+
+    /// The JPEG of a group's thumbnail in the results of `job`.
+    pub fn thumbnail(&self, job: &str, group: &cameo_model::results::PersonAppearances) -> Vec<u8> {
+        let path = group.thumbnail.as_deref().unwrap_or_else(|| panic!("{} has a thumbnail", group.id));
+        let (bucket, key) = (self.bucket.clone(), format!("results/{job}/{path}"));
+        with_moto(move |aws| aws.get(&S3Uri::new(&bucket, key)).unwrap().expect("the crop is there"))
     }
 
     /// Gives a person a photo through the API, and has the real gallery checker check it
@@ -145,12 +175,26 @@ impl Library {
         let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let put = http("PUT", minted["upload"]["url"].as_str().unwrap(), &pairs, jpeg).await;
         assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
-        let (table, raw, bucket, person_id) =
-            (self.table.clone(), self.raw.clone(), self.bucket.clone(), person_id.to_string());
+        self.check(Some(person_id.to_string()));
+    }
+
+    /// Has the real gallery checker check every person's photos and rewrite the manifest,
+    /// as it does when the worker tells it that photos were given.
+    pub fn check_gallery(&self) {
+        self.check(None);
+    }
+
+    /// Checks one person's photos (`None`: everyone's), then rewrites the manifest.
+    fn check(&self, person_id: Option<String>) {
+        let (table, raw, bucket) = (self.table.clone(), self.raw.clone(), self.bucket.clone());
         with_moto(move |aws| {
             let checker = checker(aws, &table, &raw, &bucket);
             let (_runtime, mut models) = models();
-            for photo in aws.photos(&table, &person_id).unwrap() {
+            let people = match person_id {
+                Some(id) => vec![id],
+                None => aws.people(&table).unwrap().into_iter().map(|p| p.person_id).collect(),
+            };
+            for photo in people.iter().flat_map(|id| aws.photos(&table, id).unwrap()) {
                 checker.check_photo(&photo.key, &mut models).unwrap();
             }
             checker.rebuild_manifest().unwrap();

@@ -147,6 +147,7 @@ pub fn config(table: &str) -> Config {
         inline_result_max_bytes: 4 * MIB,
         result_url_ttl_seconds: 300,
         gallery_prefix: "gallery/".into(),
+        suggestions_prefix: "suggestions/".into(),
         gallery_queue_url: None,
         curation_queue_url: None,
         max_photo_bytes: 10 * MIB,

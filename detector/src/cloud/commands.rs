@@ -2,7 +2,6 @@
 //! uploaded beside them and a summary (or the error) as the termination message; and the
 //! gallery checker's `gallery-checker` and `gallery-import`; the `curation-worker`.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use super::aws::Aws;
@@ -113,8 +112,7 @@ pub fn curation_worker(args: CurationWorkerArgs) -> Result<()> {
             // The fp32 recogniser alone: every stored embedding is fp32.
             let runtime = RuntimeArgs { precision: Some(Precision::Fp32), ..args.runtime };
             let (_runtime, models) = Models::from_args(&runtime, DetectorConfig::default())?;
-            let cache = output.gallery_cache();
-            Some(Learning { index: output.unknown_index(), cache, models: Mutex::new(models) })
+            Some(Learning::of(&output, models))
         }
         None => None,
     };

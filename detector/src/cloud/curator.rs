@@ -7,7 +7,10 @@
 //! message repeated, late or out of order does no harm.
 //!
 //! Then it brings the gallery in line with the corrections ([`super::evidence`]), and
-//! looks for what a naming teaches in every other video ([`super::learner`]).
+//! looks for what a naming teaches in every other video ([`super::learner`]). When the
+//! queue is quiet, it looks for the gallery's new photos in every video
+//! ([`super::photo_learning`]) and brings the suggestions for naming up to date
+//! ([`super::survey`]).
 
 use std::time::Duration;
 
@@ -21,7 +24,7 @@ use cameo_model::templates::TemplatesDocument;
 use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
-use super::learner::Learning;
+use super::learner::{Learned, Learning};
 use super::registry::decode;
 use super::s3::S3Uri;
 use super::shard::JobOutput;
@@ -65,8 +68,22 @@ impl<'a> Curator<'a> {
     pub fn serve(&self, queue_url: &str, wait: Duration, once: bool) -> Result<()> {
         loop {
             let messages = self.aws.receive(queue_url, wait, "the curation queue")?;
-            if messages.is_empty() && once {
-                return Ok(());
+            if messages.is_empty() {
+                // A quiet queue: time to learn from the gallery's new photos, then to bring
+                // the suggestions up to date.
+                if let Some(learning) = self.learning {
+                    match self.learn_photos(learning) {
+                        Ok(learned) if learned != Learned::default() => tracing::info!(?learned, "learned from photos"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!("the gallery's new photos could not be learned from: {e}"),
+                    }
+                    if let Err(e) = self.survey(learning) {
+                        tracing::error!("the suggestions could not be surveyed: {e}");
+                    }
+                }
+                if once {
+                    return Ok(());
+                }
             }
             for message in &messages {
                 let outcome = serde_json::from_str::<CurationQueued>(message.body().unwrap_or_default())

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use cameo_model::curation::ledger::{
-    ActionItem, ActionRef, CausedItem, CurationHead, HEAD_SK, LEARNED_SK, LearnedItem, PersonActionItem, action_sk,
-    caused_prefix, caused_sk, changes_on, curation_pk, person_action_sk, system_editor,
+    ActionItem, ActionRef, Cause, CausedItem, CurationHead, HEAD_SK, LEARNED_SK, LearnedItem, PersonActionItem,
+    action_sk, caused_prefix, caused_sk, changes_on, curation_pk, person_action_sk, system_editor,
 };
 use cameo_model::curation::{Analysis, Change, Curation, GroupRef, PersonRef, undo_moves};
 use cameo_model::people::{ManifestRejected, person_pk};
@@ -33,6 +33,7 @@ use super::curator::{Curator, output_of};
 use super::gallery::enrol;
 use super::registry::decode;
 use super::s3::S3Uri;
+use super::shard::JobOutput;
 use super::table::{MAX_RACES, to_item};
 use super::unknown_index::{PACK_AFTER, UnknownIndex};
 use crate::embed::Embedding;
@@ -44,26 +45,42 @@ use crate::models::Models;
 use crate::templates::of_tracks;
 
 /// What late binding needs beside the curator: the index, the gallery's verdict cache,
-/// and the models (to embed a photo the cache lacks; the checker embedded the rest).
+/// and the models (to embed a photo the cache lacks; the checker embedded the rest); and
+/// where its suggestions go ([`super::survey`]).
 pub struct Learning {
     /// `s3://<processed>/<prefix>index/unknown/`.
     pub index: S3Uri,
     /// `s3://<processed>/<prefix>cache/gallery/`.
     pub cache: S3Uri,
+    /// `s3://<processed>/<prefix>suggestions/`.
+    pub suggestions: S3Uri,
     pub models: Mutex<Models>,
+    /// The fingerprint of the last survey written, once read or made.
+    pub(super) surveyed: Mutex<Option<String>>,
 }
 
 impl Learning {
+    /// Late binding over the outputs under `output`'s bucket and prefix.
+    pub fn of(output: &JobOutput, models: Models) -> Self {
+        Learning {
+            index: output.unknown_index(),
+            cache: output.gallery_cache(),
+            suggestions: output.suggestions(),
+            models: Mutex::new(models),
+            surveyed: Mutex::new(None),
+        }
+    }
+
     /// The sha256 of the fp32 recogniser: only the index's and the gallery's embeddings of
     /// it compare.
-    fn recognizer(&self) -> String {
+    pub(super) fn recognizer(&self) -> String {
         self.models.lock().map(|m| m.fp32_recognizer_file.sha256.clone()).unwrap_or_default()
     }
 }
 
 /// A movie's curation as read once: its item, analysis, ledger (head version and
 /// actions), and its changes in force on this analysis (through its track map).
-struct MovieState {
+pub(super) struct MovieState {
     movie: MovieItem,
     analysis: Analysis,
     actions: Vec<ActionItem>,
@@ -115,7 +132,7 @@ impl Curator<'_> {
                     }
                 }
                 (None, Some(undone)) => {
-                    let cause = ActionRef { movie_id: movie_id.into(), seq: action.seq };
+                    let cause = Cause::Action(ActionRef { movie_id: movie_id.into(), seq: action.seq });
                     for (movie, seq) in self.unbind(&index, movie_id, undone, &cause)? {
                         learned.undone.entry(movie).or_default().push(seq);
                     }
@@ -136,26 +153,16 @@ impl Curator<'_> {
     }
 
     /// The person's evidence now, against everyone's: the gallery's newest manifest, the
-    /// tracks `action` named in `named_in` (their crops' embeddings), the person's
-    /// rejected examples.
-    fn gallery_with(
+    /// tracks an action named in a movie (their crops' embeddings), the person's rejected
+    /// examples. Returns the gallery and the person's place in it.
+    pub(super) fn gallery_with(
         &self,
         learning: &Learning,
-        named_in: &MovieState,
-        action: &ActionItem,
+        named: Option<(&MovieState, &ActionItem)>,
         person: &PersonRef,
     ) -> Result<(Gallery, usize)> {
         let recognizer = learning.recognizer();
-        let mut gallery = match &self.gallery {
-            // The newest manifest: one written after any job that could pin it.
-            Some(uri) => {
-                let mut models =
-                    learning.models.lock().map_err(|_| Error::Inference("the models are poisoned".into()))?;
-                let now = Timestamp::now() + SignedDuration::from_secs(2);
-                enrol(uri, Some(now), learning.cache.clone(), self.aws, &mut models)?
-            }
-            None => Gallery::default(),
-        };
+        let mut gallery = self.newest_gallery(learning)?;
         let place = match gallery.people.iter().position(|p| p.name == person.name) {
             Some(place) => place,
             None => {
@@ -163,7 +170,9 @@ impl Curator<'_> {
                 gallery.people.len() - 1
             }
         };
-        if named_in.movie.job == action.job {
+        if let Some((named_in, action)) = named
+            && named_in.movie.job == action.job
+        {
             let templates = self.templates(&output_of(&named_in.movie)?)?;
             let named = of_tracks(&templates, &named_in.analysis, &person.name, action_tracks(action));
             if named.recognizer.sha256 == recognizer {
@@ -175,6 +184,15 @@ impl Curator<'_> {
             gallery.people[place].rejected = self.rejected_embeddings(person_id, &recognizer)?;
         }
         Ok((gallery, place))
+    }
+
+    /// The gallery as its newest manifest lists it (one written after any job that could
+    /// pin it), enrolled from the verdict cache.
+    pub(super) fn newest_gallery(&self, learning: &Learning) -> Result<Gallery> {
+        let Some(uri) = &self.gallery else { return Ok(Gallery::default()) };
+        let mut models = learning.models.lock().map_err(|_| Error::Inference("the models are poisoned".into()))?;
+        let now = Timestamp::now() + SignedDuration::from_secs(2);
+        enrol(uri, Some(now), learning.cache.clone(), self.aws, &mut models)
     }
 
     /// A person's rejected examples as the registry holds them now (the manifest may lag);
@@ -191,8 +209,8 @@ impl Curator<'_> {
         Ok(examples)
     }
 
-    /// Names after `person` every unknown cluster of the index their evidence now wins;
-    /// returns the relabels made, by movie.
+    /// Names after `person` every unknown cluster of the index the evidence `action` gave
+    /// them now wins; returns the relabels made, by movie.
     fn bind(
         &self,
         learning: &Learning,
@@ -206,30 +224,44 @@ impl Curator<'_> {
         let named_in = self
             .state(&action.movie_id)?
             .ok_or_else(|| Error::Inference(format!("the movie {} is gone", action.movie_id)))?;
-        let (gallery, place) = self.gallery_with(learning, &named_in, action, person)?;
+        let (gallery, place) = self.gallery_with(learning, Some((&named_in, action)), person)?;
+        let rule = MatchConfig::of(&named_in.analysis.document.parameters);
+        let cause = Cause::Action(ActionRef { movie_id: action.movie_id.clone(), seq: action.seq });
+        self.bind_in(learning, index, (&gallery, place), &rule, person, &cause)
+    }
+
+    /// Names after `person` (`gallery[place]`) every unknown cluster of the index that
+    /// `rule` gives them, as cameo's actions citing `cause`; returns them, by movie.
+    pub(super) fn bind_in(
+        &self,
+        learning: &Learning,
+        index: &UnknownIndex,
+        (gallery, place): (&Gallery, usize),
+        rule: &MatchConfig,
+        person: &PersonRef,
+        cause: &Cause,
+    ) -> Result<BTreeMap<String, Vec<u64>>> {
         if gallery.people[place].embeddings.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let rule = MatchConfig::of(&named_in.analysis.document.parameters);
         let recognizer = learning.recognizer();
         let mut found: BTreeMap<String, Vec<IndexEntry>> = BTreeMap::new();
-        for (shard, added) in index.shards()? {
-            let read = index.read(&shard, &added)?;
+        index.scan(|read| {
             if !read.entries.is_empty() && read.recognizer != recognizer {
-                tracing::warn!(shard, "the index shard is of another recogniser: analyse its videos again");
-                continue;
+                tracing::warn!(shard = read.name, "the index shard is of another recogniser: analyse its videos again");
+                return Ok(());
             }
-            for bound in bound_to(read.live(), &gallery.people, place, &rule) {
+            for bound in bound_to(read.live(), &gallery.people, place, rule) {
                 found.entry(bound.entry.movie_id.clone()).or_default().push(bound.entry.clone());
             }
             if read.added.len() >= PACK_AFTER {
                 index.pack(read)?;
             }
-        }
-        let cause = ActionRef { movie_id: action.movie_id.clone(), seq: action.seq };
+            Ok(())
+        })?;
         let mut relabelled = BTreeMap::new();
         for (movie_id, entries) in found {
-            let seqs = self.relabel(index, &movie_id, entries, person, &cause)?;
+            let seqs = self.relabel(index, &movie_id, entries, person, cause)?;
             if !seqs.is_empty() {
                 relabelled.insert(movie_id, seqs);
             }
@@ -260,7 +292,7 @@ impl Curator<'_> {
         movie_id: &str,
         entries: Vec<IndexEntry>,
         person: &PersonRef,
-        cause: &ActionRef,
+        cause: &Cause,
     ) -> Result<Vec<u64>> {
         for _ in 0..MAX_RACES {
             let Some(state) = self.state(movie_id)? else {
@@ -302,13 +334,7 @@ impl Curator<'_> {
 
     /// Undoes the relabels that action `undone` of `movie_id` caused, each unless a later
     /// action of a person in its video touched its tracks; returns those undone.
-    fn unbind(
-        &self,
-        index: &UnknownIndex,
-        movie_id: &str,
-        undone: u64,
-        cause: &ActionRef,
-    ) -> Result<Vec<(String, u64)>> {
+    fn unbind(&self, index: &UnknownIndex, movie_id: &str, undone: u64, cause: &Cause) -> Result<Vec<(String, u64)>> {
         let pointers = self.query_prefix(&curation_pk(movie_id), &caused_prefix(undone))?;
         let mut taken_back = Vec::new();
         for pointer in pointers {
@@ -322,7 +348,7 @@ impl Curator<'_> {
 
     /// Undoes relabel `seq` of a movie, as cameo's, unless it is undone already or a
     /// person acted on its tracks since; then brings the movie up to date.
-    fn take_back(&self, index: &UnknownIndex, movie_id: &str, seq: u64, cause: &ActionRef) -> Result<bool> {
+    fn take_back(&self, index: &UnknownIndex, movie_id: &str, seq: u64, cause: &Cause) -> Result<bool> {
         for _ in 0..MAX_RACES {
             let Some(state) = self.state(movie_id)? else { return Ok(false) };
             let actions = &state.actions;
@@ -389,7 +415,7 @@ impl Curator<'_> {
                 };
                 writes.push(self.put(&pointer)?);
             }
-            if let (Some(cause), Some(_)) = (&action.cause, &action.change) {
+            if let (Some(cause), Some(_)) = (action.cause.as_ref().and_then(Cause::action), &action.change) {
                 let pointer = CausedItem {
                     pk: curation_pk(&cause.movie_id),
                     sk: caused_sk(cause.seq, movie_id, action.seq),
@@ -456,7 +482,7 @@ fn system_action(
     seq: u64,
     (change, undoes): (Option<Change>, Option<u64>),
     (before, after): (Vec<GroupRef>, Vec<GroupRef>),
-    cause: &ActionRef,
+    cause: &Cause,
 ) -> ActionItem {
     ActionItem {
         pk: curation_pk(movie_id),

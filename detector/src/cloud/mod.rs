@@ -3,7 +3,8 @@
 //! checker (`gallery-checker`, `gallery-import`), which checks the registry's photos and
 //! keeps its manifest; and the curation worker (`curation-worker`), which rewrites
 //! results as people correct them and names a face people named once in every video where
-//! it is unknown (late binding, from the index of unknown faces the merge adds to). Built
+//! it is unknown (late binding, from the index of unknown faces the merge adds to), and
+//! surveys that index for suggestions people can name from. Built
 //! with the `cloud` feature, so that the local `detect` does not compile the AWS SDKs.
 
 pub mod aws;
@@ -15,9 +16,11 @@ pub mod evidence;
 pub mod gallery;
 pub mod learner;
 pub mod merge;
+pub mod photo_learning;
 pub mod registry;
 pub mod s3;
 pub mod shard;
+pub mod survey;
 pub mod table;
 pub mod track_maps;
 pub mod unknown_index;

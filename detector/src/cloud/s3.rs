@@ -56,6 +56,19 @@ impl Aws {
         }
     }
 
+    /// An object's version and ETag, which change whenever it is written; `None` when it
+    /// is not there.
+    pub fn stamp(&self, uri: &S3Uri) -> Result<Option<String>> {
+        let head = self.block_on(self.s3.head_object().bucket(&uri.bucket).key(&uri.key).send());
+        match head {
+            Ok(head) => {
+                Ok(Some(format!("{}/{}", head.version_id().unwrap_or_default(), head.e_tag().unwrap_or_default())))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(sdk_error(format!("cannot read {uri}"), &e)),
+        }
+    }
+
     /// A presigned GET URL, so FFmpeg reads the video with ranged requests.
     pub fn presigned_get(&self, uri: &S3Uri) -> Result<String> {
         let config = PresigningConfig::expires_in(VIDEO_URL_VALIDITY).map_err(|e| Error::Config(e.to_string()))?;
@@ -213,17 +226,26 @@ impl Aws {
 
     /// Every key under a prefix, in key order.
     pub fn list(&self, prefix: &S3Uri) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
+        Ok(self.list_stamped(prefix)?.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// Every key under a prefix with its ETag, in key order: what changes when anything
+    /// under it is written.
+    pub fn list_stamped(&self, prefix: &S3Uri) -> Result<Vec<(String, String)>> {
+        let mut listed = Vec::new();
         let mut pages = self.s3.list_objects_v2().bucket(&prefix.bucket).prefix(&prefix.key).into_paginator().send();
         while let Some(page) = self.block_on(pages.next()) {
             let page = page.map_err(|e| match e.as_service_error() {
                 Some(s) if s.is_no_such_bucket() => Error::bad_gallery(prefix, "the bucket does not exist"),
                 _ => sdk_error(format!("cannot list {prefix}"), &e),
             })?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            let objects = page.contents().iter();
+            listed.extend(
+                objects.filter_map(|o| Some((o.key()?.to_string(), o.e_tag().unwrap_or_default().to_string()))),
+            );
         }
-        keys.sort();
-        Ok(keys)
+        listed.sort();
+        Ok(listed)
     }
 
     /// The gallery under an S3 prefix, `<prefix>/<Person Name>/<photo>`. A prefix that

@@ -98,6 +98,11 @@ impl JobOutput {
         S3Uri::new(&self.bucket, format!("{}{}", self.prefix, cameo_model::unknown_index::INDEX_PREFIX))
     }
 
+    /// What the curation worker suggests for naming unknown faces (the API reads it).
+    pub fn suggestions(&self) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}{}", self.prefix, cameo_model::suggestions::SUGGESTIONS_PREFIX))
+    }
+
     /// Gallery photos' verdicts (embedding, or why the photo is skipped) by content hash.
     pub fn gallery_cache(&self) -> S3Uri {
         S3Uri::new(&self.bucket, format!("{}cache/gallery/", self.prefix))

@@ -20,6 +20,10 @@ use crate::error::{Error, Result};
 /// large objects, not one per video.
 pub const PACK_AFTER: usize = 16;
 
+/// Shards read at once by a scan: their objects are fetched in parallel, and a batch is
+/// what a scan holds in memory (at 2 million clusters, about 20 MiB a shard).
+pub const SHARDS_AT_ONCE: usize = 8;
+
 pub struct UnknownIndex<'a> {
     pub aws: &'a Aws,
     /// `s3://<processed>/<prefix>index/unknown/`.
@@ -74,26 +78,54 @@ impl UnknownIndex<'_> {
     /// segments of several recognisers meet, the newest added one's wins (the others can
     /// no longer be compared with the gallery).
     pub fn read(&self, shard: &str, added: &[String]) -> Result<Shard> {
-        let mut uris = vec![self.uri(&tombstones_key(shard)), self.uri(&packed_key(shard))];
-        uris.extend(added.iter().map(|key| self.uri(key)));
-        let mut objects = self.aws.get_many(&uris)?.into_iter();
-        let tombstones = match objects.next().flatten() {
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Inference(format!("{} is not tombstones: {e}", uris[0])))?,
-            None => Tombstones::default(),
-        };
-        let mut segments = Vec::new();
-        for (uri, bytes) in uris.iter().skip(1).zip(objects) {
-            let Some(bytes) = bytes else { continue };
-            segments.push(Segment::decode(&bytes).map_err(|e| Error::Inference(format!("{uri}: {e}")))?);
-        }
-        let recognizer = segments.last().map(|s| s.recognizer.clone()).unwrap_or_default();
-        let mut read = Shard { name: shard.into(), recognizer, tombstones, added: added.to_vec(), ..Shard::default() };
-        for segment in segments {
-            match segment.recognizer == read.recognizer {
-                true => read.entries.extend(segment.entries),
-                false => read.other_recognizer += segment.entries.len(),
+        let mut read = self.read_many(&[(shard.to_string(), added.to_vec())])?;
+        Ok(read.pop().unwrap_or_default())
+    }
+
+    /// Hands every shard that holds anything to `each`, in order, reading
+    /// [`SHARDS_AT_ONCE`] shards' objects at a time (in parallel) while it holds one batch.
+    pub fn scan(&self, mut each: impl FnMut(Shard) -> Result<()>) -> Result<()> {
+        let shards: Vec<(String, Vec<String>)> = self.shards()?.into_iter().collect();
+        for batch in shards.chunks(SHARDS_AT_ONCE) {
+            for shard in self.read_many(batch)? {
+                each(shard)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Reads shards (each with its added segments' keys) with one batch of requests.
+    fn read_many(&self, shards: &[(String, Vec<String>)]) -> Result<Vec<Shard>> {
+        let mut uris = Vec::new();
+        for (shard, added) in shards {
+            uris.push(self.uri(&tombstones_key(shard)));
+            uris.push(self.uri(&packed_key(shard)));
+            uris.extend(added.iter().map(|key| self.uri(key)));
+        }
+        let mut objects = uris.iter().zip(self.aws.get_many(&uris)?);
+        let mut read = Vec::with_capacity(shards.len());
+        for (shard, added) in shards {
+            let (uri, tombstones) = objects.next().ok_or_else(|| Error::Inference("a shard went unread".into()))?;
+            let tombstones = match tombstones {
+                Some(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::Inference(format!("{uri} is not tombstones: {e}")))?,
+                None => Tombstones::default(),
+            };
+            let mut segments = Vec::new();
+            for (uri, bytes) in objects.by_ref().take(1 + added.len()) {
+                let Some(bytes) = bytes else { continue };
+                segments.push(Segment::decode(&bytes).map_err(|e| Error::Inference(format!("{uri}: {e}")))?);
+            }
+            let recognizer = segments.last().map(|s| s.recognizer.clone()).unwrap_or_default();
+            let mut shard =
+                Shard { name: shard.clone(), recognizer, tombstones, added: added.clone(), ..Shard::default() };
+            for segment in segments {
+                match segment.recognizer == shard.recognizer {
+                    true => shard.entries.extend(segment.entries),
+                    false => shard.other_recognizer += segment.entries.len(),
+                }
+            }
+            read.push(shard);
         }
         Ok(read)
     }

@@ -75,7 +75,7 @@ pub struct Editor {
 
 /// Who makes the relabels that late binding finds: cameo itself, never a person.
 pub fn system_editor() -> Editor {
-    Editor { id: SYSTEM_EDITOR_ID.into(), display_name: "cameo (learned from a correction elsewhere)".into() }
+    Editor { id: SYSTEM_EDITOR_ID.into(), display_name: "cameo (learned from a correction or a photo)".into() }
 }
 
 pub const SYSTEM_EDITOR_ID: &str = "cameo:late-binding";
@@ -86,6 +86,34 @@ pub const SYSTEM_EDITOR_ID: &str = "cameo:late-binding";
 pub struct ActionRef {
     pub movie_id: String,
     pub seq: u64,
+}
+
+/// Photos a person's gallery gained (given through the API, imported, or joined by a
+/// merge), once the gallery checker accepted them: the cause of a system relabel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PhotosRef {
+    pub person_id: String,
+    /// The photos' keys in the gallery's bucket.
+    pub photos: Vec<String>,
+}
+
+/// What made cameo act: a person's action in a video, or photos a person's gallery gained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Cause {
+    Action(ActionRef),
+    Photos(PhotosRef),
+}
+
+impl Cause {
+    /// The person's action, when an action caused it (its undo takes the relabel back).
+    pub fn action(&self) -> Option<&ActionRef> {
+        match self {
+            Cause::Action(action) => Some(action),
+            Cause::Photos(_) => None,
+        }
+    }
 }
 
 /// One action of the audit trail.
@@ -114,9 +142,10 @@ pub struct ActionItem {
     pub before: Vec<GroupRef>,
     pub after: Vec<GroupRef>,
     /// A system relabel's cause: the person's action (in another video, or this one)
-    /// whose evidence it found here; for the system's undo of one, that action's undo.
+    /// whose evidence it found here, or the photos a person's gallery gained; for the
+    /// system's undo of one, that action's undo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<ActionRef>,
+    pub cause: Option<Cause>,
 }
 
 impl ActionItem {

@@ -44,6 +44,9 @@ locals {
     "GET /videos/{id}/curation"                  = local.scopes.read
     "POST /videos/{id}/curation"                 = local.scopes.curate
     "POST /videos/{id}/curation/{seq}/undo"      = local.scopes.curate
+    "GET /videos/{id}/suggestions"               = local.scopes.curate
+    "GET /people/{personId}/suggestions"         = local.scopes.curate
+    "GET /review"                                = local.scopes.curate
   }
 
   # Where the hosted sign-in may send the browser back: the app, by default the one the

@@ -65,6 +65,8 @@ locals {
   manifest = "gallery/.cameo/manifest.json"
   # The index of unknown faces (biometric data) in the processed bucket.
   unknown_index = "index/unknown/"
+  # The curation worker's suggestions for naming, surveyed from it (scores and ids only).
+  suggestions = "suggestions/"
 
   # The detector: reads the video and the gallery (the manifest at the version its VideoJob
   # pinned, the photos it lists and the rejected examples of its people, under
@@ -158,7 +160,8 @@ locals {
   # checker. Late binding: it scans, packs and prunes the index of unknown faces (the one
   # reader of it, and the one that erases an erased video's entries), enrols the gallery
   # (the newest manifest, its photos' cached embeddings) and records its relabels in the
-  # ledger of each video they name. It reads no video.
+  # ledger of each video they name. When the queue is quiet, it surveys the index against
+  # the gallery and writes its suggestions for naming. It reads no video.
   curation_worker = [
     {
       Sid      = "ConsumeCorrections"
@@ -174,6 +177,8 @@ locals {
     # What leaves the index is erased, every version (an erased video's faces too).
     { Sid = "KeepUnknownIndex", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.processed_bucket_arn}/${local.unknown_index}*"] },
     { Sid = "ListUnknownIndex", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.unknown_index}*"] } } },
+    { Sid = "WriteSuggestions", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.processed_bucket_arn}/${local.suggestions}*"] },
+    { Sid = "ListSuggestionVersions", Action = ["s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["${local.suggestions}*"] } } },
     { Sid = "EnrolGallery", Action = ["s3:GetObject", "s3:GetObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ListGallery", Action = ["s3:ListBucket"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
     { Sid = "ListManifestVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = [local.manifest] } } },
@@ -202,7 +207,7 @@ locals {
   ]
 
   # The API's Lambda: presigns uploads under videos/ and photo uploads under the gallery's
-  # photos, reads results (and presigns their face crops), queries the table, keeps its own
+  # photos, reads results (and presigns their face crops) and the worker's suggestions, queries the table, keeps its own
   # upload records, the registry of people and the curation ledger, tells the gallery
   # checker of every change to people and the curation worker of every correction, and
   # erases a video with everything made of it (its ledger too), or a person with their
@@ -218,7 +223,7 @@ locals {
     { Sid = "ShowAndErasePhotos", Action = ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },
     { Sid = "ListPhotoVersions", Action = ["s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["gallery/*"] } } },
     { Sid = "NotTheManifest", Effect = "Deny", Action = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.manifest}"] },
-    { Sid = "ReadResults", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*"] },
+    { Sid = "ReadResults", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/${local.suggestions}*"] },
     { Sid = "EraseVideosResults", Action = ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = [for p in local.erasable : "${var.processed_bucket_arn}/${p}/*"] },
     { Sid = "ListWhatToErase", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = [for p in local.erasable : "${p}/*"] } } },
     { Sid = "QueryTable", Action = ["dynamodb:Query"], Resource = [var.table_arn, "${var.table_arn}/index/*"] },

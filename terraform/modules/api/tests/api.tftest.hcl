@@ -66,8 +66,11 @@ run "every_route_needs_a_jwt_and_its_scope" {
       "GET /videos/{id}/curation"                  = ["cameo/read"]
       "POST /videos/{id}/curation"                 = ["cameo/curate"]
       "POST /videos/{id}/curation/{seq}/undo"      = ["cameo/curate"]
+      "GET /videos/{id}/suggestions"               = ["cameo/curate"]
+      "GET /people/{personId}/suggestions"         = ["cameo/curate"]
+      "GET /review"                                = ["cameo/curate"]
     })
-    error_message = "Each route of the Lambda exists with its scope: read for state, results, people, faces and corrections, upload for uploads, curate for people, photos, corrections and erasing."
+    error_message = "Each route of the Lambda exists with its scope: read for state, results, people, faces and corrections, upload for uploads, curate for people, photos, corrections, suggestions and erasing."
   }
 
   assert {

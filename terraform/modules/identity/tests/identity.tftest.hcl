@@ -63,12 +63,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/index/unknown/*/added/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/.cameo/manifest.json"]
       ingest            = []
     })
-    error_message = "The API writes only uploads under videos/ and gallery photos, the curation worker results documents, rejected examples, named photos, the index of unknown faces and the gallery cache, the detector only results/, logs/, cache/, candidates/, templates/ and added index segments, the gallery checker its cache and the manifest, the ingest nothing."
+    error_message = "The API writes only uploads under videos/ and gallery photos, the curation worker results documents, rejected examples, named photos, the index of unknown faces, its suggestions and the gallery cache, the detector only results/, logs/, cache/, candidates/, templates/ and added index segments, the gallery checker its cache and the manifest, the ingest nothing."
   }
 
   # What each role may delete in S3: the API a video and what was made of it, and a
@@ -82,12 +82,12 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
       detector          = ["arn:aws:s3:::processed/results/*/faces/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*"]
       ingest            = []
     })
-    error_message = "Only the API erases (videos and what was made of them, people's photos), the curation worker what an undone correction taught and the index entries of erased videos, the detector only replaces face crops, the gallery checker only its cached embeddings."
+    error_message = "Only the API erases (videos and what was made of them, people's photos), the curation worker what an undone correction taught, the index entries of erased videos and old suggestions, the detector only replaces face crops, the gallery checker only its cached embeddings."
   }
 
   # Face templates are biometric data: only the detector (which makes them, and enrols
@@ -122,13 +122,13 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         if s.Effect == "Allow" && length(setintersection(s.Action, ["s3:GetObject", "s3:GetObjectVersion"])) > 0
       ])))
       }) == jsonencode({
-      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::raw/gallery/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*"]
+      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::raw/gallery/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/*"]
       ingest            = ["arn:aws:s3:::raw/videos/*"]
     })
-    error_message = "The API reads only results and people's photos, the curation worker results, templates, the index of unknown faces and the gallery, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
+    error_message = "The API reads only results, the worker's suggestions and people's photos, the curation worker results, templates, the index of unknown faces, its suggestions and the gallery, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
   }
 
   # Which prefixes each role may list (ListBucket, ListBucketVersions), by bucket.
@@ -149,6 +149,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         "s3:ListBucket arn:aws:s3:::processed index/unknown/*",
         "s3:ListBucket arn:aws:s3:::raw gallery/*",
         "s3:ListBucketVersions arn:aws:s3:::processed index/unknown/*",
+        "s3:ListBucketVersions arn:aws:s3:::processed suggestions/*",
         "s3:ListBucketVersions arn:aws:s3:::processed templates/rejected/*",
         "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/manifest.json",
         "s3:ListBucketVersions arn:aws:s3:::raw gallery/.cameo/photos/*",
