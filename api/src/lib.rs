@@ -1,7 +1,7 @@
 //! cameo's upload and results API: one router ([`routes`]) served as an AWS Lambda behind
 //! an API Gateway HTTP API, or as a local HTTP server. It never carries video bytes: it
 //! validates ([`validate`]), plans ([`plan`]) and presigns uploads ([`upload`]), records
-//! them ([`record`]), and answers from S3 and the MovieEntities table ([`state`],
+//! them ([`record`]), lists them ([`library`]), and answers from S3 and the MovieEntities table ([`state`],
 //! [`result`], [`queries`], a page at a time: [`pages`]), and presigns the face crops of
 //! the results ([`faces`]); answers the curation worker's suggestions for naming
 //! ([`suggestions`]); and erases a video with all that was made of it ([`erase`]).
@@ -14,6 +14,7 @@ pub mod erase;
 pub mod error;
 pub mod faces;
 pub mod identity;
+pub mod library;
 pub mod pages;
 pub mod people;
 pub mod photos;

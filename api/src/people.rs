@@ -144,7 +144,12 @@ impl App {
     }
 
     pub async fn list_people(&self, query: PageQuery) -> ApiResult<Listing<PersonSummary>> {
-        let index_query = IndexQuery { index: "byEntityType", value: EntityType::Person.as_str(), descending: false };
+        let index_query = IndexQuery {
+            index: "byEntityType",
+            value: EntityType::Person.as_str(),
+            descending: false,
+            sort_prefix: None,
+        };
         let (people, next) =
             self.query_index::<PersonItem>(&index_query, query.limit.as_deref(), query.next.as_deref()).await?;
         let mut items = Vec::with_capacity(people.len());

@@ -68,11 +68,13 @@ pub struct ActorVideo {
     pub processed_at: String,
 }
 
-/// One GSI query: `key = value` on `index`, newest (or last) first when `descending`.
+/// One GSI query: `key = value` on `index` (and its sort key beginning with
+/// `sort_prefix`), newest (or last) first when `descending`.
 pub(crate) struct IndexQuery<'a> {
     pub index: &'static str,
     pub value: &'a str,
     pub descending: bool,
+    pub sort_prefix: Option<&'a str>,
 }
 
 impl App {
@@ -91,9 +93,14 @@ impl App {
                 if index == "byProcessedDay" && value.parse::<jiff::civil::Date>().is_err() {
                     return Err(ApiError::invalid("invalid_query", "processedDay must be a date, YYYY-MM-DD"));
                 }
-                IndexQuery { index, value, descending: true }
+                IndexQuery { index, value, descending: true, sort_prefix: None }
             }
-            (None, _) => IndexQuery { index: "byEntityType", value: EntityType::Movie.as_str(), descending: false },
+            (None, _) => IndexQuery {
+                index: "byEntityType",
+                value: EntityType::Movie.as_str(),
+                descending: false,
+                sort_prefix: None,
+            },
         };
         let (movies, next) =
             self.query_index::<MovieItem>(&index_query, query.limit.as_deref(), query.next.as_deref()).await?;
@@ -119,7 +126,7 @@ impl App {
         if name.is_empty() || name.len() > 256 {
             return Err(ApiError::invalid("invalid_query", "the actor's name is empty or too long"));
         }
-        let index_query = IndexQuery { index: "byActor", value: name, descending: false };
+        let index_query = IndexQuery { index: "byActor", value: name, descending: false, sort_prefix: None };
         let (people, next) =
             self.query_index::<EntityItem>(&index_query, query.limit.as_deref(), query.next.as_deref()).await?;
         let items = people
@@ -140,7 +147,12 @@ impl App {
 
     /// The most recently finished movie, by its `byFinishedAt` entry.
     pub async fn latest_movie(&self) -> ApiResult<Option<MovieItem>> {
-        let query = IndexQuery { index: "byFinishedAt", value: EntityType::Movie.as_str(), descending: true };
+        let query = IndexQuery {
+            index: "byFinishedAt",
+            value: EntityType::Movie.as_str(),
+            descending: true,
+            sort_prefix: None,
+        };
         let (mut movies, _) = self.query_index::<MovieItem>(&query, Some("1"), None).await?;
         Ok(movies.pop())
     }
@@ -155,20 +167,28 @@ impl App {
         let index = definition.index(query.index).ok_or_else(|| {
             ApiError::upstream("finding the index", format!("{} is not in the definition", query.index))
         })?;
+        let prefixed = query.sort_prefix.map(|p| format!("&{}^={p}", index.sort_key)).unwrap_or_default();
         let scope = Scope {
-            query: format!("{}={}", query.index, query.value),
+            query: format!("{}={}{prefixed}", query.index, query.value),
             keys: [&definition.partition_key, &definition.sort_key, &index.partition_key, &index.sort_key],
             partition: (&index.partition_key, query.value),
         };
         let Page { size, start } = page(limit, next, &scope)?;
-        let answer = self
+        let mut request = self
             .dynamodb
             .query()
             .table_name(&self.config.table)
             .index_name(query.index)
             .key_condition_expression("#k = :v")
             .expression_attribute_names("#k", &index.partition_key)
-            .expression_attribute_values(":v", AttributeValue::S(query.value.into()))
+            .expression_attribute_values(":v", AttributeValue::S(query.value.into()));
+        if let Some(prefix) = query.sort_prefix {
+            request = request
+                .key_condition_expression("#k = :v AND begins_with(#s, :p)")
+                .expression_attribute_names("#s", &index.sort_key)
+                .expression_attribute_values(":p", AttributeValue::S(prefix.into()));
+        }
+        let answer = request
             .scan_index_forward(!query.descending)
             .limit(size)
             .set_exclusive_start_key(start)

@@ -46,6 +46,18 @@ pub struct UploadRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_id: Option<String>,
     pub status: UploadStatus,
+    /// Always [`LIBRARY`]: the `byUploadedAt` partition, so the library lists the record.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub library: String,
+}
+
+/// The one partition of the `byUploadedAt` index: every upload of the installation.
+pub const LIBRARY: &str = "VIDEO";
+
+/// A time as RFC 3339 with microseconds always written, so that times sort as strings
+/// (the library's index sorts by `createdAt`; "…:05.1Z" would sort after "…:05.12Z").
+pub fn sortable_time(at: jiff::Timestamp) -> String {
+    format!("{}.{:06}Z", at.strftime("%Y-%m-%dT%H:%M:%S"), at.subsec_microsecond())
 }
 
 impl UploadRecord {
@@ -102,17 +114,29 @@ impl App {
         serde_dynamo::from_item(item).map_err(|e| ApiError::upstream("decoding the upload record", e))
     }
 
+    /// Moves a pending upload's `urlsExpireAt` (its URLs were minted again); false when it
+    /// was no longer pending.
+    pub async fn move_url_expiry(&self, video_id: &str, at: &str) -> ApiResult<bool> {
+        self.update_pending(video_id, "urlsExpireAt", AttributeValue::S(at.into())).await
+    }
+
     /// Moves a pending upload to `to`; false when it was no longer pending.
     pub async fn finish_record(&self, video_id: &str, to: UploadStatus) -> ApiResult<bool> {
+        self.update_pending(video_id, "status", status_value(to)).await
+    }
+
+    /// Sets one attribute of a pending upload's record; false when it was no longer pending.
+    async fn update_pending(&self, video_id: &str, attribute: &str, value: AttributeValue) -> ApiResult<bool> {
         let update = self
             .dynamodb
             .update_item()
             .table_name(&self.config.table)
             .set_key(Some(record_key(video_id)))
-            .update_expression("SET #status = :to")
+            .update_expression("SET #set = :value")
             .condition_expression("#status = :pending")
+            .expression_attribute_names("#set", attribute)
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":to", status_value(to))
+            .expression_attribute_values(":value", value)
             .expression_attribute_values(":pending", status_value(UploadStatus::Pending))
             .send()
             .await;
@@ -121,5 +145,19 @@ impl App {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(ApiError::upstream("updating the upload record", e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_sort_as_strings_whatever_their_fraction() {
+        let (earlier, later): (jiff::Timestamp, jiff::Timestamp) =
+            ("2026-12-06T10:00:05.1Z".parse().unwrap(), "2026-12-06T10:00:05.12Z".parse().unwrap());
+        assert_eq!(sortable_time(earlier), "2026-12-06T10:00:05.100000Z");
+        assert!(sortable_time(earlier) < sortable_time(later));
+        assert_eq!(sortable_time(later).parse::<jiff::Timestamp>().unwrap(), later);
     }
 }

@@ -22,6 +22,7 @@ use crate::curation::CurationRequest;
 use crate::error::{ApiError, ApiResult};
 use crate::faces::FacesQuery;
 use crate::identity::{Caller, Scope};
+use crate::library::LibraryQuery;
 use crate::pages::MAX_PAGE_SIZE;
 use crate::people::{MergeRequest, NameRequest, PersonDetail, check_person_id};
 use crate::photos::PhotoRequest;
@@ -39,9 +40,11 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const ROUTES: &[(&str, &str, Scope)] = &[
     ("POST", "/videos", Scope::Upload),
     ("GET", "/videos", Scope::Read),
+    ("GET", "/library", Scope::Read),
     ("GET", "/videos/{id}", Scope::Read),
     ("DELETE", "/videos/{id}", Scope::Curate),
     ("POST", "/videos/{id}/complete", Scope::Upload),
+    ("GET", "/videos/{id}/upload", Scope::Upload),
     ("DELETE", "/videos/{id}/upload", Scope::Upload),
     ("GET", "/videos/{id}/result", Scope::Read),
     ("GET", "/videos/{id}/faces", Scope::Read),
@@ -72,9 +75,10 @@ pub fn required_scope(method: &Method, path: &str) -> Option<Scope> {
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/videos", post(create_upload).get(list_videos))
+        .route("/library", get(library))
         .route("/videos/{id}", get(video).delete(erase_video))
         .route("/videos/{id}/complete", post(complete_upload))
-        .route("/videos/{id}/upload", delete(abort_upload))
+        .route("/videos/{id}/upload", get(resume_upload).delete(abort_upload))
         .route("/videos/{id}/result", get(video_result))
         .route("/videos/{id}/faces", get(video_faces))
         .route("/actors/{name}/videos", get(actor_videos))
@@ -160,6 +164,15 @@ async fn complete_upload(
     Ok(Json(serde_json::json!({"videoId": id, "state": "uploaded"})).into_response())
 }
 
+async fn resume_upload(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let id = video_id(path)?;
+    Ok(Json(app.resume_upload(&caller, &id).await?).into_response())
+}
+
 async fn abort_upload(
     State(app): State<Arc<App>>,
     Extension(caller): Extension<Caller>,
@@ -213,6 +226,10 @@ async fn latest_result(State(app): State<Arc<App>>) -> ApiResult<Response> {
 
 async fn list_videos(State(app): State<Arc<App>>, q: Result<Query<VideoQuery>, QueryRejection>) -> ApiResult<Response> {
     Ok(Json(app.list_videos(query(q)?).await?).into_response())
+}
+
+async fn library(State(app): State<Arc<App>>, q: Result<Query<LibraryQuery>, QueryRejection>) -> ApiResult<Response> {
+    Ok(Json(app.library(query(q)?).await?).into_response())
 }
 
 async fn actor_videos(

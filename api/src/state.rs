@@ -312,6 +312,7 @@ mod tests {
             plan: UploadPlan::Single,
             upload_id: None,
             status,
+            library: crate::record::LIBRARY.into(),
         }
     }
 

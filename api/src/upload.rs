@@ -1,10 +1,11 @@
-//! `POST /videos`, `POST /videos/{id}/complete` and `DELETE /videos/{id}/upload`: minting
-//! upload URLs and finishing multipart uploads. The video's bytes never pass through the
+//! `POST /videos`, `POST /videos/{id}/complete`, `GET /videos/{id}/upload` and `DELETE
+//! /videos/{id}/upload`: minting upload URLs, resuming and finishing multipart uploads. The video's bytes never pass through the
 //! API; the content type, the exact length (single PUT) and the metadata are signed into
 //! the URLs (or set on the multipart upload), so a client cannot change them.
 
 use std::collections::BTreeMap;
 
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use cameo_model::table::video_pk;
@@ -16,7 +17,7 @@ use crate::app::App;
 use crate::error::{ApiError, ApiResult};
 use crate::identity::Caller;
 use crate::plan::{UploadPlan, part_length, plan};
-use crate::record::{UPLOAD_SK, UploadRecord, UploadStatus};
+use crate::record::{LIBRARY, UPLOAD_SK, UploadRecord, UploadStatus, sortable_time};
 use crate::validate::{UploadRequest, check_upload};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,6 +48,32 @@ pub struct PartUrl {
     pub part_number: u32,
     pub size_bytes: u64,
     pub url: String,
+}
+
+/// `GET /videos/{id}/upload`: where a multipart upload stands, and fresh URLs for the parts
+/// S3 does not hold yet.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResumeResponse {
+    pub video_id: String,
+    pub key: String,
+    /// When the new URLs stop working.
+    pub expires_at: String,
+    pub part_size_bytes: u64,
+    /// The parts S3 holds, at their planned size: complete with their ETags.
+    pub uploaded: Vec<HeldPart>,
+    /// The parts still to PUT.
+    pub parts: Vec<PartUrl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldPart {
+    pub part_number: u32,
+    pub size_bytes: u64,
+    /// As S3 lists it (S3 does; some stand-ins do not): a client keeps its own as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 /// The body of `POST /videos/{id}/complete`.
@@ -94,11 +121,12 @@ impl App {
             size_bytes: request.size_bytes,
             movie: request.movie,
             uploaded_by: caller.id.clone(),
-            created_at: now.to_string(),
+            created_at: sortable_time(now),
             urls_expire_at: expires_at.to_string(),
             plan,
             upload_id: None,
             status: UploadStatus::Pending,
+            library: LIBRARY.into(),
         };
         let upload = match plan {
             UploadPlan::Single => {
@@ -123,7 +151,8 @@ impl App {
                     self.abort_on_s3(&record).await;
                     return Err(e);
                 }
-                let parts = self.presign_parts(&record, part_size_bytes, parts).await?;
+                let numbers: Vec<u32> = (1..=parts).collect();
+                let parts = self.presign_parts(&record, part_size_bytes, &numbers).await?;
                 UploadInstructions::Multipart { part_size_bytes, parts }
             }
         };
@@ -156,10 +185,11 @@ impl App {
         Ok(UploadInstructions::Put { url: presigned.uri().to_string(), headers })
     }
 
-    async fn presign_parts(&self, record: &UploadRecord, part_size: u64, parts: u32) -> ApiResult<Vec<PartUrl>> {
+    /// Presigned PUTs of the parts `numbers` of a multipart upload.
+    async fn presign_parts(&self, record: &UploadRecord, part_size: u64, numbers: &[u32]) -> ApiResult<Vec<PartUrl>> {
         let config = presigning(self)?;
-        let mut urls = Vec::with_capacity(parts as usize);
-        for part_number in 1..=parts {
+        let mut urls = Vec::with_capacity(numbers.len());
+        for &part_number in numbers {
             let size_bytes = part_length(record.size_bytes, part_size, part_number);
             let presigned = self
                 .s3
@@ -177,13 +207,14 @@ impl App {
         Ok(urls)
     }
 
-    /// Loads a record the caller may act on: theirs, multipart and still pending.
-    async fn pending_multipart(&self, caller: &Caller, video_id: &str) -> ApiResult<(UploadRecord, u32)> {
+    /// Loads a record the caller may act on: theirs, multipart and still pending; with its
+    /// part size and number of parts.
+    async fn pending_multipart(&self, caller: &Caller, video_id: &str) -> ApiResult<(UploadRecord, u64, u32)> {
         let record = self.load_record(video_id).await?;
         if record.uploaded_by != caller.id {
             return Err(ApiError::Forbidden(format!("video {video_id} was uploaded by someone else")));
         }
-        let UploadPlan::Multipart { parts, .. } = record.plan else {
+        let UploadPlan::Multipart { part_size_bytes, parts } = record.plan else {
             return Err(ApiError::Conflict(format!(
                 "video {video_id} is a single PUT upload: there is nothing to complete or abort"
             )));
@@ -191,11 +222,85 @@ impl App {
         if record.status != UploadStatus::Pending {
             return Err(ApiError::Conflict(format!("the upload of video {video_id} is already {:?}", record.status)));
         }
-        Ok((record, parts))
+        Ok((record, part_size_bytes, parts))
+    }
+
+    /// Resumes a multipart upload after a reload or after its URLs expired: the parts S3
+    /// holds, and fresh URLs for the others (the record's `urlsExpireAt` moves with them).
+    /// Until the raw bucket's lifecycle rule aborts the upload.
+    pub async fn resume_upload(&self, caller: &Caller, video_id: &str) -> ApiResult<ResumeResponse> {
+        let (record, part_size_bytes, parts) = self.pending_multipart(caller, video_id).await?;
+        let held = match self.held_parts(&record).await? {
+            Some(held) => held,
+            None => {
+                self.finish_record(video_id, UploadStatus::Aborted).await?;
+                return Err(ApiError::Conflict(format!(
+                    "the upload of video {video_id} was aborted (the raw bucket aborts unfinished uploads after some days): upload it again"
+                )));
+            }
+        };
+        // A part held at another size than planned is sent again: S3 keeps a part number's last PUT.
+        let uploaded: Vec<HeldPart> = held
+            .into_iter()
+            .filter(|p| {
+                p.part_number <= parts && p.size_bytes == part_length(record.size_bytes, part_size_bytes, p.part_number)
+            })
+            .collect();
+        let missing: Vec<u32> = (1..=parts).filter(|n| !uploaded.iter().any(|p| p.part_number == *n)).collect();
+        let expires_at = Timestamp::now() + self.config.upload_url_ttl();
+        if !self.move_url_expiry(video_id, &expires_at.to_string()).await? {
+            return Err(ApiError::Conflict(format!("the upload of video {video_id} finished meanwhile")));
+        }
+        let parts = self.presign_parts(&record, part_size_bytes, &missing).await?;
+        tracing::info!(video = %video_id, held = uploaded.len(), missing = missing.len(), "multipart upload resumed");
+        Ok(ResumeResponse {
+            video_id: video_id.into(),
+            key: record.key,
+            expires_at: expires_at.to_string(),
+            part_size_bytes,
+            uploaded,
+            parts,
+        })
+    }
+
+    /// The parts S3 holds of a multipart upload (ListParts, every page); `None` when the
+    /// upload is gone (aborted).
+    async fn held_parts(&self, record: &UploadRecord) -> ApiResult<Option<Vec<HeldPart>>> {
+        let mut held = Vec::new();
+        let mut marker = None;
+        loop {
+            let listed = self
+                .s3
+                .list_parts()
+                .bucket(&record.bucket)
+                .key(&record.key)
+                .set_upload_id(record.upload_id.clone())
+                .set_part_number_marker(marker)
+                .send()
+                .await;
+            let page = match listed {
+                Ok(page) => page,
+                Err(e) if e.as_service_error().and_then(|s| ProvideErrorMetadata::code(s)) == Some("NoSuchUpload") => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(ApiError::upstream("listing the uploaded parts", e)),
+            };
+            held.extend(page.parts().iter().filter_map(|p| {
+                Some(HeldPart {
+                    part_number: u32::try_from(p.part_number()?).ok()?,
+                    size_bytes: u64::try_from(p.size()?).ok()?,
+                    etag: p.e_tag().map(str::to_string),
+                })
+            }));
+            match (page.is_truncated(), page.next_part_number_marker) {
+                (Some(true), Some(next)) => marker = Some(next),
+                _ => return Ok(Some(held)),
+            }
+        }
     }
 
     pub async fn complete_upload(&self, caller: &Caller, video_id: &str, request: CompleteRequest) -> ApiResult<()> {
-        let (record, expected) = self.pending_multipart(caller, video_id).await?;
+        let (record, _, expected) = self.pending_multipart(caller, video_id).await?;
         check_parts(&request, expected)?;
         let parts = request
             .parts
@@ -212,7 +317,7 @@ impl App {
             .send()
             .await;
         if let Err(e) = completed {
-            let code = e.as_service_error().and_then(|s| aws_sdk_s3::error::ProvideErrorMetadata::code(s));
+            let code = e.as_service_error().and_then(|s| ProvideErrorMetadata::code(s));
             return Err(match code {
                 Some(code @ ("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall")) => ApiError::invalid(
                     "invalid_parts",
@@ -244,7 +349,7 @@ impl App {
     }
 
     pub async fn abort_upload(&self, caller: &Caller, video_id: &str) -> ApiResult<()> {
-        let (record, _) = self.pending_multipart(caller, video_id).await?;
+        let (record, _, _) = self.pending_multipart(caller, video_id).await?;
         self.abort_on_s3(&record).await;
         self.finish_record(video_id, UploadStatus::Aborted).await?;
         tracing::info!(video = %video_id, "multipart upload aborted");

@@ -1,5 +1,5 @@
 //! Uploads against a strict S3 (s3s-fs checks every signature): what a minted URL allows,
-//! what it refuses, multipart uploads completed and aborted, and the requests refused
+//! what it refuses, multipart uploads completed, resumed and aborted, and the requests refused
 //! before anything is created. Requests reach the router as API Gateway v2 events.
 
 mod support;
@@ -176,6 +176,66 @@ async fn a_multipart_upload_completes_byte_identical_and_an_aborted_one_leaves_n
     assert!(parts.is_ok_and(|p| p.parts().is_empty()), "no part of the aborted upload is left on S3");
     let state = call_as_ana(&router, "GET", &format!("/videos/{aborted_id}"), Value::Null).await.json();
     assert_eq!(state["state"], "aborted");
+}
+
+#[tokio::test]
+async fn a_multipart_upload_resumes_after_its_urls_expired_without_a_held_part_sent_again() {
+    let s3 = StrictS3::start();
+    s3.create_buckets().await;
+    // One router mints URLs that expire at once, the other lasting ones (one table, one S3).
+    let mut hasty = config(&table("resume"));
+    (hasty.single_put_max_bytes, hasty.upload_url_ttl_seconds) = (MIB, 1);
+    let lasting = cameo_api::config::Config { upload_url_ttl_seconds: 3600, ..hasty.clone() };
+    let (hasty, _) = router(hasty, s3.client().await).await;
+    let (router, _) = router(lasting, s3.client().await).await;
+    let bytes = video_bytes((16 * MIB + 12345) as usize);
+    let part_size = (8 * MIB) as usize;
+    let chunk = |number: usize| bytes[(number - 1) * part_size..(number * part_size).min(bytes.len())].to_vec();
+    let unquoted = |etag: &str| etag.trim_matches('"').to_string();
+
+    // Part 1 goes up; the URLs expire before the others do (an expired URL is refused:
+    // `an_expired_url_is_refused`).
+    let minted = call_as_ana(&hasty, "POST", "/videos", upload("reel.mov", bytes.len())).await.json();
+    let id = minted["videoId"].as_str().unwrap().to_string();
+    let parts = minted["upload"]["parts"].as_array().unwrap().clone();
+    let first = http("PUT", parts[0]["url"].as_str().unwrap(), &[], chunk(1)).await;
+    assert_eq!(first.status, 200, "{}", String::from_utf8_lossy(&first.body));
+    let first_etag = unquoted(first.headers["etag"].to_str().unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let state = call_as_ana(&router, "GET", &format!("/videos/{id}"), Value::Null).await.json();
+    assert_eq!(state["state"], "expired");
+
+    // Only the uploader resumes it: S3's part 1 is held, parts 2 and 3 get fresh URLs.
+    let path = format!("/videos/{id}/upload");
+    let stranger = call(&router, event("GET", &path, "", None, Some("bob"))).await;
+    assert_eq!(stranger.status, 403);
+    let resumed = call_as_ana(&router, "GET", &path, Value::Null).await;
+    assert_eq!(resumed.status, 200, "{}", String::from_utf8_lossy(&resumed.body));
+    let resumed = resumed.json();
+    let held = resumed["uploaded"].as_array().unwrap();
+    assert_eq!(held.len(), 1, "{resumed:#}");
+    assert_eq!((held[0]["partNumber"].as_u64(), held[0]["sizeBytes"].as_u64()), (Some(1), Some(part_size as u64)));
+    // S3 lists each part's ETag; s3s-fs 0.14.1 lists none, and the client's own serves.
+    assert!(held[0]["etag"].as_str().is_none_or(|etag| unquoted(etag) == first_etag), "{held:?}");
+    let missing: Vec<u64> =
+        resumed["parts"].as_array().unwrap().iter().map(|p| p["partNumber"].as_u64().unwrap()).collect();
+    assert_eq!(missing, [2, 3], "only the parts S3 lacks are asked for");
+    let state = call_as_ana(&router, "GET", &format!("/videos/{id}"), Value::Null).await.json();
+    assert_eq!(state["state"], "awaiting_upload", "its URLs work again");
+
+    let mut all = vec![json!({"partNumber": 1, "etag": first_etag})];
+    for part in resumed["parts"].as_array().unwrap() {
+        let number = part["partNumber"].as_u64().unwrap() as usize;
+        let put = http("PUT", part["url"].as_str().unwrap(), &[], chunk(number)).await;
+        assert_eq!(put.status, 200, "part {number}: {}", String::from_utf8_lossy(&put.body));
+        all.push(json!({"partNumber": number, "etag": put.headers["etag"].to_str().unwrap()}));
+    }
+    let done = call_as_ana(&router, "POST", &format!("/videos/{id}/complete"), json!({"parts": all})).await;
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    let stored = s3.client().await.get_object().bucket(RAW).key(format!("videos/{id}/reel.mov")).send().await.unwrap();
+    assert!(stored.body.collect().await.unwrap().into_bytes().to_vec() == bytes, "the object is byte-identical");
+    let again = call_as_ana(&router, "GET", &path, Value::Null).await;
+    assert_eq!(again.status, 409, "a completed upload has nothing to resume");
 }
 
 #[tokio::test]

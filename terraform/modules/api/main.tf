@@ -24,9 +24,11 @@ locals {
   route_scopes = {
     "POST /videos"                               = local.scopes.upload
     "GET /videos"                                = local.scopes.read
+    "GET /library"                               = local.scopes.read
     "GET /videos/{id}"                           = local.scopes.read
     "DELETE /videos/{id}"                        = local.scopes.curate
     "POST /videos/{id}/complete"                 = local.scopes.upload
+    "GET /videos/{id}/upload"                    = local.scopes.upload
     "DELETE /videos/{id}/upload"                 = local.scopes.upload
     "GET /videos/{id}/result"                    = local.scopes.read
     "GET /videos/{id}/faces"                     = local.scopes.read

@@ -215,7 +215,7 @@ locals {
   # photos only signs the URLs that show them.
   erasable = ["results", "candidates", "logs", "templates"]
   api = [
-    { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
+    { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
     { Sid = "ListUploads", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
     { Sid = "PresignPhotoUploads", Action = ["s3:PutObject"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
     # People's photos, uploaded or imported from folders filled by hand: shown (presigned

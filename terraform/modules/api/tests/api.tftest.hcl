@@ -46,9 +46,11 @@ run "every_route_needs_a_jwt_and_its_scope" {
     condition = jsonencode({ for key, r in aws_apigatewayv2_route.this : key => sort(tolist(r.authorization_scopes)) }) == jsonencode({
       "POST /videos"                               = ["cameo/upload"]
       "GET /videos"                                = ["cameo/read"]
+      "GET /library"                               = ["cameo/read"]
       "GET /videos/{id}"                           = ["cameo/read"]
       "DELETE /videos/{id}"                        = ["cameo/curate"]
       "POST /videos/{id}/complete"                 = ["cameo/upload"]
+      "GET /videos/{id}/upload"                    = ["cameo/upload"]
       "DELETE /videos/{id}/upload"                 = ["cameo/upload"]
       "GET /videos/{id}/result"                    = ["cameo/read"]
       "GET /videos/{id}/faces"                     = ["cameo/read"]

@@ -137,7 +137,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       for role, policy in aws_iam_role_policy.this : role => sort(distinct(flatten([
         for s in jsondecode(policy.policy).Statement : [
           for r in s.Resource : [for a in s.Action : [for p in s.Condition.StringLike["s3:prefix"] : "${a} ${r} ${p}"]]
-        ] if anytrue([for a in s.Action : startswith(a, "s3:List")])
+        ] if anytrue([for a in s.Action : startswith(a, "s3:ListBucket")])
       ])))
       }) == jsonencode({
       api = sort(concat(
