@@ -153,6 +153,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_upload_record_carries_the_keys_of_the_library_index() {
+        let record = UploadRecord {
+            pk: video_pk("v"),
+            sk: UPLOAD_SK.into(),
+            video_id: "v".into(),
+            bucket: "raw".into(),
+            key: "videos/v/film.mp4".into(),
+            file_name: "film.mp4".into(),
+            content_type: "video/mp4".into(),
+            size_bytes: 10,
+            movie: None,
+            uploaded_by: "jwt:i|u".into(),
+            created_at: sortable_time(jiff::Timestamp::UNIX_EPOCH),
+            urls_expire_at: "1970-01-01T01:00:00Z".into(),
+            plan: UploadPlan::Single,
+            upload_id: None,
+            status: UploadStatus::Pending,
+            library: LIBRARY.into(),
+        };
+        let fields = serde_json::to_value(record).unwrap();
+        let definition = cameo_model::table::TableDefinition::load();
+        let index = definition.index("byUploadedAt").expect("the library's index is defined");
+        assert_eq!(fields[&index.partition_key], LIBRARY);
+        assert!(fields[&index.sort_key].is_string());
+    }
+
+    #[test]
     fn times_sort_as_strings_whatever_their_fraction() {
         let (earlier, later): (jiff::Timestamp, jiff::Timestamp) =
             ("2026-12-06T10:00:05.1Z".parse().unwrap(), "2026-12-06T10:00:05.12Z".parse().unwrap());

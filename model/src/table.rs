@@ -217,7 +217,8 @@ mod tests {
         let fields = |v: serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         let (movie, actor) =
             (fields(serde_json::to_value(movie).unwrap()), fields(serde_json::to_value(actor).unwrap()));
-        for index in TableDefinition::load().global_secondary_indexes {
+        // The API's upload records are its own type: cameo-api checks `byUploadedAt`.
+        for index in TableDefinition::load().global_secondary_indexes.into_iter().filter(|i| i.name != "byUploadedAt") {
             let indexed = |f: &Vec<String>| f.contains(&index.partition_key) && f.contains(&index.sort_key);
             assert!(indexed(&movie) || indexed(&actor), "no item carries the keys of {}", index.name);
         }
