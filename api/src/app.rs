@@ -1,6 +1,8 @@
 //! What every handler shares: the configuration, the AWS clients and, for the local
 //! server only, a development identity; and the short-lived GET URLs they answer with.
 
+use std::time::Duration;
+
 use aws_sdk_s3::presigning::PresigningConfig;
 
 use crate::config::Config;
@@ -22,8 +24,12 @@ impl App {
     /// that cannot send a bearer token reads results, crops and photos. `what` names it in
     /// errors.
     pub async fn presigned_get(&self, bucket: &str, key: &str, what: &str) -> ApiResult<String> {
-        let config = PresigningConfig::expires_in(self.config.result_url_ttl())
-            .map_err(|e| ApiError::upstream("presigning", e))?;
+        self.presigned_get_for(bucket, key, what, self.config.result_url_ttl()).await
+    }
+
+    /// A presigned GET valid for `ttl`.
+    pub async fn presigned_get_for(&self, bucket: &str, key: &str, what: &str, ttl: Duration) -> ApiResult<String> {
+        let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
         let request = self.s3.get_object().bucket(bucket).key(key);
         let presigned =
             request.presigned(config).await.map_err(|e| ApiError::upstream(&format!("presigning {what}"), e))?;

@@ -49,6 +49,10 @@ pub struct Config {
     #[arg(long, env = "CAMEO_RESULT_URL_TTL_SECONDS", default_value_t = 300)]
     pub result_url_ttl_seconds: u64,
 
+    /// How long a video's playback URL stays valid (the app asks again when it expires).
+    #[arg(long, env = "CAMEO_MEDIA_URL_TTL_SECONDS", default_value_t = 900)]
+    pub media_url_ttl_seconds: u64,
+
     /// The gallery's prefix in the raw bucket: people's photos go to `<prefix>.cameo/photos/`.
     #[arg(long, env = "CAMEO_GALLERY_PREFIX", default_value = "gallery/")]
     pub gallery_prefix: String,
@@ -87,6 +91,7 @@ impl Config {
         in_range("the upload size limit", self.max_upload_bytes, 1, crate::plan::MAX_UPLOAD_BYTES)?;
         in_range("the upload URL lifetime", self.upload_url_ttl_seconds, 60, S3_MAX_URL_TTL_SECONDS)?;
         in_range("the result URL lifetime", self.result_url_ttl_seconds, 10, S3_MAX_URL_TTL_SECONDS)?;
+        in_range("the media URL lifetime", self.media_url_ttl_seconds, 10, S3_MAX_URL_TTL_SECONDS)?;
         in_range("the inline result limit", self.inline_result_max_bytes, 1, 5 * MIB)?;
         in_range("the photo size limit", self.max_photo_bytes, 1024, 50 * MIB)?;
         if !(self.gallery_prefix.is_empty() || self.gallery_prefix.ends_with('/'))
@@ -111,5 +116,9 @@ impl Config {
 
     pub fn result_url_ttl(&self) -> Duration {
         Duration::from_secs(self.result_url_ttl_seconds)
+    }
+
+    pub fn media_url_ttl(&self) -> Duration {
+        Duration::from_secs(self.media_url_ttl_seconds)
     }
 }

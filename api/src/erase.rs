@@ -249,6 +249,7 @@ mod tests {
             upload_url_ttl_seconds: 60,
             inline_result_max_bytes: 1,
             result_url_ttl_seconds: 60,
+            media_url_ttl_seconds: 900,
             gallery_prefix: "gallery/".into(),
             suggestions_prefix: "suggestions/".into(),
             gallery_queue_url: None,

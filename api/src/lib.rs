@@ -3,7 +3,7 @@
 //! validates ([`validate`]), plans ([`plan`]) and presigns uploads ([`upload`]), records
 //! them ([`record`]), lists them ([`library`]), and answers from S3 and the MovieEntities table ([`state`],
 //! [`result`], [`queries`], a page at a time: [`pages`]), and presigns the face crops of
-//! the results ([`faces`]); answers the curation worker's suggestions for naming
+//! the results ([`faces`]) and the videos themselves ([`media`]); answers the curation worker's suggestions for naming
 //! ([`suggestions`]); and erases a video with all that was made of it ([`erase`]).
 
 pub mod app;
@@ -15,6 +15,7 @@ pub mod error;
 pub mod faces;
 pub mod identity;
 pub mod library;
+pub mod media;
 pub mod pages;
 pub mod people;
 pub mod photos;

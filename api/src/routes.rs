@@ -48,6 +48,7 @@ pub const ROUTES: &[(&str, &str, Scope)] = &[
     ("DELETE", "/videos/{id}/upload", Scope::Upload),
     ("GET", "/videos/{id}/result", Scope::Read),
     ("GET", "/videos/{id}/faces", Scope::Read),
+    ("GET", "/videos/{id}/media", Scope::Read),
     ("GET", "/actors/{name}/videos", Scope::Read),
     ("GET", "/results/latest", Scope::Read),
     ("GET", "/people", Scope::Read),
@@ -81,6 +82,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/videos/{id}/upload", get(resume_upload).delete(abort_upload))
         .route("/videos/{id}/result", get(video_result))
         .route("/videos/{id}/faces", get(video_faces))
+        .route("/videos/{id}/media", get(video_media))
         .route("/actors/{name}/videos", get(actor_videos))
         .route("/results/latest", get(latest_result))
         .route("/people", get(list_people).post(create_person))
@@ -217,6 +219,10 @@ async fn video_faces(
     let params = query(params)?;
     let movie = app.finished_movie(&video).await?;
     Ok(Json(app.face_urls(&movie, params).await?).into_response())
+}
+
+async fn video_media(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    Ok(Json(app.media_url(&any_video_id(path)?).await?).into_response())
 }
 
 async fn latest_result(State(app): State<Arc<App>>) -> ApiResult<Response> {

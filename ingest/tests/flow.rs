@@ -91,6 +91,7 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         upload_url_ttl_seconds: 3600,
         inline_result_max_bytes: 4 * MIB,
         result_url_ttl_seconds: 300,
+        media_url_ttl_seconds: 900,
         gallery_prefix: "gallery/".into(),
         suggestions_prefix: "suggestions/".into(),
         gallery_queue_url: None,

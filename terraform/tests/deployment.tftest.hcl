@@ -149,7 +149,7 @@ run "helm_values_name_only_keys_the_chart_has" {
 
 run "the_api_requires_scopes_and_tells_the_gallery_checker" {
   assert {
-    condition     = length(output.api_auth.route_scopes) == 27 && alltrue([for route, scope in output.api_auth.route_scopes : contains(values(output.api_auth.scopes), scope)])
+    condition     = length(output.api_auth.route_scopes) == 28 && alltrue([for route, scope in output.api_auth.route_scopes : contains(values(output.api_auth.scopes), scope)])
     error_message = "Every route of the API requires one of its scopes."
   }
 

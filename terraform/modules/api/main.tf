@@ -32,6 +32,7 @@ locals {
     "DELETE /videos/{id}/upload"                 = local.scopes.upload
     "GET /videos/{id}/result"                    = local.scopes.read
     "GET /videos/{id}/faces"                     = local.scopes.read
+    "GET /videos/{id}/media"                     = local.scopes.read
     "GET /actors/{name}/videos"                  = local.scopes.read
     "GET /results/latest"                        = local.scopes.read
     "GET /people"                                = local.scopes.read

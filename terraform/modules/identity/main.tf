@@ -212,12 +212,15 @@ locals {
   # checker of every change to people and the curation worker of every correction, and
   # erases a video with everything made of it (its ledger too), or a person with their
   # photos and rejected examples, every version (README: "The API"). It never reads templates/ nor cache/; its GetObject on people's
-  # photos only signs the URLs that show them.
+  # photos only signs the URLs that show them, and on videos the playback URLs.
   erasable = ["results", "candidates", "logs", "templates"]
   api = [
     { Sid = "PresignUploads", Action = ["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
     { Sid = "ListUploads", Action = ["s3:ListBucket", "s3:ListBucketVersions"], Resource = [var.raw_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["videos/*"] } } },
     { Sid = "PresignPhotoUploads", Action = ["s3:PutObject"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
+    # Only to sign the playback URLs a browser's <video> needs (it cannot send a token);
+    # the API itself never reads a video.
+    { Sid = "PresignPlayback", Action = ["s3:GetObject"], Resource = ["${var.raw_bucket_arn}/videos/*"] },
     # People's photos, uploaded or imported from folders filled by hand: shown (presigned
     # GETs) and erased with every version; never the manifest, which the checker alone keeps.
     { Sid = "ShowAndErasePhotos", Action = ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/gallery/*"] },

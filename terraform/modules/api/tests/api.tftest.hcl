@@ -54,6 +54,7 @@ run "every_route_needs_a_jwt_and_its_scope" {
       "DELETE /videos/{id}/upload"                 = ["cameo/upload"]
       "GET /videos/{id}/result"                    = ["cameo/read"]
       "GET /videos/{id}/faces"                     = ["cameo/read"]
+      "GET /videos/{id}/media"                     = ["cameo/read"]
       "GET /actors/{name}/videos"                  = ["cameo/read"]
       "GET /results/latest"                        = ["cameo/read"]
       "GET /people"                                = ["cameo/read"]

@@ -122,13 +122,13 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         if s.Effect == "Allow" && length(setintersection(s.Action, ["s3:GetObject", "s3:GetObjectVersion"])) > 0
       ])))
       }) == jsonencode({
-      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::raw/gallery/*"]
+      api               = ["arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*", "arn:aws:s3:::raw/gallery/*", "arn:aws:s3:::raw/videos/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/*"]
       ingest            = ["arn:aws:s3:::raw/videos/*"]
     })
-    error_message = "The API reads only results, the worker's suggestions and people's photos, the curation worker results, templates, the index of unknown faces, its suggestions and the gallery, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
+    error_message = "The API reads only results, the worker's suggestions, people's photos and videos (to sign playback URLs), the curation worker results, templates, the index of unknown faces, its suggestions and the gallery, the detector videos, the gallery and its own outputs, the gallery checker the gallery and its cache, the ingest videos (HEAD)."
   }
 
   # Which prefixes each role may list (ListBucket, ListBucketVersions), by bucket.
@@ -194,12 +194,13 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
     error_message = "The detector writes movie partitions (and track maps), the ingest video partitions, the gallery checker the registry's, the curation worker movie partitions, track maps and people's evidence, and the API video, registry and ledger partitions and, to erase a video, movie partitions."
   }
 
+  # The API gets videos to sign playback URLs, in one statement granting nothing else.
   assert {
-    condition = !anytrue([
-      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement :
-      contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "videos/")])
-    ])
-    error_message = "The API never reads a video."
+    condition = jsonencode([
+      for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement : [s.Sid, s.Action]
+      if contains(s.Action, "s3:GetObject") && anytrue([for r in s.Resource : strcontains(r, "videos/")])
+    ]) == jsonencode([["PresignPlayback", ["s3:GetObject"]]])
+    error_message = "The API gets videos only in PresignPlayback, which grants s3:GetObject alone (to sign playback URLs)."
   }
 
   assert {
