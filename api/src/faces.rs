@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::pages::offset_page;
+use crate::pages::OffsetPage;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -100,14 +100,14 @@ pub fn crop_key(result_key: &str, path: &str) -> Option<String> {
 
 impl App {
     pub async fn face_urls(&self, movie: &MovieItem, query: FacesQuery) -> ApiResult<FaceListing> {
-        let (start, size) = offset_page(query.limit.as_deref(), query.next.as_deref())?;
+        let page = OffsetPage::parse(query.limit.as_deref(), query.next.as_deref())?;
         let document = self.read_result(movie).await?;
-        let all = crops(&document, &query)?;
+        let (page, next) = page.of(crops(&document, &query)?);
         let result_key = self.result_key(movie)?;
         let ttl = self.config.result_url_ttl();
         let expires_at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(ttl).unwrap_or_default();
         let mut items = Vec::new();
-        for crop in all.iter().skip(start).take(size) {
+        for crop in page {
             let key = crop_key(result_key, crop.path)
                 .ok_or_else(|| ApiError::upstream("reading the results", format!("a crop path {:?}", crop.path)))?;
             let url = self.presigned_get(&self.config.processed_bucket, &key, "a crop").await?;
@@ -121,7 +121,6 @@ impl App {
                 url,
             });
         }
-        let next = (start + size < all.len()).then(|| (start + size).to_string());
         Ok(FaceListing { items, next, expires_at: expires_at.to_string() })
     }
 }

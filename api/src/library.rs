@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult};
-use crate::pages::{Listing, offset_page};
+use crate::pages::{Listing, OffsetPage};
 use crate::queries::IndexQuery;
 use crate::record::{LIBRARY, UploadRecord};
 use crate::state::{VideoState, VideoView, view};
@@ -53,7 +53,7 @@ impl App {
     /// for (never more) and still have a next one: the filter is applied to each page read.
     pub async fn library(&self, query: LibraryQuery) -> ApiResult<Listing<VideoView>> {
         let (state, day) = (query.state()?, query.day()?);
-        let (_, size) = offset_page(query.limit.as_deref(), None)?;
+        let size = OffsetPage::parse(query.limit.as_deref(), None)?.size;
         let index_query = IndexQuery { index: "byUploadedAt", value: LIBRARY, descending: true, sort_prefix: day };
         let (mut items, mut next) = (Vec::new(), query.next.clone());
         for _ in 0..MAX_READS {

@@ -32,21 +32,37 @@ pub struct Listing<T> {
     pub next: Option<String>,
 }
 
-/// Where a page of a list held whole starts, and how long it is: its token is the offset.
-pub fn offset_page(limit: Option<&str>, next: Option<&str>) -> ApiResult<(usize, usize)> {
-    let size = match limit {
-        None => DEFAULT_PAGE_SIZE as usize,
-        Some(text) => text.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE as usize).contains(n)).ok_or_else(|| {
-            ApiError::invalid("invalid_limit", format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-        })?,
-    };
-    let start = match next {
-        None => 0,
-        Some(token) => {
-            token.parse().map_err(|_| ApiError::invalid("invalid_next", "next must be a token this route answered"))?
-        }
-    };
-    Ok((start, size))
+/// A page of a list held whole: where it starts and how long it is (its token is the
+/// offset).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OffsetPage {
+    pub start: usize,
+    pub size: usize,
+}
+
+impl OffsetPage {
+    pub fn parse(limit: Option<&str>, next: Option<&str>) -> ApiResult<Self> {
+        let size = match limit {
+            None => DEFAULT_PAGE_SIZE as usize,
+            Some(text) => text.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE as usize).contains(n)).ok_or_else(|| {
+                ApiError::invalid("invalid_limit", format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+            })?,
+        };
+        let start = match next {
+            None => 0,
+            Some(token) => token
+                .parse()
+                .map_err(|_| ApiError::invalid("invalid_next", "next must be a token this route answered"))?,
+        };
+        Ok(OffsetPage { start, size })
+    }
+
+    /// This page of `all`, with the next page's token.
+    pub fn of<T>(self, all: Vec<T>) -> (Vec<T>, Option<String>) {
+        let OffsetPage { start, size } = self;
+        let next = (start + size < all.len()).then(|| (start + size).to_string());
+        (all.into_iter().skip(start).take(size).collect(), next)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -100,6 +116,17 @@ pub fn next_token(last: Option<&Key>, scope: &Scope) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offset_pages_follow_each_other_to_the_end_and_bad_tokens_are_refused() {
+        let all: Vec<u32> = (0..5).collect();
+        let first = OffsetPage::parse(Some("2"), None).unwrap().of(all.clone());
+        assert_eq!((first.0, first.1.as_deref()), (vec![0, 1], Some("2")));
+        assert_eq!(OffsetPage::parse(Some("3"), Some("2")).unwrap().of(all), (vec![2, 3, 4], None));
+        assert!(OffsetPage::parse(Some("0"), None).is_err());
+        assert!(OffsetPage::parse(Some("101"), None).is_err());
+        assert!(OffsetPage::parse(None, Some("x")).is_err());
+    }
 
     fn genre(value: &str) -> Scope<'_> {
         Scope {

@@ -148,30 +148,36 @@ impl App {
     }
 }
 
+/// A single-PUT upload record in `status`, for the API's unit tests.
+#[cfg(test)]
+pub(crate) fn fixture(status: UploadStatus) -> UploadRecord {
+    UploadRecord {
+        pk: video_pk("v"),
+        sk: UPLOAD_SK.into(),
+        video_id: "v".into(),
+        bucket: "raw".into(),
+        key: "videos/v/film.mp4".into(),
+        file_name: "film.mp4".into(),
+        content_type: "video/mp4".into(),
+        size_bytes: 10,
+        movie: None,
+        uploaded_by: "jwt:i|u".into(),
+        created_at: "2026-12-01T10:00:00Z".into(),
+        urls_expire_at: "2026-12-01T11:00:00Z".into(),
+        plan: UploadPlan::Single,
+        upload_id: None,
+        status,
+        library: LIBRARY.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn an_upload_record_carries_the_keys_of_the_library_index() {
-        let record = UploadRecord {
-            pk: video_pk("v"),
-            sk: UPLOAD_SK.into(),
-            video_id: "v".into(),
-            bucket: "raw".into(),
-            key: "videos/v/film.mp4".into(),
-            file_name: "film.mp4".into(),
-            content_type: "video/mp4".into(),
-            size_bytes: 10,
-            movie: None,
-            uploaded_by: "jwt:i|u".into(),
-            created_at: sortable_time(jiff::Timestamp::UNIX_EPOCH),
-            urls_expire_at: "1970-01-01T01:00:00Z".into(),
-            plan: UploadPlan::Single,
-            upload_id: None,
-            status: UploadStatus::Pending,
-            library: LIBRARY.into(),
-        };
+        let record = fixture(UploadStatus::Pending);
         let fields = serde_json::to_value(record).unwrap();
         let definition = cameo_model::table::TableDefinition::load();
         let index = definition.index("byUploadedAt").expect("the library's index is defined");

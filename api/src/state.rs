@@ -293,28 +293,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::UploadPlan;
-
-    fn record(status: UploadStatus) -> UploadRecord {
-        UploadRecord {
-            pk: "VIDEO#v".into(),
-            sk: "UPLOAD".into(),
-            video_id: "v".into(),
-            bucket: "raw".into(),
-            key: "videos/v/film.mp4".into(),
-            file_name: "film.mp4".into(),
-            content_type: "video/mp4".into(),
-            size_bytes: 10,
-            movie: None,
-            uploaded_by: "jwt:i|u".into(),
-            created_at: "2026-12-01T10:00:00Z".into(),
-            urls_expire_at: "2026-12-01T11:00:00Z".into(),
-            plan: UploadPlan::Single,
-            upload_id: None,
-            status,
-            library: crate::record::LIBRARY.into(),
-        }
-    }
+    use crate::record::fixture as record;
 
     fn person(name: &str, kind: EntityType, seconds: f64) -> EntityItem {
         EntityItem {

@@ -61,14 +61,14 @@ pub fn standings(crops: &[Embedding], gallery: &[EnrolledPerson], rule: &MatchCo
 /// first): each joins the first group whose first cluster it is alike, or starts one.
 /// Two clusters are alike when most of one's crops reach the threshold with a crop of the
 /// other. Returns each group's clusters by place.
-pub fn by_likeness(clusters: &[Vec<Embedding>], rule: &MatchConfig) -> Vec<Vec<usize>> {
+pub fn by_likeness<C: AsRef<[Embedding]>>(clusters: &[C], rule: &MatchConfig) -> Vec<Vec<usize>> {
     let alike = |a: &[Embedding], b: &[Embedding]| {
         let close = a.iter().filter(|x| b.iter().any(|y| x.cosine(y) >= rule.threshold)).count();
         !a.is_empty() && close * 2 > a.len()
     };
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (place, crops) in clusters.iter().enumerate() {
-        match groups.iter_mut().find(|g| alike(crops, &clusters[g[0]])) {
+        match groups.iter_mut().find(|g| alike(crops.as_ref(), clusters[g[0]].as_ref())) {
             Some(group) => group.push(place),
             None => groups.push(vec![place]),
         }

@@ -73,12 +73,16 @@ impl Curator<'_> {
             }
             None => None,
         };
-        if before.as_ref() == Some(&now) {
+        let Some(before) = before else {
+            // The first time: the gallery as it stands is recorded, nothing is bound.
+            self.put_learned_photos(&state_uri, &now)?;
+            return Ok(learned);
+        };
+        if before == now {
             return Ok(learned);
         }
         let index = UnknownIndex { aws: self.aws, root: learning.index.clone() };
-        for person in before.iter().flat_map(|before| people.iter().map(move |p| (before, p))) {
-            let (before, listed) = person;
+        for listed in &people {
             let gained = before.gained(&now, &listed.id);
             if gained.is_empty() {
                 continue;
@@ -97,10 +101,14 @@ impl Curator<'_> {
                 learned.relabelled.entry(movie).or_default().extend(seqs);
             }
         }
-        let json = serde_json::to_vec(&now).map_err(|e| Error::Inference(e.to_string()))?;
-        self.aws.put(&state_uri, json, "application/json")?;
-        self.aws.erase_old_versions(&state_uri)?;
+        self.put_learned_photos(&state_uri, &now)?;
         Ok(learned)
+    }
+
+    fn put_learned_photos(&self, uri: &S3Uri, learned: &LearnedPhotos) -> Result<()> {
+        let json = serde_json::to_vec(learned).map_err(|e| Error::Inference(e.to_string()))?;
+        self.aws.put(uri, json, "application/json")?;
+        self.aws.erase_old_versions(uri).map(|_| ())
     }
 }
 

@@ -238,9 +238,12 @@ fn keep_most_seen(clusters: &mut Vec<Reviewable>) {
 /// The clusters (the most seen first) grouped by likeness, the most seen groups first;
 /// each group suggests its first cluster's candidates.
 fn review_queue(clusters: Vec<Reviewable>, rule: &crate::identify::MatchConfig) -> Vec<ReviewGroup> {
-    let crops: Vec<Vec<Embedding>> = clusters.iter().map(|c| c.crops.clone()).collect();
+    let places = {
+        let crops: Vec<&[Embedding]> = clusters.iter().map(|c| c.crops.as_slice()).collect();
+        by_likeness(&crops, rule)
+    };
     let mut slots: Vec<Option<Reviewable>> = clusters.into_iter().map(Some).collect();
-    let mut groups: Vec<ReviewGroup> = by_likeness(&crops, rule)
+    let mut groups: Vec<ReviewGroup> = places
         .into_iter()
         .map(|places| {
             let members: Vec<Reviewable> = places.iter().filter_map(|p| slots[*p].take()).collect();
