@@ -95,12 +95,14 @@ push:
 
 LAMBDA_ZIP := $(CARGO_TARGET_DIR)/lambda/cameo-api/bootstrap.zip
 
-## lambda: the API's Lambda zip (provided.al2023, x86_64), which Terraform deploys: $(LAMBDA_ZIP)
+## lambda: the API's Lambda zip (provided.al2023, x86_64) with the web app's files beside
+## bootstrap, which Terraform deploys: $(LAMBDA_ZIP)
 lambda:
 	hack/setup.sh --lambda-tools
 	PATH="$$(dirname "$$(readlink -f $(CAMEO_CACHE)/bin/cargo-lambda)"):$$PATH" \
 		CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols cargo lambda build --release --locked \
 		-p cameo-api --bin cameo-api --target x86_64-unknown-linux-gnu --output-format zip --lambda-dir $(CARGO_TARGET_DIR)/lambda
+	hack/pack-app $(LAMBDA_ZIP)
 	@ls -l $(LAMBDA_ZIP)
 
 ## deploy: cameo on AWS (terraform apply, images, device plugin, autoscaler, helm, smoke

@@ -94,10 +94,13 @@ module "storage" {
 
   raw_bucket_name       = local.raw_bucket
   processed_bucket_name = local.processed_bucket
-  cors_allowed_origins  = var.cors_allowed_origins
-  upload_queue_arn      = module.queue.arn
-  gallery_queue_arn     = module.gallery_queue.arn
-  force_destroy         = !var.protect_data
+  # The app the API serves (its own origin) always reaches the buckets. No distinct(): its
+  # length would be unknown until the API exists, and count needs it at plan; the
+  # provider keeps the origins as a set, so a repeat is dropped.
+  cors_allowed_origins = concat([module.api.endpoint], var.cors_allowed_origins)
+  upload_queue_arn     = module.queue.arn
+  gallery_queue_arn    = module.gallery_queue.arn
+  force_destroy        = !var.protect_data
 }
 
 module "table" {
@@ -158,6 +161,7 @@ module "api" {
   jwt_audience          = var.jwt_audience
   app_urls              = var.app_urls
   cognito_domain_prefix = var.cognito_domain_prefix
+  external_sign_in      = var.external_sign_in
   cors_allowed_origins  = var.cors_allowed_origins
   environment = {
     CAMEO_RAW_BUCKET         = module.storage.raw_bucket
@@ -165,5 +169,6 @@ module "api" {
     CAMEO_TABLE              = module.table.name
     CAMEO_GALLERY_QUEUE_URL  = module.gallery_queue.url
     CAMEO_CURATION_QUEUE_URL = module.curation_queue.url
+    CAMEO_INGEST_QUEUE_URL   = module.queue.url
   }
 }

@@ -101,7 +101,7 @@ variable "processed_bucket_name" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Origins of browser front ends: they may call the API and PUT uploads to the raw bucket. Empty: no CORS."
+  description = "Origins of other browser front ends: they may call the API, PUT uploads to and play videos from the raw bucket, and read results from the processed bucket. The API's own origin (the app it serves) always has the buckets' CORS. Empty: the API has no CORS, the buckets only the API's origin."
   type        = list(string)
   default     = []
 }
@@ -133,6 +133,17 @@ variable "cognito_domain_prefix" {
   description = "With the Cognito pool (no jwt_issuer): prefix of its hosted sign-in domain, https://<prefix>.auth.<region>.amazoncognito.com, unique in the region among all accounts. Null: the API's name (<name>-api)."
   type        = string
   default     = null
+}
+
+variable "external_sign_in" {
+  description = "With jwt_issuer only: the public OAuth 2.0 client the web app signs in with (code flow with PKCE, redirect URI <API endpoint>/app/) and its provider's endpoints. Null: the app cannot sign in (the API works as before)."
+  type = object({
+    client_id     = string
+    authorize_url = string
+    token_url     = string
+    logout_url    = optional(string)
+  })
+  default = null
 }
 
 variable "identity_binding" {

@@ -1,6 +1,7 @@
 //! What the API serves from, and its limits: command-line flags or, in the Lambda, the
 //! environment (`CAMEO_*`, set by Terraform).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -72,9 +73,65 @@ pub struct Config {
     #[arg(long, env = "CAMEO_CURATION_QUEUE_URL")]
     pub curation_queue_url: Option<String>,
 
+    /// The ingest's queue, where `POST /videos/{id}/analyse` sends a video's upload event
+    /// again. Unset: videos cannot be analysed again through the API.
+    #[arg(long, env = "CAMEO_INGEST_QUEUE_URL")]
+    pub ingest_queue_url: Option<String>,
+
     /// The largest gallery photo accepted.
     #[arg(long, env = "CAMEO_MAX_PHOTO_BYTES", default_value_t = 10 * MIB)]
     pub max_photo_bytes: u64,
+
+    /// The web app's files, served under `/app/` [default: the folder `app` beside this
+    /// executable, where the Lambda zip packs them beside `bootstrap`].
+    #[arg(long, env = "CAMEO_APP_DIR", global = true)]
+    pub app_dir: Option<PathBuf>,
+
+    /// How the web app signs in (the OAuth 2.0 authorisation code flow with PKCE); unset
+    /// with a development identity, which the app then uses.
+    #[command(flatten)]
+    pub sign_in: SignIn,
+}
+
+/// The OAuth 2.0 public client the web app signs in with: Cognito's app client and its
+/// domain's endpoints (Terraform sets them), or any OpenID Connect provider's.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SignIn {
+    /// The app's OAuth 2.0 client id.
+    #[arg(long = "sign-in-client-id", env = "CAMEO_SIGN_IN_CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// The provider's authorisation endpoint (Cognito: `<domain>/oauth2/authorize`).
+    #[arg(long = "sign-in-authorize-url", env = "CAMEO_SIGN_IN_AUTHORIZE_URL")]
+    pub authorize_url: Option<String>,
+
+    /// The provider's token endpoint (Cognito: `<domain>/oauth2/token`).
+    #[arg(long = "sign-in-token-url", env = "CAMEO_SIGN_IN_TOKEN_URL")]
+    pub token_url: Option<String>,
+
+    /// Where signing out goes (Cognito: `<domain>/logout`); unset: the app only forgets
+    /// its tokens.
+    #[arg(long = "sign-in-logout-url", env = "CAMEO_SIGN_IN_LOGOUT_URL")]
+    pub logout_url: Option<String>,
+}
+
+impl SignIn {
+    /// Says what is missing or not a URL a browser may be sent to.
+    pub fn check(&self) -> Result<(), String> {
+        let set = [&self.client_id, &self.authorize_url, &self.token_url].iter().filter(|v| v.is_some()).count();
+        if set != 0 && set != 3 {
+            return Err("sign-in needs its client id, authorisation URL and token URL together".into());
+        }
+        if self.logout_url.is_some() && set == 0 {
+            return Err("a sign-out URL needs the rest of sign-in".into());
+        }
+        for url in [&self.authorize_url, &self.token_url, &self.logout_url].into_iter().flatten() {
+            crate::webapp::origin(url)
+                .filter(|origin| origin.starts_with("https://") || origin.starts_with("http://127.0.0.1"))
+                .ok_or_else(|| format!("sign-in URLs must be https:// (or http://127.0.0.1 for tests), not {url:?}"))?;
+        }
+        Ok(())
+    }
 }
 
 impl Config {
@@ -102,6 +159,7 @@ impl Config {
         if !self.suggestions_prefix.ends_with('/') || self.suggestions_prefix.starts_with('/') {
             return Err(format!("the suggestions prefix must end in '/', not {:?}", self.suggestions_prefix));
         }
+        self.sign_in.check()?;
         for (name, bucket) in [("raw", &self.raw_bucket), ("processed", &self.processed_bucket)] {
             if bucket.is_empty() {
                 return Err(format!("the {name} bucket is not set"));
@@ -120,5 +178,13 @@ impl Config {
 
     pub fn media_url_ttl(&self) -> Duration {
         Duration::from_secs(self.media_url_ttl_seconds)
+    }
+
+    /// Where the web app's files are.
+    pub fn app_dir(&self) -> PathBuf {
+        self.app_dir.clone().unwrap_or_else(|| {
+            let exe = std::env::current_exe().unwrap_or_default();
+            exe.parent().map(|dir| dir.join("app")).unwrap_or_else(|| PathBuf::from("app"))
+        })
     }
 }

@@ -276,6 +276,12 @@ impl App {
         Ok(Some(ledger.replay().0.document(Some(ledger.version))))
     }
 
+    /// Whether corrections were made that the curation worker has not written yet.
+    pub(crate) async fn corrections_pending(&self, movie: &MovieItem) -> ApiResult<bool> {
+        let head = self.curation_head(movie_id_of_pk(&movie.pk)).await?;
+        Ok(head.is_some_and(|head| movie.curation_version.is_none_or(|v| v < head.version)))
+    }
+
     async fn curation_head(&self, movie_id: &str) -> ApiResult<Option<CurationHead>> {
         let item = self
             .dynamodb

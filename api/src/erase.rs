@@ -65,12 +65,23 @@ pub fn erasure(config: &Config, source: &str, video_id: Option<&str>, job: Optio
     }
     if let Some(job) = job {
         let processed = |prefix: String| (config.processed_bucket.clone(), prefix);
-        prefixes.extend([
-            processed(format!("results/{job}/")),
-            processed(format!("candidates/{job}/")),
-            processed(format!("logs/{job}/")),
-            processed(format!("templates/{job}.json")),
-        ]);
+        // Every analysis of an upload, not only the latest: the ingest names each
+        // `<namespace>/<video id>-<hash>` (a video analysed again has several).
+        let every_run = video_id.and_then(|id| {
+            let (namespace, name) = job.split_once('/')?;
+            name.starts_with(&format!("{id}-")).then(|| format!("{namespace}/{id}-"))
+        });
+        match every_run {
+            Some(runs) => prefixes.extend(
+                ["results", "candidates", "logs", "templates"].map(|folder| processed(format!("{folder}/{runs}"))),
+            ),
+            None => prefixes.extend([
+                processed(format!("results/{job}/")),
+                processed(format!("candidates/{job}/")),
+                processed(format!("logs/{job}/")),
+                processed(format!("templates/{job}.json")),
+            ]),
+        }
     }
     // Its items, and the corrections people made to it (their audit trail).
     let mut partitions = vec![movie_pk(source), curation_pk(&movie_id(source))];
@@ -255,6 +266,9 @@ mod tests {
             gallery_queue_url: None,
             curation_queue_url: None,
             max_photo_bytes: 1024,
+            ingest_queue_url: None,
+            app_dir: None,
+            sign_in: Default::default(),
         }
     }
 
@@ -275,6 +289,24 @@ mod tests {
             ]
         );
         assert_eq!(plan.partitions, vec![movie_pk(&source), curation_pk(&movie_id(&source)), video_pk(id)]);
+    }
+
+    #[test]
+    fn every_analysis_of_an_upload_is_erased() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let source = format!("s3://raw/videos/{id}/film.mp4");
+        let plan = erasure(&config(), &source, Some(id), Some(&format!("media/{id}-b680ec16cb")));
+        let prefixes: Vec<&str> = plan.prefixes.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(
+            prefixes,
+            vec![
+                format!("videos/{id}/"),
+                format!("results/media/{id}-"),
+                format!("candidates/media/{id}-"),
+                format!("logs/media/{id}-"),
+                format!("templates/media/{id}-"),
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! answered as `{"error": "<code>", "message": "<what to do>"}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,9 +16,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
-    /// The caller's token lacks the scope the route needs.
+    /// The caller's token lacks the scope the route needs (any one of them).
     #[error("this route needs the scope {0}; ask for a token that carries it")]
-    InsufficientScope(&'static str),
+    InsufficientScope(String),
     #[error("{0}")]
     NotFound(String),
     #[error("this route does not take that method: see the README for the API's routes")]
@@ -37,6 +37,12 @@ pub enum ApiError {
     /// Someone else changed it since the caller read it.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// This deployment lacks what the route needs (a queue it was not given).
+    #[error("{0}")]
+    Unavailable(String),
+    /// S3, DynamoDB or SQS asked us to slow down: answered 429 with `Retry-After`.
+    #[error("cameo is busy; try again in a few seconds")]
+    Throttled,
     /// S3 or DynamoDB failed; the details are logged, not answered.
     #[error("{0}")]
     Upstream(String),
@@ -49,9 +55,15 @@ impl ApiError {
         ApiError::Invalid { code, message: message.into() }
     }
 
-    /// Logs an S3 or DynamoDB failure in full and answers a retryable 502.
+    /// Logs an S3 or DynamoDB failure in full and answers a retryable 502, or a 429 when
+    /// the service throttled us.
     pub fn upstream(what: &str, error: impl std::fmt::Debug) -> Self {
-        tracing::error!(?error, "{what} failed");
+        let error = format!("{error:?}");
+        if is_throttling(&error) {
+            tracing::warn!(error, "{what} was throttled");
+            return ApiError::Throttled;
+        }
+        tracing::error!(error, "{what} failed");
         ApiError::Upstream(format!("{what} failed; try again later"))
     }
 
@@ -66,6 +78,8 @@ impl ApiError {
             ApiError::Conflict(_) | ApiError::Refused { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Throttled => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
         }
     }
@@ -83,14 +97,62 @@ impl ApiError {
             ApiError::Refused { code, .. } => code,
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Throttled => "throttled",
             ApiError::Upstream(_) => "upstream_unavailable",
         }
     }
 }
 
+/// The error codes AWS services answer when they throttle (the SDKs' own list of
+/// throttling errors, and S3's `SlowDown`), as an error's debug form shows them.
+const THROTTLING_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestThrottled",
+];
+
+fn is_throttling(debug: &str) -> bool {
+    THROTTLING_CODES.iter().any(|code| debug.contains(&format!("code: Some(\"{code}\")")))
+}
+
+/// Seconds a throttled client waits before trying again (the SDK already retried with
+/// backoff before the error reached us).
+const RETRY_AFTER_SECONDS: &str = "2";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": self.code(), "message": self.to_string()});
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, ApiError::Throttled) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+
+    #[test]
+    fn a_throttled_service_is_answered_429_with_retry_after_and_other_failures_502() {
+        let throttled = ErrorMetadata::builder().code("ProvisionedThroughputExceededException").message("slow").build();
+        let error = ApiError::upstream("reading", throttled);
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        let slow_down = ErrorMetadata::builder().code("SlowDown").build();
+        assert!(matches!(ApiError::upstream("writing", slow_down), ApiError::Throttled));
+
+        let denied = ErrorMetadata::builder().code("AccessDenied").message("Throttling is not this").build();
+        let response = ApiError::upstream("reading", denied).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+        assert!(!response.headers().contains_key(header::RETRY_AFTER));
     }
 }

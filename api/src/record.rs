@@ -46,9 +46,17 @@ pub struct UploadRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_id: Option<String>,
     pub status: UploadStatus,
+    /// How many times the video was asked to be analysed again (`POST
+    /// /videos/{id}/analyse`); the ingest names each analysis by it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub analysis_runs: u32,
     /// Always [`LIBRARY`]: the `byUploadedAt` partition, so the library lists the record.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub library: String,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The one partition of the `byUploadedAt` index: every upload of the installation.
@@ -68,7 +76,7 @@ impl UploadRecord {
 }
 
 /// The record's key in the table.
-fn record_key(video_id: &str) -> HashMap<String, AttributeValue> {
+pub(crate) fn record_key(video_id: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("pk".to_string(), AttributeValue::S(video_pk(video_id))),
         ("sk".to_string(), AttributeValue::S(UPLOAD_SK.into())),
@@ -167,6 +175,7 @@ pub(crate) fn fixture(status: UploadStatus) -> UploadRecord {
         plan: UploadPlan::Single,
         upload_id: None,
         status,
+        analysis_runs: 0,
         library: LIBRARY.into(),
     }
 }

@@ -1,6 +1,6 @@
 //! The one router, served both by the Lambda (API Gateway HTTP API, payload 2.0) and by
 //! the local server: the same handlers on the same code path. Handlers are thin: parse,
-//! call the [`App`], answer. Every route needs one scope ([`ROUTES`]); API Gateway checks
+//! call the [`App`], answer. Every route needs a scope ([`ROUTES`]); API Gateway checks
 //! it too (Terraform's route list is tested against this one).
 
 use std::sync::Arc;
@@ -36,41 +36,44 @@ use crate::validate::{UploadRequest, VideoRef, check_video_id, video_ref};
 /// JSON bodies are small (a complete request lists at most 1,000 parts).
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Every route (method and path as API Gateway's route keys write them) and the scope it needs.
-pub const ROUTES: &[(&str, &str, Scope)] = &[
-    ("POST", "/videos", Scope::Upload),
-    ("GET", "/videos", Scope::Read),
-    ("GET", "/library", Scope::Read),
-    ("GET", "/videos/{id}", Scope::Read),
-    ("DELETE", "/videos/{id}", Scope::Curate),
-    ("POST", "/videos/{id}/complete", Scope::Upload),
-    ("GET", "/videos/{id}/upload", Scope::Upload),
-    ("DELETE", "/videos/{id}/upload", Scope::Upload),
-    ("GET", "/videos/{id}/result", Scope::Read),
-    ("GET", "/videos/{id}/faces", Scope::Read),
-    ("GET", "/videos/{id}/media", Scope::Read),
-    ("GET", "/actors/{name}/videos", Scope::Read),
-    ("GET", "/results/latest", Scope::Read),
-    ("GET", "/people", Scope::Read),
-    ("POST", "/people", Scope::Curate),
-    ("GET", "/people/{personId}", Scope::Read),
-    ("PATCH", "/people/{personId}", Scope::Curate),
-    ("DELETE", "/people/{personId}", Scope::Curate),
-    ("POST", "/people/{personId}/merge", Scope::Curate),
-    ("POST", "/people/{personId}/photos", Scope::Curate),
-    ("DELETE", "/people/{personId}/photos/{photoId}", Scope::Curate),
-    ("GET", "/people/{personId}/curation", Scope::Read),
-    ("GET", "/videos/{id}/curation", Scope::Read),
-    ("POST", "/videos/{id}/curation", Scope::Curate),
-    ("POST", "/videos/{id}/curation/{seq}/undo", Scope::Curate),
-    ("GET", "/videos/{id}/suggestions", Scope::Curate),
-    ("GET", "/people/{personId}/suggestions", Scope::Curate),
-    ("GET", "/review", Scope::Curate),
+/// Every route (method and path as API Gateway's route keys write them) and the scopes
+/// that grant it (any one of them).
+pub const ROUTES: &[(&str, &str, &[Scope])] = &[
+    ("POST", "/videos", &[Scope::Upload]),
+    ("GET", "/videos", &[Scope::Read]),
+    ("GET", "/library", &[Scope::Read]),
+    ("GET", "/videos/{id}", &[Scope::Read]),
+    ("DELETE", "/videos/{id}", &[Scope::Curate]),
+    ("POST", "/videos/{id}/complete", &[Scope::Upload]),
+    ("GET", "/videos/{id}/upload", &[Scope::Upload]),
+    ("DELETE", "/videos/{id}/upload", &[Scope::Upload]),
+    ("POST", "/videos/{id}/analyse", &[Scope::Upload, Scope::Curate]),
+    ("GET", "/videos/{id}/result", &[Scope::Read]),
+    ("GET", "/videos/{id}/faces", &[Scope::Read]),
+    ("GET", "/videos/{id}/media", &[Scope::Read]),
+    ("GET", "/videos/{id}/exports", &[Scope::Read]),
+    ("GET", "/actors/{name}/videos", &[Scope::Read]),
+    ("GET", "/results/latest", &[Scope::Read]),
+    ("GET", "/people", &[Scope::Read]),
+    ("POST", "/people", &[Scope::Curate]),
+    ("GET", "/people/{personId}", &[Scope::Read]),
+    ("PATCH", "/people/{personId}", &[Scope::Curate]),
+    ("DELETE", "/people/{personId}", &[Scope::Curate]),
+    ("POST", "/people/{personId}/merge", &[Scope::Curate]),
+    ("POST", "/people/{personId}/photos", &[Scope::Curate]),
+    ("DELETE", "/people/{personId}/photos/{photoId}", &[Scope::Curate]),
+    ("GET", "/people/{personId}/curation", &[Scope::Read]),
+    ("GET", "/videos/{id}/curation", &[Scope::Read]),
+    ("POST", "/videos/{id}/curation", &[Scope::Curate]),
+    ("POST", "/videos/{id}/curation/{seq}/undo", &[Scope::Curate]),
+    ("GET", "/videos/{id}/suggestions", &[Scope::Curate]),
+    ("GET", "/people/{personId}/suggestions", &[Scope::Curate]),
+    ("GET", "/review", &[Scope::Curate]),
 ];
 
-/// The scope a route needs; `None` for a request that matched no route.
-pub fn required_scope(method: &Method, path: &str) -> Option<Scope> {
-    ROUTES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, scope)| *scope)
+/// The scopes that grant a route; `None` for a request that matched no route.
+pub fn required_scopes(method: &Method, path: &str) -> Option<&'static [Scope]> {
+    ROUTES.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, scopes)| *scopes)
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -80,9 +83,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/videos/{id}", get(video).delete(erase_video))
         .route("/videos/{id}/complete", post(complete_upload))
         .route("/videos/{id}/upload", get(resume_upload).delete(abort_upload))
+        .route("/videos/{id}/analyse", post(analyse_again))
         .route("/videos/{id}/result", get(video_result))
         .route("/videos/{id}/faces", get(video_faces))
         .route("/videos/{id}/media", get(video_media))
+        .route("/videos/{id}/exports", get(video_exports))
         .route("/actors/{name}/videos", get(actor_videos))
         .route("/results/latest", get(latest_result))
         .route("/people", get(list_people).post(create_person))
@@ -99,6 +104,8 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(|| async { ApiError::NotFound("no such route: see the README for the API's routes".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(app.clone(), require_identity))
+        // Merged after the identity layer: the app's routes alone need no caller.
+        .merge(crate::webapp::routes())
         .with_state(app)
 }
 
@@ -111,10 +118,11 @@ async fn require_identity(State(app): State<Arc<App>>, mut request: Request, nex
         return ApiError::Unauthenticated.into_response();
     };
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
-    if let Some(scope) = route.and_then(|path| required_scope(request.method(), &path))
-        && !caller.may(scope)
+    if let Some(scopes) = route.and_then(|path| required_scopes(request.method(), &path))
+        && !scopes.iter().any(|scope| caller.may(*scope))
     {
-        return ApiError::InsufficientScope(scope.as_str()).into_response();
+        let names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+        return ApiError::InsufficientScope(names.join(" or ")).into_response();
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
@@ -185,6 +193,15 @@ async fn abort_upload(
     Ok(Json(serde_json::json!({"videoId": id, "state": "aborted"})).into_response())
 }
 
+async fn analyse_again(
+    State(app): State<Arc<App>>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+) -> ApiResult<Response> {
+    let id = video_id(path)?;
+    Ok((StatusCode::ACCEPTED, Json(app.analyse_again(&caller, &id).await?)).into_response())
+}
+
 async fn video(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
     let id = video_id(path)?;
     let facts = app.video_facts(&id).await?;
@@ -223,6 +240,11 @@ async fn video_faces(
 
 async fn video_media(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
     Ok(Json(app.media_url(&any_video_id(path)?).await?).into_response())
+}
+
+async fn video_exports(State(app): State<Arc<App>>, path: Result<Path<String>, PathRejection>) -> ApiResult<Response> {
+    let movie = app.finished_movie(&any_video_id(path)?).await?;
+    Ok(Json(app.export_urls(&movie).await?).into_response())
 }
 
 async fn latest_result(State(app): State<Arc<App>>) -> ApiResult<Response> {
@@ -423,28 +445,48 @@ mod tests {
     fn terraform_routes_exactly_these_routes_with_these_scopes() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../terraform/modules/api/main.tf");
         let terraform = std::fs::read_to_string(path).expect("the api module's main.tf");
-        let mut listed: Vec<(String, String)> = terraform
+        let mut listed: Vec<(String, Vec<String>)> = terraform
             .lines()
             .filter_map(|line| {
-                let (route, scope) = line.trim().split_once('=')?;
+                let (route, scopes) = line.trim().split_once('=')?;
                 let route = route.trim().strip_prefix('"')?.strip_suffix('"')?;
-                let scope = scope.trim().strip_prefix("local.scopes.")?;
-                Some((route.to_string(), format!("cameo/{scope}")))
+                let scopes = scopes.trim().strip_prefix('[')?.strip_suffix(']')?;
+                let scopes =
+                    scopes.split(',').map(|s| s.trim().strip_prefix("local.scopes.").map(|s| format!("cameo/{s}")));
+                Some((route.to_string(), scopes.collect::<Option<Vec<String>>>()?))
             })
             .collect();
-        let mut ours: Vec<(String, String)> = ROUTES
+        let mut ours: Vec<(String, Vec<String>)> = ROUTES
             .iter()
-            .map(|(method, path, scope)| (format!("{method} {path}"), scope.as_str().to_string()))
+            .map(|(method, path, scopes)| {
+                (format!("{method} {path}"), scopes.iter().map(|s| s.as_str().to_string()).collect())
+            })
             .collect();
         listed.sort();
         ours.sort();
         assert_eq!(listed, ours);
     }
 
+    /// The routes Terraform lets through without a token are exactly the app's.
+    #[test]
+    fn terraform_lets_only_the_apps_routes_through_unauthenticated() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../terraform/modules/api/main.tf");
+        let terraform = std::fs::read_to_string(path).expect("the api module's main.tf");
+        let list = terraform.split_once("app_routes = [").expect("the api module lists app_routes").1;
+        let list = list.split_once(']').expect("app_routes is one list").0;
+        let mut listed: Vec<&str> =
+            list.split(',').map(|r| r.trim().trim_matches('"')).filter(|r| !r.is_empty()).collect();
+        let mut ours = crate::webapp::APP_ROUTES.to_vec();
+        listed.sort();
+        ours.sort();
+        assert_eq!(listed, ours);
+        assert!(ours.iter().all(|route| ROUTES.iter().all(|(m, p, _)| format!("{m} {p}") != *route)));
+    }
+
     #[test]
     fn a_route_needs_its_scope_and_an_unknown_route_none() {
-        assert_eq!(required_scope(&Method::GET, "/people"), Some(Scope::Read));
-        assert_eq!(required_scope(&Method::POST, "/people"), Some(Scope::Curate));
-        assert_eq!(required_scope(&Method::PUT, "/people"), None);
+        assert_eq!(required_scopes(&Method::GET, "/people"), Some(&[Scope::Read][..]));
+        assert_eq!(required_scopes(&Method::POST, "/people"), Some(&[Scope::Curate][..]));
+        assert_eq!(required_scopes(&Method::PUT, "/people"), None);
     }
 }

@@ -133,7 +133,18 @@ impl PersonSummary {
 pub fn view(facts: VideoFacts, now: Timestamp) -> VideoView {
     let VideoFacts { record, arrived, processing, movie, people, curated } = facts;
     let expired = record.urls_expire_at.parse::<Timestamp>().is_ok_and(|at| at <= now);
+    // A video analysed again shows the new analysis's progress, over the old results
+    // (which stand, and are answered, until the new ones replace them).
+    let analysing_again = match (&movie, &processing) {
+        (Some(movie), Some(processing)) if processing.video_job != movie.job => match processing.state {
+            ProcessingState::Queued => Some(VideoState::Queued),
+            ProcessingState::Processing | ProcessingState::Succeeded => Some(VideoState::Processing),
+            ProcessingState::Failed => None,
+        },
+        _ => None,
+    };
     let state = match (&movie, record.status) {
+        _ if let Some(state) = analysing_again => state,
         (Some(_), _) => VideoState::Succeeded,
         _ if let Some(processing) = &processing => match processing.state {
             ProcessingState::Queued => VideoState::Queued,
@@ -320,8 +331,8 @@ mod tests {
             name: "Film".into(),
             title: "Film".into(),
             source: "s3://raw/videos/v/film.mp4".into(),
-            job: "media/v".into(),
-            result_uri: "s3://processed/results/media/v/result.json".into(),
+            job: "media/v-1".into(),
+            result_uri: "s3://processed/results/media/v-1/result.json".into(),
             processed_at: "2026-12-01T10:05:00Z".into(),
             processed_day: "2026-12-01".into(),
             finished_at: "2026-12-01T10:09:00Z".into(),
@@ -389,6 +400,29 @@ mod tests {
         let failed = with_processing(ProcessingState::Failed, false);
         assert_eq!(failed.state, VideoState::Failed);
         assert_eq!(failed.processing.unwrap().reason.as_deref(), Some("not a video"));
+    }
+
+    #[test]
+    fn a_video_analysed_again_shows_the_new_analysis_over_the_old_results() {
+        let again = |state: ProcessingState| {
+            let mut processing = processing(state, None);
+            processing.video_job = "media/v-2".into();
+            let facts = VideoFacts {
+                record: record(UploadStatus::Completed),
+                arrived: true,
+                processing: Some(processing),
+                movie: Some(movie()),
+                people: vec![],
+                curated: None,
+            };
+            view(facts, Timestamp::now())
+        };
+        assert_eq!(again(ProcessingState::Queued).state, VideoState::Queued);
+        assert_eq!(again(ProcessingState::Processing).state, VideoState::Processing);
+        assert_eq!(again(ProcessingState::Succeeded).state, VideoState::Processing, "until its results are read");
+        assert!(again(ProcessingState::Processing).summary.is_some(), "the old results are still answered");
+        // A failed new analysis leaves the old results standing; the failure says why.
+        assert_eq!(again(ProcessingState::Failed).state, VideoState::Succeeded);
     }
 
     #[test]

@@ -126,6 +126,7 @@ impl App {
             plan,
             upload_id: None,
             status: UploadStatus::Pending,
+            analysis_runs: 0,
             library: LIBRARY.into(),
         };
         let upload = match plan {

@@ -108,6 +108,22 @@ impl Video {
         serde_json::from_slice(&answer.body).unwrap()
     }
 
+    async fn exports(&self) -> Value {
+        let answer = self.call("GET", &format!("/videos/{}/exports", self.movie_id), Value::Null, None).await;
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        answer.json()
+    }
+
+    /// An export fetched by its presigned URL, as a browser would.
+    async fn export_body(&self, exports: &Value, format: &str) -> String {
+        let export = exports["exports"].as_array().unwrap().iter().find(|e| e["format"] == format).unwrap();
+        let fetched = http("GET", export["url"].as_str().unwrap(), &[], Vec::new()).await;
+        assert_eq!(fetched.status, 200, "{}", String::from_utf8_lossy(&fetched.body));
+        assert_eq!(fetched.headers["content-type"], export["contentType"].as_str().unwrap());
+        assert!(fetched.headers["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+        String::from_utf8(fetched.body).unwrap()
+    }
+
     /// One action, expected accepted; returns its number (the new version).
     async fn act(&self, version: u64, body: Value) -> Value {
         let answer =
@@ -203,6 +219,17 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
     assert_eq!((log.status.as_u16(), log.headers["etag"].to_str().unwrap()), (200, "\"0\""));
     assert_eq!(log.json()["actions"], json!([]));
 
+    // The exports the merge wrote, presigned: a cue per appearance.
+    let exports = video.exports().await;
+    assert_eq!(exports["upToDate"], true);
+    let formats: Vec<&str> =
+        exports["exports"].as_array().unwrap().iter().map(|e| e["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["vtt", "csv", "edl"]);
+    let vtt = video.export_body(&exports, "vtt").await;
+    let appearances: usize = analysed.people.iter().chain(&analysed.unknown).map(|g| g.appearances.len()).sum();
+    assert_eq!(vtt.matches(" --> ").count(), appearances, "{vtt}");
+    assert!(!vtt.contains("Joe Biden"));
+
     // Without If-Match, nothing; without the scope, nothing.
     let biden = unknown_at(&analysed, 9.0).id.clone();
     let name_biden = json!({"action": "name", "clusterId": biden, "name": "Joe Biden"});
@@ -246,8 +273,16 @@ async fn corrections_show_at_once_reach_the_table_through_the_worker_and_undo() 
     assert!(now.unknown.iter().all(|g| g.id != hopper));
     assert_eq!(now.dismissed.len(), 1);
 
+    assert_eq!(video.exports().await["upToDate"], false, "corrections the worker has not written into the files");
+
     // The worker writes what the API answered: the document, the items, the queries.
     assert!(matches!(video.work(), Applied::UpToDate(2)));
+    let exports = video.exports().await;
+    assert_eq!(exports["upToDate"], true);
+    let vtt = video.export_body(&exports, "vtt").await;
+    let answered = video.call("GET", &format!("/videos/{}/result?format=vtt", video.movie_id), Value::Null, None).await;
+    assert_eq!(vtt.as_bytes(), answered.body.as_slice(), "the file the worker wrote is the API's answer");
+    assert!(vtt.contains("Joe Biden"));
     // Naming gave Biden the cluster's crops as photos (source: this video), checked like any.
     let given = video.photos_from_here(&person_id);
     assert!(!given.is_empty() && given.iter().all(|p| *p == (Some(1), PhotoStatus::Pending, true)), "{given:?}");

@@ -83,6 +83,21 @@ async fn serve_answers_over_http_as_its_development_identity_and_only_with_one()
     assert_eq!(refused.error(), "unauthenticated");
 }
 
+/// `serve` serves the app from a folder, and tells it to use the development identity
+/// instead of signing in.
+#[tokio::test]
+async fn serve_serves_the_app_from_its_folder_signed_in_as_the_development_identity() {
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(app.path().join("index.html"), "<!doctype html><title>cameo</title>").unwrap();
+    let folder = app.path().to_str().unwrap();
+    let server = serve("unused", "unused", &["--dev-identity", "dev@laptop", "--app-dir", folder]);
+    let page = http("GET", &format!("{}/app/", server.url), &[], Vec::new()).await;
+    assert_eq!((page.status.as_u16(), page.body.as_slice()), (200, &b"<!doctype html><title>cameo</title>"[..]));
+    assert!(page.headers.contains_key("content-security-policy"));
+    let settings = http("GET", &format!("{}/app/config.json", server.url), &[], Vec::new()).await.json();
+    assert_eq!(settings, json!({"signIn": null, "devIdentity": "dev@laptop"}));
+}
+
 #[test]
 fn serve_refuses_addresses_other_than_loopback_and_a_missing_bucket() {
     let command = || command("unused", "unused");
@@ -94,4 +109,6 @@ fn serve_refuses_addresses_other_than_loopback_and_a_missing_bucket() {
     assert_eq!(bad.code(), Some(3), "a URL lifetime under a minute is refused");
     let scope = command().args(["serve", "--dev-identity", "x", "--dev-scopes", "cameo/admin"]).status().unwrap();
     assert_eq!(scope.code(), Some(2), "an unknown scope is refused");
+    let half = command().env("CAMEO_SIGN_IN_CLIENT_ID", "app").args(["serve"]).status().unwrap();
+    assert_eq!(half.code(), Some(3), "sign-in without its endpoints is refused");
 }

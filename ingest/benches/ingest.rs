@@ -208,6 +208,7 @@ async fn round(client: &Client, aws: &Clients, n: usize) -> Round {
                 version: format!("etag-{i}"),
                 size_bytes: 1024,
                 metadata: object_metadata(&video_id(n, i), "jwt:bench|ana", &movie),
+                run: 0,
             };
             desired_videojob(&upload, &video_id(n, i), &config)
         })

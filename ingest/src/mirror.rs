@@ -19,7 +19,11 @@ use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::watch;
 
 use crate::metrics::Metrics;
-use crate::videojob::{MANAGED_BY, MANAGED_BY_LABEL, VIDEO_ID_LABEL};
+use crate::videojob::{ANALYSIS_RUN_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, VIDEO_ID_LABEL};
+
+/// A run's orders lie above every order of the runs before it: a video analysed again
+/// goes back to queued, and the old VideoJob's late events can never overwrite the new.
+const ORDERS_PER_RUN: u64 = 100_000;
 
 /// How far along its life a phase is; the state's `order` is built from it.
 fn phase_rank(phase: Phase) -> u64 {
@@ -54,6 +58,7 @@ pub fn processing_item(vj: &VideoJob, now: jiff::Timestamp) -> Option<Processing
         _ => condition(WAITING).filter(|c| c.status == "True").map(|c| c.message.clone()),
     };
     let succeeded = u64::try_from(status.shards.succeeded).unwrap_or(0).min(9_999);
+    let run: u64 = vj.annotations().get(ANALYSIS_RUN_ANNOTATION).and_then(|r| r.parse().ok()).unwrap_or(0);
     let result = status.result.as_ref().filter(|_| status.phase == Phase::Succeeded);
     Some(ProcessingItem {
         pk: video_pk(&video_id),
@@ -61,7 +66,7 @@ pub fn processing_item(vj: &VideoJob, now: jiff::Timestamp) -> Option<Processing
         video_id,
         state: state_of(status.phase),
         phase: status.phase.as_str().into(),
-        order: phase_rank(status.phase) * 10_000 + succeeded,
+        order: run * ORDERS_PER_RUN + phase_rank(status.phase) * 10_000 + succeeded,
         video_job: format!("{}/{}", vj.namespace().unwrap_or_default(), vj.name_any()),
         source: vj.spec.source.clone(),
         reason: reason.filter(|r| !r.is_empty()),
@@ -220,6 +225,16 @@ mod tests {
         // Suspending and resuming are the same step: either may follow the other.
         assert_eq!(order(Phase::Suspended, 1), order(Phase::Detecting, 1));
         assert_eq!(order(Phase::Failed, 0), order(Phase::Succeeded, 0));
+    }
+
+    #[test]
+    fn an_analysis_asked_again_starts_above_every_order_of_the_one_before() {
+        let mut again = videojob(Phase::Pending, 0, vec![]);
+        again.metadata.annotations = Some([(ANALYSIS_RUN_ANNOTATION.to_string(), "1".to_string())].into());
+        let first_done = order(Phase::Succeeded, 9_999);
+        let queued_again = processing_item(&again, jiff::Timestamp::now()).unwrap();
+        assert!(queued_again.order > first_done, "{} <= {first_done}", queued_again.order);
+        assert_eq!(queued_again.state, ProcessingState::Queued);
     }
 
     #[test]

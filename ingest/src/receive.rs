@@ -205,6 +205,7 @@ impl Receiver {
             version,
             size_bytes: head.content_length().map_or(object.size.unwrap_or(0), |l| l.max(0) as u64),
             metadata: head.metadata().cloned().unwrap_or_default().into_iter().collect(),
+            run: object.run,
         };
         let videojob = desired_videojob(&upload, id, &self.config);
         let name = videojob.metadata.name.clone().unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The VideoJob of an uploaded object, built purely from the event and the object's
-//! metadata. Its name is derived from bucket, key and version (or ETag): every delivery
-//! of one upload names the same VideoJob, so a duplicate finds it already there.
+//! metadata. Its name is derived from bucket, key, version (or ETag) and run: every
+//! delivery of one upload names the same VideoJob, so a duplicate finds it already there;
+//! an analysis asked for again (a higher run) names a new one.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,8 @@ pub const MANAGED_BY: &str = "cameo-ingest";
 pub const VIDEO_ID_LABEL: &str = "cameo.dev/video-id";
 pub const UPLOADED_BY_ANNOTATION: &str = "cameo.dev/uploaded-by";
 pub const OBJECT_VERSION_ANNOTATION: &str = "cameo.dev/object-version";
+/// Which analysis of the upload the VideoJob is (absent: the first, run 0).
+pub const ANALYSIS_RUN_ANNOTATION: &str = "cameo.dev/analysis-run";
 
 /// An uploaded object: the event's identity and the object's own metadata (from HEAD).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +35,8 @@ pub struct Upload {
     pub size_bytes: u64,
     /// User metadata, without the `x-amz-meta-` prefix, as stored (percent-encoded).
     pub metadata: BTreeMap<String, String>,
+    /// Which analysis of it: 0 for the upload's own event, more when asked for again.
+    pub run: u32,
 }
 
 /// Why an object gets no VideoJob; its message is left for the dead-letter queue.
@@ -68,8 +73,10 @@ pub fn version_of(object: &ObjectCreated) -> Result<String, Skipped> {
     object.version_id.clone().or_else(|| object.etag.clone()).ok_or_else(|| Skipped::NoVersion(object.key.clone()))
 }
 
-/// `<video id, as a DNS label>-<hash of bucket, key and version>`: at most 51 characters.
-pub fn videojob_name(video_id: &str, bucket: &str, key: &str, version: &str) -> String {
+/// `<video id, as a DNS label>-<hash of bucket, key, version and run>`: at most 51
+/// characters. Every name of one video starts alike, so all its analyses can be found
+/// (and erased) by that prefix.
+pub fn videojob_name(video_id: &str, bucket: &str, key: &str, version: &str, run: u32) -> String {
     let mut readable: String = video_id
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
@@ -79,7 +86,12 @@ pub fn videojob_name(video_id: &str, bucket: &str, key: &str, version: &str) -> 
     if readable.is_empty() {
         readable = "video".into();
     }
-    let digest = Sha256::digest(format!("{bucket}\n{key}\n{version}").as_bytes());
+    // Run 0 hashes as names always did, so a redelivered old event finds its VideoJob.
+    let identity = match run {
+        0 => format!("{bucket}\n{key}\n{version}"),
+        run => format!("{bucket}\n{key}\n{version}\n{run}"),
+    };
+    let digest = Sha256::digest(identity.as_bytes());
     format!("{readable}-{}", &format!("{digest:x}")[..10])
 }
 
@@ -117,8 +129,11 @@ pub fn movie(metadata: &BTreeMap<String, String>) -> Option<Movie> {
 }
 
 pub fn desired_videojob(upload: &Upload, video_id: &str, config: &IngestConfig) -> VideoJob {
-    let name = videojob_name(video_id, &upload.bucket, &upload.key, &upload.version);
+    let name = videojob_name(video_id, &upload.bucket, &upload.key, &upload.version, upload.run);
     let mut annotations = BTreeMap::from([(OBJECT_VERSION_ANNOTATION.to_string(), upload.version.clone())]);
+    if upload.run > 0 {
+        annotations.insert(ANALYSIS_RUN_ANNOTATION.into(), upload.run.to_string());
+    }
     if let Some(uploader) = upload.metadata.get(META_UPLOADED_BY).and_then(|v| decode_value(v)) {
         annotations.insert(UPLOADED_BY_ANNOTATION.into(), uploader);
     }
@@ -170,16 +185,24 @@ mod tests {
             version: "\"etag-1\"".into(),
             size_bytes: 3 << 30,
             metadata: metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            run: 0,
         }
     }
 
     #[test]
     fn one_upload_has_one_name_and_another_upload_of_the_key_another() {
-        let name = videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-1");
-        assert_eq!(name, videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-1"));
-        assert_ne!(name, videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-2"));
-        assert_ne!(name, videojob_name("0f3a", "raw2", "videos/0f3a/a.mp4", "etag-1"));
+        let name = videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-1", 0);
+        assert_eq!(name, videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-1", 0));
+        assert_ne!(name, videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-2", 0));
+        assert_ne!(name, videojob_name("0f3a", "raw2", "videos/0f3a/a.mp4", "etag-1", 0));
         assert!(name.starts_with("0f3a-"), "{name}");
+        // Names made before runs existed stay the same, so a late duplicate finds its
+        // VideoJob: sha256("raw\nvideos/0f3a/a.mp4\netag-1"), computed apart (Python's hashlib).
+        assert_eq!(name, "0f3a-b680ec16cb");
+        let again = videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-1", 1);
+        assert_ne!(name, again);
+        assert_ne!(again, videojob_name("0f3a", "raw", "videos/0f3a/a.mp4", "etag-1", 2));
+        assert!(again.starts_with("0f3a-"), "{again}");
     }
 
     #[test]
@@ -191,7 +214,7 @@ mod tests {
                 && !s.ends_with('-')
         };
         for id in ["0f3a9c", "Ünïcødé Film!", "---", &"x".repeat(300), "a.b_c"] {
-            let name = videojob_name(id, "raw", "k", "v");
+            let name = videojob_name(id, "raw", "k", "v", 7);
             assert!(dns(&name), "{id:?} -> {name:?}");
             let label = label_value(id);
             assert!(label.len() <= 63 && !label.starts_with(['-', '.', '_']), "{id:?} -> {label:?}");
@@ -210,6 +233,7 @@ mod tests {
             size: None,
             etag: etag.map(str::to_string),
             version_id: version_id.map(str::to_string),
+            run: 0,
         };
         assert_eq!(version_of(&object(Some("v2"), Some("e"))), Ok("v2".to_string()));
         assert_eq!(version_of(&object(None, Some("e"))), Ok("e".to_string()));
@@ -251,5 +275,9 @@ mod tests {
         assert_eq!((movie.title.as_deref(), movie.year, movie.genre), (Some("Amélie"), Some(2001), None));
         assert_eq!((vj.spec.sampling.fps, vj.spec.shards, vj.spec.resources.gpu), (4.0, 3, false));
         assert!(desired_videojob(&upload(&[]), "0f3a", &config).spec.movie.is_none());
+        assert!(!vj.metadata.annotations.as_ref().unwrap().contains_key(ANALYSIS_RUN_ANNOTATION));
+        let again = desired_videojob(&Upload { run: 2, ..upload(&metadata) }, "0f3a", &config);
+        assert_eq!(again.metadata.annotations.as_ref().unwrap()[ANALYSIS_RUN_ANNOTATION], "2");
+        assert_ne!(again.metadata.name, vj.metadata.name);
     }
 }

@@ -97,6 +97,9 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         gallery_queue_url: None,
         curation_queue_url: Some(cloud.curation_queue_url.clone()),
         max_photo_bytes: 10 * MIB,
+        ingest_queue_url: Some(cloud.queue_url.clone()),
+        app_dir: None,
+        sign_in: Default::default(),
     };
     let (router, _) = support::router(config, support::moto_s3().await).await;
     Stack {
@@ -331,11 +334,39 @@ async fn an_upload_through_the_api_is_analysed_and_answered_with_no_kubectl() {
     assert_eq!(stored.curation.map(|c| c.version), Some(1), "the worker wrote the corrected document");
     assert_eq!(stored.people, now.people, "the one the API answered at once");
 
-    // Erased: the video, its results, faces, templates, logs, items and corrections, every version.
+    // Analysed again: a new VideoJob whose state replaces the old one's, and whose results
+    // come with the correction replayed; asking again while it runs is refused.
+    let asked = call_as_ana(&stack.router, "POST", &format!("/videos/{id}/analyse"), Value::Null).await;
+    assert_eq!(asked.status, 202, "{}", String::from_utf8_lossy(&asked.body));
+    assert_eq!(asked.json()["analysisRun"], 1);
+    let rerun = stack
+        .wait_for(&id, "a second analysis", |v| {
+            v["processing"]["videoJob"] != job.as_str() && v["state"] != "succeeded"
+        })
+        .await;
+    assert!(["queued", "processing"].contains(&rerun["state"].as_str().unwrap()), "{rerun:#}");
+    let busy = call_as_ana(&stack.router, "POST", &format!("/videos/{id}/analyse"), Value::Null).await;
+    assert_eq!((busy.status.as_u16(), busy.error().as_str()), (409, "conflict"), "one analysis at a time");
+    let second = stack
+        .wait_for(&id, "the second analysis's success", |v| {
+            v["state"] == "succeeded"
+                && v["processing"]["phase"] == "Succeeded"
+                && v["processing"]["videoJob"] != job.as_str()
+        })
+        .await;
+    assert_eq!(stack.videojobs_of(&id).await.len(), 2, "one VideoJob per analysis");
+    let again: ResultsDocument = serde_json::from_value(stack.get(&format!("/videos/{id}/result")).await).unwrap();
+    assert!(again.people.iter().any(|p| p.name == "Joe Biden"), "the correction, replayed on the new analysis");
+    let second_job = second["processing"]["videoJob"].as_str().unwrap().to_string();
+
+    // Erased: the video, its results (of both analyses), faces, templates, logs, items and
+    // corrections, every version.
     let erased = call_as_ana(&stack.router, "DELETE", &format!("/videos/{id}"), Value::Null).await;
     assert_eq!(erased.status, 200, "{}", String::from_utf8_lossy(&erased.body));
-    let left = left_of(&stack, &id, &job, &source).await;
-    assert!(left.is_empty(), "left after erasure: {left:#?}");
+    for job in [&job, &second_job] {
+        let left = left_of(&stack, &id, job, &source).await;
+        assert!(left.is_empty(), "left of {job} after erasure: {left:#?}");
+    }
     let gone = call_as_ana(&stack.router, "GET", &format!("/videos/{id}/result"), Value::Null).await;
     assert_eq!(gone.status, 404);
     let again = call_as_ana(&stack.router, "DELETE", &format!("/videos/{id}"), Value::Null).await;

@@ -1,8 +1,10 @@
 //! S3 event notifications as SQS delivers them: a test event when the notification is
 //! configured, else records of created objects. Keys arrive URL-encoded, with `+` for a
-//! space (and, on some stand-ins, `/` as `%2F`): [`decode_key`] undoes both.
+//! space (and, on some stand-ins, `/` as `%2F`): [`decode_key`] undoes both. The API
+//! sends the same event again to have a video analysed again ([`analyse_again`]), with
+//! the run that names the new analysis.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde::Deserialize;
 
 /// What one message says.
@@ -23,6 +25,9 @@ pub struct ObjectCreated {
     pub etag: Option<String>,
     /// Present on versioned buckets only.
     pub version_id: Option<String>,
+    /// Which analysis of the object this asks for: 0 for S3's own event, n for the nth
+    /// time someone asked for it again (`POST /videos/{id}/analyse`).
+    pub run: u32,
 }
 
 /// Why a message cannot be understood; it is left for the dead-letter queue.
@@ -57,6 +62,9 @@ struct Body {
     event: Option<String>,
     #[serde(default)]
     records: Option<Vec<Record>>,
+    /// cameo's own, beside S3's fields: set when the API asks for the analysis again.
+    #[serde(default)]
+    cameo_analysis_run: u32,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +103,7 @@ pub fn parse(body: &str) -> Result<Notice, Malformed> {
     if body.event.as_deref() == Some("s3:TestEvent") {
         return Ok(Notice::Test);
     }
+    let run = body.cameo_analysis_run;
     let records = body.records.filter(|r| !r.is_empty()).ok_or(Malformed::NoRecords)?;
     records
         .into_iter()
@@ -109,10 +118,36 @@ pub fn parse(body: &str) -> Result<Notice, Malformed> {
                 size: object.size,
                 etag: object.e_tag.filter(|e| !e.is_empty()),
                 version_id: object.version_id.filter(|v| !v.is_empty()),
+                run,
             })
         })
         .collect::<Result<_, _>>()
         .map(Notice::Created)
+}
+
+/// Unreserved characters stay as they are; everything else is percent-encoded (which
+/// [`decode_key`] reads back, `+` included).
+const KEY_ENCODING: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+
+/// The message that has the ingest analyse `object` again, as run `object.run`: the
+/// object's created event as S3 sends it, and the run, which names a new VideoJob.
+pub fn analyse_again(object: &ObjectCreated) -> String {
+    let mut entity = serde_json::json!({"key": utf8_percent_encode(&object.key, KEY_ENCODING).to_string()});
+    if let Some(size) = object.size {
+        entity["size"] = size.into();
+    }
+    if let Some(etag) = &object.etag {
+        entity["eTag"] = etag.as_str().into();
+    }
+    if let Some(version) = &object.version_id {
+        entity["versionId"] = version.as_str().into();
+    }
+    serde_json::json!({
+        "Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                     "s3": {"bucket": {"name": object.bucket}, "object": entity}}],
+        "CameoAnalysisRun": object.run,
+    })
+    .to_string()
 }
 
 /// A key as S3 notifications encode it: form encoding, so `+` is a space and `%2B` a plus.
@@ -160,10 +195,26 @@ mod tests {
                 size: Some(42),
                 etag: Some("abc".into()),
                 version_id: None,
+                run: 0,
             }]
         );
         let multipart = parse(&created("videos/v1/a.mp4", "ObjectCreated:CompleteMultipartUpload")).unwrap();
         assert!(matches!(multipart, Notice::Created(o) if o.len() == 1));
+    }
+
+    #[test]
+    fn an_analysis_asked_again_reads_back_as_the_same_object_with_its_run() {
+        let object = ObjectCreated {
+            bucket: "raw".into(),
+            key: "videos/v1/Mon film + été (2026).mp4".into(),
+            size: Some(7),
+            etag: Some("\"e1\"".into()),
+            version_id: Some("3/L4kqtJl".into()),
+            run: 3,
+        };
+        assert_eq!(parse(&analyse_again(&object)).unwrap(), Notice::Created(vec![object.clone()]));
+        let unversioned = ObjectCreated { version_id: None, run: 1, ..object };
+        assert_eq!(parse(&analyse_again(&unversioned)).unwrap(), Notice::Created(vec![unversioned]));
     }
 
     #[test]

@@ -43,7 +43,10 @@ mock_provider "aws" {
     }
   }
   mock_resource "aws_apigatewayv2_api" {
-    defaults = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:mock" }
+    defaults = {
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:mock"
+      api_endpoint  = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    }
   }
   mock_resource "aws_ecr_repository" {
     defaults = {
@@ -149,7 +152,9 @@ run "helm_values_name_only_keys_the_chart_has" {
 
 run "the_api_requires_scopes_and_tells_the_gallery_checker" {
   assert {
-    condition     = length(output.api_auth.route_scopes) == 28 && alltrue([for route, scope in output.api_auth.route_scopes : contains(values(output.api_auth.scopes), scope)])
+    condition = length(output.api_auth.route_scopes) == 30 && alltrue([
+      for route, scopes in output.api_auth.route_scopes : length(scopes) > 0 && alltrue([for s in scopes : contains(values(output.api_auth.scopes), s)])
+    ])
     error_message = "Every route of the API requires one of its scopes."
   }
 
@@ -157,12 +162,42 @@ run "the_api_requires_scopes_and_tells_the_gallery_checker" {
     condition     = output.api_auth.cognito_domain == "https://cameo-api.auth.eu-west-1.amazoncognito.com"
     error_message = "Without an issuer, Cognito's hosted sign-in is named after the API."
   }
+
+  assert {
+    condition     = module.api.function_name == "cameo-api" && contains(keys(output.api_auth.route_scopes), "POST /videos/{id}/analyse")
+    error_message = "The API may have a video analysed again."
+  }
 }
 
 run "buckets_follow_the_account_and_region" {
   assert {
     condition     = module.storage.raw_bucket == "cameo-raw-123456789012-eu-west-1" && module.storage.processed_bucket == "cameo-processed-123456789012-eu-west-1"
     error_message = "Default bucket names are unique per account and region."
+  }
+}
+
+run "the_app_the_api_serves_reaches_the_buckets" {
+  assert {
+    condition = (
+      module.api.endpoint == "https://abc123.execute-api.eu-west-1.amazonaws.com"
+      && length(module.storage.cors_rules.raw) == 2 && length(module.storage.cors_rules.processed) == 1
+      && alltrue([for rule in concat(module.storage.cors_rules.raw, module.storage.cors_rules.processed) : rule.allowed_origins == toset([module.api.endpoint])])
+    )
+    error_message = "Without other origins, both buckets' CORS rules name the API's own origin (scheme://host, no stage path), and only it."
+  }
+}
+
+run "other_front_ends_reach_the_buckets_beside_the_app" {
+  variables {
+    cors_allowed_origins = ["https://viewer.example.com", "https://abc123.execute-api.eu-west-1.amazonaws.com"]
+  }
+
+  assert {
+    condition = alltrue([
+      for rule in concat(module.storage.cors_rules.raw, module.storage.cors_rules.processed) :
+      rule.allowed_origins == toset([module.api.endpoint, "https://viewer.example.com"])
+    ])
+    error_message = "Both buckets' CORS rules name the API's origin and the configured ones, each once."
   }
 }
 

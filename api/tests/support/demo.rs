@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use cameo_detector::analysis::analysis;
 use cameo_detector::cloud::aws::Aws;
 use cameo_detector::cloud::checker::GalleryChecker;
+use cameo_detector::cloud::merge::put_results;
 use cameo_detector::cloud::s3::S3Uri;
+use cameo_detector::cloud::shard::JobOutput;
 use cameo_detector::cloud::table::{Provenance, items};
 use cameo_detector::cloud::unknown_index::UnknownIndex;
 use cameo_detector::embed::Embedding;
@@ -88,7 +90,8 @@ pub struct Merged<'a> {
     pub at: &'a str,
 }
 
-/// Writes what the merge writes: outputs, items, then the unknown faces' index segment.
+/// Writes what the merge writes: outputs (the results with their exports, by the merge's
+/// own code), items, then the unknown faces' index segment.
 pub fn write_merged(to: &Merged, outputs: &Outputs) {
     let (table, bucket, source, job, at) =
         (to.table.to_string(), to.bucket.to_string(), to.source.to_string(), to.job.to_string(), to.at.to_string());
@@ -98,7 +101,7 @@ pub fn write_merged(to: &Merged, outputs: &Outputs) {
     with_moto(move |aws| {
         let put = |key: String, body: Vec<u8>| aws.put(&S3Uri::new(&bucket, key), body, "application/json").unwrap();
         put(format!("results/{job}/analysis.json"), serde_json::to_vec(&analysis).unwrap());
-        put(format!("results/{job}/result.json"), serde_json::to_vec(&document).unwrap());
+        put_results(aws, &JobOutput::new(&bucket, "", &job), &document).unwrap();
         put(format!("templates/{job}.json"), serde_json::to_vec(&templates).unwrap());
         for (path, jpeg) in crops {
             put(format!("results/{job}/{path}"), jpeg);

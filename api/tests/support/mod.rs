@@ -152,6 +152,9 @@ pub fn config(table: &str) -> Config {
         gallery_queue_url: None,
         curation_queue_url: None,
         max_photo_bytes: 10 * MIB,
+        ingest_queue_url: None,
+        app_dir: None,
+        sign_in: Default::default(),
     }
 }
 

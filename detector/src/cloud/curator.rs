@@ -25,6 +25,7 @@ use jiff::Timestamp;
 
 use super::aws::{Aws, sdk_error};
 use super::learner::{Learned, Learning};
+use super::merge::put_results;
 use super::registry::decode;
 use super::s3::S3Uri;
 use super::shard::JobOutput;
@@ -129,8 +130,7 @@ impl<'a> Curator<'a> {
             let map = self.track_map(movie_id, &output, &analysis, &actions)?;
             let (curation, refused) = Curation::replay(&analysis, &changes_on(&actions, map.as_ref()));
             let document = curation.document(Some(head.version));
-            let json = serde_json::to_vec_pretty(&document).map_err(|e| Error::Inference(e.to_string()))?;
-            self.aws.put(&output.result(), json, "application/json")?;
+            put_results(self.aws, &output, &document)?;
             let items = items(&document, &provenance(&movie)?);
             if self.aws.rewrite_items(&self.table, &movie, &current, items, head.version)? {
                 if self.teaches {

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use cameo_model::exports::Format;
 use cameo_model::table::movie_id;
 use cameo_model::templates::TemplatesDocument;
 use cameo_model::unknown_index::entries_of;
@@ -238,6 +239,17 @@ pub fn summary(result: &ResultsDocument, uri: &str) -> String {
     serde_json::to_string(&summary).unwrap_or_default()
 }
 
+/// Writes a results document, then the same results in every export format beside it
+/// (what the API presigns for players and downloads).
+pub fn put_results(aws: &Aws, output: &JobOutput, document: &ResultsDocument) -> Result<()> {
+    let json = serde_json::to_vec_pretty(document).map_err(|e| Error::Inference(e.to_string()))?;
+    aws.put(&output.result(), json, "application/json")?;
+    for format in Format::ALL {
+        aws.put(&output.export(format), format.render(document).into_bytes(), format.content_type())?;
+    }
+    Ok(())
+}
+
 pub struct MergeJob<'a> {
     pub source: &'a str,
     pub shards: usize,
@@ -266,8 +278,7 @@ pub fn run_merge(job: &MergeJob, aws: &Aws, models: &mut Models) -> Result<Strin
     let json = serde_json::to_vec(&analysed).map_err(|e| Error::Inference(e.to_string()))?;
     aws.put(&job.output.analysis(), json, "application/json")?;
     let uri = job.output.result();
-    let json = serde_json::to_vec_pretty(&result).map_err(|e| Error::Inference(e.to_string()))?;
-    aws.put(&uri, json, "application/json")?;
+    put_results(aws, job.output, &result)?;
     // Only now that no document refers to them: an earlier analysis's crops.
     let folder = job.output.results_folder();
     let written: HashSet<String> = chosen.iter().map(|crop| format!("{}{}", folder.key, crop.path)).collect();

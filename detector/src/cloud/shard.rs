@@ -65,6 +65,11 @@ impl JobOutput {
         S3Uri::new(&self.bucket, format!("{}results/{}/result.json", self.prefix, self.job))
     }
 
+    /// The results in an editor's format, beside the results document.
+    pub fn export(&self, format: cameo_model::exports::Format) -> S3Uri {
+        S3Uri::new(&self.bucket, format!("{}results/{}/{}", self.prefix, self.job, format.path()))
+    }
+
     /// What curation starts from, beside the results document (no embeddings).
     pub fn analysis(&self) -> S3Uri {
         S3Uri::new(

@@ -1,7 +1,8 @@
 //! The results document in the formats editors' tools read: WebVTT for players, CSV for
 //! spreadsheets, a CMX3600 EDL for Premiere and DaVinci Resolve. Pure functions of the
-//! document; the detector writes them (`detect --export`) and the API serves them
-//! (`GET /videos/{id}/result?format=...`).
+//! document; the detector writes them (`detect --export`, and in the cloud beside every
+//! results document it writes: [`Format::path`]) and the API serves them (`GET
+//! /videos/{id}/result?format=...`, and presigned: `GET /videos/{id}/exports`).
 
 mod csv;
 mod edl;
@@ -32,6 +33,11 @@ impl Format {
             Format::Csv => "csv",
             Format::Edl => "edl",
         }
+    }
+
+    /// Where it is written, relative to the results document's folder.
+    pub fn path(self) -> String {
+        format!("exports/result.{}", self.name())
     }
 
     /// Its media type, for a `Content-Type` header.

@@ -38,6 +38,8 @@ pub struct Cloud {
     pub gallery_queue_url: String,
     /// The API's word that a movie's corrections changed, for the curation worker.
     pub curation_queue_url: String,
+    /// The origins whose browsers the buckets answer (their CORS rules).
+    pub app_origins: Vec<String>,
 }
 
 /// Stack `name` from tofu's outputs (`CAMEO_TERRAFORM_OUTPUTS`, set by hack/with-cluster).
@@ -61,6 +63,8 @@ pub fn cloud(name: &str) -> Cloud {
         dead_letter_url: field("dead_letter_url"),
         gallery_queue_url: field("gallery_queue_url"),
         curation_queue_url: field("curation_queue_url"),
+        app_origins: serde_json::from_value(stack["app_origins"].clone())
+            .unwrap_or_else(|e| panic!("terraform/examples/local-stack's stack {name} has no app_origins: {e}")),
     }
 }
 

@@ -10,6 +10,7 @@ output "stacks" {
       gallery_queue_url       = module.gallery_queue[name].url
       gallery_dead_letter_url = module.gallery_queue[name].dead_letter_url
       curation_queue_url      = module.curation_queue[name].url
+      app_origins             = sort(distinct(flatten([for rule in module.storage[name].cors_rules.processed : tolist(rule.allowed_origins)])))
       roles = {
         detector        = module.identity[name].detector_role_arn
         ingest          = module.identity[name].ingest_role_arn

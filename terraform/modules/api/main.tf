@@ -19,44 +19,67 @@ locals {
   }
   scopes = { for name, _ in local.scope_descriptions : name => "${local.scope_server}/${name}" }
 
-  # Every route the Lambda serves (api/src/routes.rs) and the one scope it needs. API
-  # Gateway answers anything else 404 itself.
+  # Every route the Lambda serves (api/src/routes.rs) and the scopes that grant it (any
+  # one of them). API Gateway answers anything else 404 itself.
   route_scopes = {
-    "POST /videos"                               = local.scopes.upload
-    "GET /videos"                                = local.scopes.read
-    "GET /library"                               = local.scopes.read
-    "GET /videos/{id}"                           = local.scopes.read
-    "DELETE /videos/{id}"                        = local.scopes.curate
-    "POST /videos/{id}/complete"                 = local.scopes.upload
-    "GET /videos/{id}/upload"                    = local.scopes.upload
-    "DELETE /videos/{id}/upload"                 = local.scopes.upload
-    "GET /videos/{id}/result"                    = local.scopes.read
-    "GET /videos/{id}/faces"                     = local.scopes.read
-    "GET /videos/{id}/media"                     = local.scopes.read
-    "GET /actors/{name}/videos"                  = local.scopes.read
-    "GET /results/latest"                        = local.scopes.read
-    "GET /people"                                = local.scopes.read
-    "POST /people"                               = local.scopes.curate
-    "GET /people/{personId}"                     = local.scopes.read
-    "PATCH /people/{personId}"                   = local.scopes.curate
-    "DELETE /people/{personId}"                  = local.scopes.curate
-    "POST /people/{personId}/merge"              = local.scopes.curate
-    "POST /people/{personId}/photos"             = local.scopes.curate
-    "DELETE /people/{personId}/photos/{photoId}" = local.scopes.curate
-    "GET /people/{personId}/curation"            = local.scopes.read
-    "GET /videos/{id}/curation"                  = local.scopes.read
-    "POST /videos/{id}/curation"                 = local.scopes.curate
-    "POST /videos/{id}/curation/{seq}/undo"      = local.scopes.curate
-    "GET /videos/{id}/suggestions"               = local.scopes.curate
-    "GET /people/{personId}/suggestions"         = local.scopes.curate
-    "GET /review"                                = local.scopes.curate
+    "POST /videos"                               = [local.scopes.upload]
+    "GET /videos"                                = [local.scopes.read]
+    "GET /library"                               = [local.scopes.read]
+    "GET /videos/{id}"                           = [local.scopes.read]
+    "DELETE /videos/{id}"                        = [local.scopes.curate]
+    "POST /videos/{id}/complete"                 = [local.scopes.upload]
+    "GET /videos/{id}/upload"                    = [local.scopes.upload]
+    "DELETE /videos/{id}/upload"                 = [local.scopes.upload]
+    "POST /videos/{id}/analyse"                  = [local.scopes.upload, local.scopes.curate]
+    "GET /videos/{id}/result"                    = [local.scopes.read]
+    "GET /videos/{id}/faces"                     = [local.scopes.read]
+    "GET /videos/{id}/media"                     = [local.scopes.read]
+    "GET /videos/{id}/exports"                   = [local.scopes.read]
+    "GET /actors/{name}/videos"                  = [local.scopes.read]
+    "GET /results/latest"                        = [local.scopes.read]
+    "GET /people"                                = [local.scopes.read]
+    "POST /people"                               = [local.scopes.curate]
+    "GET /people/{personId}"                     = [local.scopes.read]
+    "PATCH /people/{personId}"                   = [local.scopes.curate]
+    "DELETE /people/{personId}"                  = [local.scopes.curate]
+    "POST /people/{personId}/merge"              = [local.scopes.curate]
+    "POST /people/{personId}/photos"             = [local.scopes.curate]
+    "DELETE /people/{personId}/photos/{photoId}" = [local.scopes.curate]
+    "GET /people/{personId}/curation"            = [local.scopes.read]
+    "GET /videos/{id}/curation"                  = [local.scopes.read]
+    "POST /videos/{id}/curation"                 = [local.scopes.curate]
+    "POST /videos/{id}/curation/{seq}/undo"      = [local.scopes.curate]
+    "GET /videos/{id}/suggestions"               = [local.scopes.curate]
+    "GET /people/{personId}/suggestions"         = [local.scopes.curate]
+    "GET /review"                                = [local.scopes.curate]
   }
+
+  # The web app's routes (api/src/webapp.rs): its files and its sign-in settings, the only
+  # routes without the authorizer, since a browser loads them before it has a token.
+  app_routes = ["GET /", "GET /app", "GET /app/{proxy+}"]
 
   # Where the hosted sign-in may send the browser back: the app, by default the one the
   # API serves itself (no cycle: the client needs the API's endpoint, the authorizer the
   # client, the API neither).
   app_urls      = length(var.app_urls) > 0 ? var.app_urls : ["${aws_apigatewayv2_api.this.api_endpoint}/app/"]
   domain_prefix = coalesce(var.cognito_domain_prefix, lower(replace(var.name, "_", "-")))
+
+  cognito_domain = local.cognito ? "https://${aws_cognito_user_pool_domain.this[0].domain}.auth.${data.aws_region.current.region}.amazoncognito.com" : null
+  # How the app signs in (README: The web app): Cognito's hosted endpoints, or those given
+  # for an external provider; none, and the app cannot sign in.
+  sign_in = local.cognito ? {
+    CAMEO_SIGN_IN_CLIENT_ID     = aws_cognito_user_pool_client.this[0].id
+    CAMEO_SIGN_IN_AUTHORIZE_URL = "${local.cognito_domain}/oauth2/authorize"
+    CAMEO_SIGN_IN_TOKEN_URL     = "${local.cognito_domain}/oauth2/token"
+    CAMEO_SIGN_IN_LOGOUT_URL    = "${local.cognito_domain}/logout"
+    } : var.external_sign_in == null ? {} : {
+    for name, value in {
+      CAMEO_SIGN_IN_CLIENT_ID     = var.external_sign_in.client_id
+      CAMEO_SIGN_IN_AUTHORIZE_URL = var.external_sign_in.authorize_url
+      CAMEO_SIGN_IN_TOKEN_URL     = var.external_sign_in.token_url
+      CAMEO_SIGN_IN_LOGOUT_URL    = var.external_sign_in.logout_url
+    } : name => value if value != null
+  }
 
   jwt_issuer   = local.cognito ? "https://${aws_cognito_user_pool.this[0].endpoint}" : var.jwt_issuer
   jwt_audience = local.cognito ? [aws_cognito_user_pool_client.this[0].id] : var.jwt_audience
@@ -128,7 +151,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = aws_kms_key.api.arn
 
   environment {
-    variables = var.environment
+    variables = merge(var.environment, local.sign_in)
   }
 
   logging_config {
@@ -271,7 +294,7 @@ resource "aws_apigatewayv2_integration" "lambda" {
   timeout_milliseconds   = 29000
 }
 
-# The Lambda's routes, each requiring its scope (local.route_scopes). With CORS on, API
+# The Lambda's routes, each requiring one of its scopes (local.route_scopes). With CORS on, API
 # Gateway answers preflight OPTIONS itself, without authentication.
 resource "aws_apigatewayv2_route" "this" {
   for_each = local.route_scopes
@@ -281,7 +304,19 @@ resource "aws_apigatewayv2_route" "this" {
   target               = "integrations/${aws_apigatewayv2_integration.lambda.id}"
   authorization_type   = "JWT"
   authorizer_id        = aws_apigatewayv2_authorizer.jwt.id
-  authorization_scopes = [each.value]
+  authorization_scopes = each.value
+}
+
+# The app's routes, without the authorizer: the app's files and config.json, which say
+# nothing about any video or person.
+resource "aws_apigatewayv2_route" "app" {
+  # checkov:skip=CKV_AWS_309: the app's files and sign-in settings, which a browser loads before it has a token; they say nothing about any video or person.
+  for_each = toset(local.app_routes)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = "NONE"
 }
 
 resource "aws_apigatewayv2_stage" "default" {

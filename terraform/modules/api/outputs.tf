@@ -3,6 +3,11 @@ output "url" {
   value       = aws_apigatewayv2_stage.default.invoke_url
 }
 
+output "endpoint" {
+  description = "The API's origin, scheme://host with no stage path: where the app it serves runs (<endpoint>/app/), so a CORS origin for the buckets."
+  value       = aws_apigatewayv2_api.this.api_endpoint
+}
+
 output "function_name" {
   description = "Name of the API's Lambda function."
   value       = aws_lambda_function.this.function_name
@@ -29,13 +34,13 @@ output "scopes" {
 }
 
 output "route_scopes" {
-  description = "The scope each route requires, by route key (\"GET /people\" => \"cameo/read\")."
+  description = "The scopes that grant each route (any one of them), by route key (\"GET /people\" => [\"cameo/read\"])."
   value       = local.route_scopes
 }
 
 output "cognito_domain" {
   description = "Base URL of the Cognito hosted sign-in and OAuth 2.0 endpoints (<domain>/oauth2/authorize, <domain>/oauth2/token) when a pool was created; null otherwise."
-  value       = local.cognito ? "https://${aws_cognito_user_pool_domain.this[0].domain}.auth.${data.aws_region.current.region}.amazoncognito.com" : null
+  value       = local.cognito_domain
 }
 
 output "app_urls" {

@@ -51,6 +51,27 @@ variable "jwt_audience" {
   }
 }
 
+variable "external_sign_in" {
+  description = "With jwt_issuer only: the public OAuth 2.0 client the web app signs in with (authorisation code flow with PKCE, redirect URI <API endpoint>/app/) and the provider's endpoints; its access tokens must carry the cameo/* scopes. Null: the app cannot sign in (the API works as before)."
+  type = object({
+    client_id     = string
+    authorize_url = string
+    token_url     = string
+    logout_url    = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.external_sign_in == null || alltrue([for u in compact([try(var.external_sign_in.authorize_url, null), try(var.external_sign_in.token_url, null), try(var.external_sign_in.logout_url, null)]) : startswith(u, "https://")])
+    error_message = "external_sign_in's URLs must be https://."
+  }
+
+  validation {
+    condition     = var.external_sign_in == null || var.jwt_issuer != null
+    error_message = "external_sign_in is for an external jwt_issuer; with Cognito the module sets sign-in itself."
+  }
+}
+
 variable "app_urls" {
   description = "Cognito only: the app's URLs the hosted sign-in may return to after signing in or out (the client's callback and logout URLs). Empty: the app the API serves, <API endpoint>/app/."
   type        = list(string)

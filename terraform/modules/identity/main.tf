@@ -169,7 +169,7 @@ locals {
       Resource = [var.curation_queue_arn]
     },
     { Sid = "ReadResultsAndTemplates", Action = ["s3:GetObject"], Resource = ["${var.processed_bucket_arn}/results/*", "${var.processed_bucket_arn}/templates/*"] },
-    { Sid = "WriteCuratedResults", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/results/*/result.json"] },
+    { Sid = "WriteCuratedResults", Action = ["s3:PutObject"], Resource = ["${var.processed_bucket_arn}/results/*/result.json", "${var.processed_bucket_arn}/results/*/exports/*"] },
     { Sid = "KeepRejectedExamples", Action = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.processed_bucket_arn}/templates/rejected/*"] },
     { Sid = "ListRejectedExamples", Action = ["s3:ListBucketVersions"], Resource = [var.processed_bucket_arn], Condition = { StringLike = { "s3:prefix" = ["templates/rejected/*"] } } },
     { Sid = "GiveNamedPhotos", Action = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], Resource = ["${var.raw_bucket_arn}/${local.photos}*"] },
@@ -261,7 +261,9 @@ locals {
     # A sender to an encrypted queue uses its key (hence the queues' keys in UseKeys).
     { Sid = "TellGalleryChecker", Action = ["sqs:SendMessage"], Resource = [var.gallery_queue_arn] },
     { Sid = "TellCurationWorker", Action = ["sqs:SendMessage"], Resource = [var.curation_queue_arn] },
-    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn, var.gallery_queue_kms_key_arn, var.curation_queue_kms_key_arn] },
+    # POST /videos/{id}/analyse sends an upload's event to the ingest again.
+    { Sid = "AnalyseAgain", Action = ["sqs:SendMessage"], Resource = [var.queue_arn] },
+    { Sid = "UseKeys", Action = local.kms_use, Resource = [var.bucket_kms_key_arn, var.table_kms_key_arn, var.gallery_queue_kms_key_arn, var.curation_queue_kms_key_arn, var.queue_kms_key_arn] },
     {
       Sid      = "OwnLogs"
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]

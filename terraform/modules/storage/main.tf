@@ -166,18 +166,55 @@ resource "aws_s3_bucket_lifecycle_configuration" "processed" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
-# Browsers PUT the presigned URLs straight to the bucket; multipart uploads need the
-# answer's ETag, so it is exposed.
+# The app's origins (the API's own URL among them) reach the buckets through presigned
+# URLs. GET and HEAD: a <video> seeks with Range, and the app reads the length, range and
+# ETag of what came back. S3 answers with the first rule whose method matches.
+locals {
+  cors_read_rule = {
+    allowed_methods = ["GET", "HEAD"]
+    allowed_headers = ["range"]
+    expose_headers  = ["Accept-Ranges", "Content-Length", "Content-Range", "ETag"]
+    max_age_seconds = 3600
+  }
+}
+
+# Raw: playback of the videos, and the uploads' PUTs, whose parts' ETags complete a
+# multipart upload.
 resource "aws_s3_bucket_cors_configuration" "raw" {
   count = length(var.cors_allowed_origins) > 0 ? 1 : 0
 
   bucket = aws_s3_bucket.this["raw"].id
   cors_rule {
+    id              = "read"
+    allowed_methods = local.cors_read_rule.allowed_methods
+    allowed_origins = var.cors_allowed_origins
+    allowed_headers = local.cors_read_rule.allowed_headers
+    expose_headers  = local.cors_read_rule.expose_headers
+    max_age_seconds = local.cors_read_rule.max_age_seconds
+  }
+  cors_rule {
+    id              = "upload"
     allowed_methods = ["PUT"]
     allowed_origins = var.cors_allowed_origins
     allowed_headers = ["*"]
     expose_headers  = ["ETag"]
     max_age_seconds = 3600
+  }
+}
+
+# Processed: browsers only read it (results over 4 MiB, which the API answers with a
+# redirect here; face crops; subtitles).
+resource "aws_s3_bucket_cors_configuration" "processed" {
+  count = length(var.cors_allowed_origins) > 0 ? 1 : 0
+
+  bucket = aws_s3_bucket.this["processed"].id
+  cors_rule {
+    id              = "read"
+    allowed_methods = local.cors_read_rule.allowed_methods
+    allowed_origins = var.cors_allowed_origins
+    allowed_headers = local.cors_read_rule.allowed_headers
+    expose_headers  = local.cors_read_rule.expose_headers
+    max_age_seconds = local.cors_read_rule.max_age_seconds
   }
 }
 

@@ -19,7 +19,7 @@ variable "processed_bucket_name" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Origins (scheme://host[:port]) whose browsers may PUT uploads straight to the raw bucket. Empty: no CORS rule."
+  description = "Origins (scheme://host[:port]) whose browsers may use presigned URLs: PUT uploads to the raw bucket (reading each part's ETag), GET and HEAD videos from it (with Range, for playback) and results, crops and subtitles from the processed bucket. Never DELETE or POST. Empty: no CORS rule on either bucket."
   type        = list(string)
   default     = []
 

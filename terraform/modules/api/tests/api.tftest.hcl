@@ -37,8 +37,8 @@ variables {
 
 run "every_route_needs_a_jwt_and_its_scope" {
   assert {
-    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "JWT" && r.authorizer_id == aws_apigatewayv2_authorizer.jwt.id && length(r.authorization_scopes) == 1])
-    error_message = "Every route is behind the JWT authorizer and requires exactly one scope."
+    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "JWT" && r.authorizer_id == aws_apigatewayv2_authorizer.jwt.id && length(r.authorization_scopes) >= 1])
+    error_message = "Every route is behind the JWT authorizer and requires a scope."
   }
 
   # Written out by hand, so a route added to the Lambda, or a scope changed, shows here.
@@ -52,9 +52,11 @@ run "every_route_needs_a_jwt_and_its_scope" {
       "POST /videos/{id}/complete"                 = ["cameo/upload"]
       "GET /videos/{id}/upload"                    = ["cameo/upload"]
       "DELETE /videos/{id}/upload"                 = ["cameo/upload"]
+      "POST /videos/{id}/analyse"                  = ["cameo/curate", "cameo/upload"]
       "GET /videos/{id}/result"                    = ["cameo/read"]
       "GET /videos/{id}/faces"                     = ["cameo/read"]
       "GET /videos/{id}/media"                     = ["cameo/read"]
+      "GET /videos/{id}/exports"                   = ["cameo/read"]
       "GET /actors/{name}/videos"                  = ["cameo/read"]
       "GET /results/latest"                        = ["cameo/read"]
       "GET /people"                                = ["cameo/read"]
@@ -81,8 +83,22 @@ run "every_route_needs_a_jwt_and_its_scope" {
     error_message = "Only the API's own routes exist: nothing else reaches the Lambda."
   }
 
+  # Every route of the API, the app's included, by how it is authorised: the unauthenticated
+  # ones are exactly the app's files and settings.
   assert {
-    condition     = jsonencode(output.scopes) == jsonencode({ curate = "cameo/curate", read = "cameo/read", upload = "cameo/upload" }) && jsonencode(output.route_scopes) == jsonencode({ for key, r in aws_apigatewayv2_route.this : key => one(r.authorization_scopes) })
+    condition = sort([
+      for r in concat(values(aws_apigatewayv2_route.this), values(aws_apigatewayv2_route.app)) : r.route_key if r.authorization_type != "JWT"
+    ]) == sort(["GET /", "GET /app", "GET /app/{proxy+}"])
+    error_message = "Only the web app's routes (/, /app, /app/{proxy+}) are reachable without a token."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_apigatewayv2_route.app : r.authorization_type == "NONE" && r.authorizer_id == null && length(coalesce(r.authorization_scopes, [])) == 0 && r.target == "integrations/${aws_apigatewayv2_integration.lambda.id}"])
+    error_message = "The app's routes go to the Lambda, with no authorizer and no scope."
+  }
+
+  assert {
+    condition     = jsonencode(output.scopes) == jsonencode({ curate = "cameo/curate", read = "cameo/read", upload = "cameo/upload" }) && jsonencode({ for key, scopes in output.route_scopes : key => sort(scopes) }) == jsonencode({ for key, r in aws_apigatewayv2_route.this : key => sort(tolist(r.authorization_scopes)) })
     error_message = "The module says which scopes exist and which route needs which."
   }
 
@@ -138,6 +154,17 @@ run "cognito_issues_the_scopes_by_the_code_flow" {
   assert {
     condition     = aws_cognito_user_pool_domain.this[0].domain == "cameo-api" && output.cognito_domain == "https://cameo-api.auth.eu-west-1.amazoncognito.com"
     error_message = "The hosted sign-in domain is named after the API by default."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["CAMEO_SIGN_IN_CLIENT_ID"] == aws_cognito_user_pool_client.this[0].id
+      && aws_lambda_function.this.environment[0].variables["CAMEO_SIGN_IN_AUTHORIZE_URL"] == "https://cameo-api.auth.eu-west-1.amazoncognito.com/oauth2/authorize"
+      && aws_lambda_function.this.environment[0].variables["CAMEO_SIGN_IN_TOKEN_URL"] == "https://cameo-api.auth.eu-west-1.amazoncognito.com/oauth2/token"
+      && aws_lambda_function.this.environment[0].variables["CAMEO_SIGN_IN_LOGOUT_URL"] == "https://cameo-api.auth.eu-west-1.amazoncognito.com/logout"
+      && aws_lambda_function.this.environment[0].variables["CAMEO_RAW_BUCKET"] == "raw"
+    )
+    error_message = "The Lambda tells the app (GET /app/config.json) Cognito's client and endpoints, beside the rest of its configuration."
   }
 
   assert {
@@ -227,9 +254,65 @@ run "an_own_issuer_replaces_cognito" {
   }
 
   assert {
-    condition     = alltrue([for r in aws_apigatewayv2_route.this : length(r.authorization_scopes) == 1])
+    condition     = alltrue([for r in aws_apigatewayv2_route.this : length(r.authorization_scopes) >= 1])
     error_message = "Routes require their scopes from any issuer."
   }
+
+  assert {
+    condition     = length([for name, _ in aws_lambda_function.this.environment[0].variables : name if startswith(name, "CAMEO_SIGN_IN_")]) == 0
+    error_message = "Without external_sign_in the app is told no way to sign in."
+  }
+}
+
+run "an_own_issuer_signs_the_app_in" {
+  variables {
+    jwt_issuer   = "https://login.example.com/"
+    jwt_audience = ["cameo"]
+    external_sign_in = {
+      client_id     = "cameo-app"
+      authorize_url = "https://login.example.com/authorize"
+      token_url     = "https://login.example.com/token"
+    }
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables["CAMEO_SIGN_IN_CLIENT_ID"] == "cameo-app"
+      && aws_lambda_function.this.environment[0].variables["CAMEO_SIGN_IN_TOKEN_URL"] == "https://login.example.com/token"
+      && !contains(keys(aws_lambda_function.this.environment[0].variables), "CAMEO_SIGN_IN_LOGOUT_URL")
+    )
+    error_message = "An external provider's client and endpoints reach the app; an unset sign-out URL is left out."
+  }
+}
+
+run "refuses_external_sign_in_with_cognito" {
+  command = plan
+
+  variables {
+    external_sign_in = {
+      client_id     = "cameo-app"
+      authorize_url = "https://login.example.com/authorize"
+      token_url     = "https://login.example.com/token"
+    }
+  }
+
+  expect_failures = [var.external_sign_in]
+}
+
+run "refuses_an_http_sign_in_url" {
+  command = plan
+
+  variables {
+    jwt_issuer   = "https://login.example.com/"
+    jwt_audience = ["cameo"]
+    external_sign_in = {
+      client_id     = "cameo-app"
+      authorize_url = "http://login.example.com/authorize"
+      token_url     = "https://login.example.com/token"
+    }
+  }
+
+  expect_failures = [var.external_sign_in]
 }
 
 run "refuses_an_http_issuer" {

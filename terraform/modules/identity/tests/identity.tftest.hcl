@@ -63,7 +63,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       ])))
       }) == jsonencode({
       api               = ["arn:aws:s3:::raw/gallery/.cameo/photos/*", "arn:aws:s3:::raw/videos/*"]
-      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
+      "curation-worker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::processed/index/unknown/*", "arn:aws:s3:::processed/results/*/exports/*", "arn:aws:s3:::processed/results/*/result.json", "arn:aws:s3:::processed/suggestions/*", "arn:aws:s3:::processed/templates/rejected/*", "arn:aws:s3:::raw/gallery/.cameo/photos/*"]
       detector          = ["arn:aws:s3:::processed/cache/*", "arn:aws:s3:::processed/candidates/*", "arn:aws:s3:::processed/index/unknown/*/added/*", "arn:aws:s3:::processed/logs/*", "arn:aws:s3:::processed/results/*", "arn:aws:s3:::processed/templates/*"]
       "gallery-checker" = ["arn:aws:s3:::processed/cache/gallery/*", "arn:aws:s3:::raw/gallery/.cameo/manifest.json"]
       ingest            = []
@@ -233,7 +233,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         for s in jsondecode(policy.policy).Statement : [for a in s.Action : [for r in s.Resource : "${a} ${r}"]] if anytrue([for a in s.Action : startswith(a, "sqs:")])
       ])))
       }) == jsonencode({
-      api = ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-curation", "sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"]
+      api = ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-curation", "sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery", "sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"]
       "curation-worker" = concat(
         [for a in ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-curation"],
         ["sqs:SendMessage arn:aws:sqs:eu-west-1:123456789012:cameo-gallery"],
@@ -246,7 +246,7 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
         for a in ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] : "${a} arn:aws:sqs:eu-west-1:123456789012:cameo-uploads"
       ]
     })
-    error_message = "The ingest consumes the upload queue, the gallery checker the gallery queue, the curation worker the curation queue (and tells the gallery checker), and the API only sends to the gallery and curation queues."
+    error_message = "The ingest consumes the upload queue, the gallery checker the gallery queue, the curation worker the curation queue (and tells the gallery checker), and the API only sends to the gallery, curation and upload queues (the last to analyse a video again)."
   }
 
   # An encrypted queue: its consumer decrypts, its sender encrypts, with its key.
@@ -274,6 +274,16 @@ run "no_wildcard_actions_and_writes_only_under_prefixes" {
       contains(s.Action, "kms:GenerateDataKey") && contains(s.Resource, var.curation_queue_kms_key_arn)
     ])
     error_message = "The curation queue's key serves its sender and its consumer."
+  }
+
+  assert {
+    condition = alltrue([
+      for action in ["kms:Decrypt", "kms:GenerateDataKey"] : anytrue([
+        for s in jsondecode(aws_iam_role_policy.this["api"].policy).Statement :
+        contains(s.Action, action) && contains(s.Resource, var.queue_kms_key_arn)
+      ])
+    ])
+    error_message = "The API encrypts what it sends to the upload queue with the queue's key."
   }
 
   # The registry's people are listed through byEntityType, and by no other index.

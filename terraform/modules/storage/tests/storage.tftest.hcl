@@ -104,13 +104,57 @@ run "lifecycle_aborts_uploads_and_expires_logs" {
   }
 }
 
-run "browsers_may_upload_and_read_the_etag" {
+run "browsers_may_upload_play_and_read_results" {
+  variables {
+    cors_allowed_origins = ["https://app.example.com", "https://abc123.execute-api.eu-west-1.amazonaws.com"]
+  }
+
+  assert {
+    condition = jsonencode({
+      for rule in aws_s3_bucket_cors_configuration.raw[0].cors_rule : join(",", sort(tolist(rule.allowed_methods))) => {
+        origins = sort(tolist(rule.allowed_origins)), headers = sort(tolist(rule.allowed_headers)), expose = sort(tolist(rule.expose_headers))
+      }
+      }) == jsonencode({
+      "GET,HEAD" = {
+        origins = ["https://abc123.execute-api.eu-west-1.amazonaws.com", "https://app.example.com"]
+        headers = ["range"]
+        expose  = ["Accept-Ranges", "Content-Length", "Content-Range", "ETag"]
+      }
+      "PUT" = {
+        origins = ["https://abc123.execute-api.eu-west-1.amazonaws.com", "https://app.example.com"]
+        headers = ["*"]
+        expose  = ["ETag"]
+      }
+    })
+    error_message = "The raw bucket lets the configured origins PUT (reading each part's ETag) and GET or HEAD with Range (reading Content-Range, Accept-Ranges, Content-Length and ETag), nothing more."
+  }
+
+  assert {
+    condition = jsonencode({
+      for rule in aws_s3_bucket_cors_configuration.processed[0].cors_rule : join(",", sort(tolist(rule.allowed_methods))) => {
+        origins = sort(tolist(rule.allowed_origins)), headers = sort(tolist(rule.allowed_headers)), expose = sort(tolist(rule.expose_headers))
+      }
+      }) == jsonencode({
+      "GET,HEAD" = {
+        origins = ["https://abc123.execute-api.eu-west-1.amazonaws.com", "https://app.example.com"]
+        headers = ["range"]
+        expose  = ["Accept-Ranges", "Content-Length", "Content-Range", "ETag"]
+      }
+    })
+    error_message = "The processed bucket lets the configured origins GET or HEAD with Range only, reading Content-Range, Accept-Ranges, Content-Length and ETag."
+  }
+
   assert {
     condition = alltrue([
-      for rule in aws_s3_bucket_cors_configuration.raw[0].cors_rule :
-      rule.allowed_methods == toset(["PUT"]) && contains(tolist(rule.expose_headers), "ETag") && rule.allowed_origins == toset(["https://app.example.com"])
+      for rule in flatten([for c in concat(aws_s3_bucket_cors_configuration.raw, aws_s3_bucket_cors_configuration.processed) : tolist(c.cors_rule)]) :
+      length(setsubtract(rule.allowed_methods, ["GET", "HEAD", "PUT"])) == 0 && alltrue([for o in rule.allowed_origins : !strcontains(o, "*")])
     ])
-    error_message = "CORS lets the configured origins PUT and read the ETag of each part."
+    error_message = "No CORS rule allows DELETE, POST or any method but GET, HEAD and PUT, nor a wildcard origin."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_cors_configuration.raw[0].bucket == aws_s3_bucket.this["raw"].id && aws_s3_bucket_cors_configuration.processed[0].bucket == aws_s3_bucket.this["processed"].id
+    error_message = "Each CORS configuration is on its own bucket."
   }
 }
 
@@ -120,8 +164,8 @@ run "no_cors_without_origins" {
   }
 
   assert {
-    condition     = length(aws_s3_bucket_cors_configuration.raw) == 0
-    error_message = "Without origins there is no CORS rule."
+    condition     = length(aws_s3_bucket_cors_configuration.raw) == 0 && length(aws_s3_bucket_cors_configuration.processed) == 0
+    error_message = "Without origins neither bucket has a CORS rule."
   }
 }
 
