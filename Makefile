@@ -50,10 +50,12 @@ test: test-tools testdata lint test-images
 test-images: test-tools
 	REGISTRY=127.0.0.1:5000/cameo hack/images build
 
-## lint: formatting, clippy, the Helm chart (lint, schema validation, checkov) and
+## lint: the web app (ESLint, tsc --checkJs), formatting, clippy, the Helm chart (lint, schema validation, checkov) and
 ## terraform/ (fmt, validate, tofu test, tflint, checkov; OpenTofu and the AWS provider
 ## are built once, ~15 minutes on 2 cores)
 lint: setup
+	hack/setup.sh --web-tools
+	cd web && node_modules/.bin/eslint . && node_modules/.bin/tsc -p jsconfig.json
 	cargo fmt --all --check
 	cargo clippy --release --locked --workspace --all-targets --features cameo-detector/cloud -- -D warnings
 	cargo clippy --release --locked -p cameo-detector --all-targets -- -D warnings

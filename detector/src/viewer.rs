@@ -1,5 +1,5 @@
 //! The local HTML report (`detect --report`): one self-contained file that shows the
-//! results in the web app's viewer module (`web/viewer.js`, inlined here so that the
+//! results in the web app's viewer module (`web/app/viewer.js`, inlined here so that the
 //! detector never needs Node to build): the video beside it in a player, the people with
 //! their thumbnails (inlined as data URLs) and screen time, and a lane per person.
 
@@ -10,8 +10,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::results::ResultsDocument;
 
-const VIEWER_JS: &str = include_str!("../../web/viewer.js");
-const VIEWER_CSS: &str = include_str!("../../web/viewer.css");
+const VIEWER_JS: &str = include_str!("../../web/app/viewer.js");
+const VIEWER_CSS: &str = include_str!("../../web/app/viewer.css");
 
 /// What a path segment of a URL may hold as it is.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');

@@ -169,7 +169,7 @@ fn the_report_opened_from_a_file_seeks_the_player_where_an_appearance_is_clicked
 
     let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     let test = Command::new(&playwright)
-        .arg("test")
+        .args(["test", "report.spec.js"])
         .current_dir(web())
         .env("CAMEO_REPORT", out.path().join("demo.html"))
         .env("CAMEO_SCREENSHOTS", &screenshots)

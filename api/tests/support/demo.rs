@@ -49,6 +49,7 @@ impl Analyse {
 }
 
 /// The outputs of one analysis, as the merge writes them.
+#[derive(Clone)]
 pub struct Outputs {
     pub document: ResultsDocument,
     pub analysis: Analysis,
@@ -81,6 +82,7 @@ pub fn analysed(source: &str, obama: &str, how: Analyse) -> Outputs {
 }
 
 /// Where one analysis is written: the table, the processed bucket, the video and its job.
+#[derive(Clone, Copy)]
 pub struct Merged<'a> {
     pub table: &'a str,
     pub bucket: &'a str,
@@ -90,34 +92,39 @@ pub struct Merged<'a> {
     pub at: &'a str,
 }
 
-/// Writes what the merge writes: outputs (the results with their exports, by the merge's
-/// own code), items, then the unknown faces' index segment.
+/// Writes what the merge writes, on moto: outputs (the results with their exports, by
+/// the merge's own code), items, then the unknown faces' index segment.
 pub fn write_merged(to: &Merged, outputs: &Outputs) {
     let (table, bucket, source, job, at) =
         (to.table.to_string(), to.bucket.to_string(), to.source.to_string(), to.job.to_string(), to.at.to_string());
-    let (document, analysis, templates) =
-        (outputs.document.clone(), outputs.analysis.clone(), outputs.templates.clone());
-    let crops = outputs.crops.clone();
+    let outputs = outputs.clone();
     with_moto(move |aws| {
-        let put = |key: String, body: Vec<u8>| aws.put(&S3Uri::new(&bucket, key), body, "application/json").unwrap();
-        put(format!("results/{job}/analysis.json"), serde_json::to_vec(&analysis).unwrap());
-        put_results(aws, &JobOutput::new(&bucket, "", &job), &document).unwrap();
-        put(format!("templates/{job}.json"), serde_json::to_vec(&templates).unwrap());
-        for (path, jpeg) in crops {
-            put(format!("results/{job}/{path}"), jpeg);
-        }
-        let provenance = Provenance {
-            source: &source,
-            job: &job,
-            result_uri: &format!("s3://{bucket}/results/{job}/result.json"),
-            processed_at: at.parse().unwrap(),
-            finished_at: at.parse().unwrap(),
-        };
-        aws.write_items(&table, items(&document, &provenance)).unwrap();
-        let movie = movie_id(&source);
-        let index = UnknownIndex { aws, root: S3Uri::new(&bucket, INDEX_PREFIX) };
-        index.add(&movie, &job, &entries_of(&analysis, &templates, &movie, &job)).unwrap();
+        let to = Merged { table: &table, bucket: &bucket, source: &source, job: &job, at: &at };
+        write_merged_with(aws, &to, &outputs)
     });
+}
+
+/// [`write_merged`] through `aws` (whose S3 may be another than moto's).
+pub fn write_merged_with(aws: &Aws, to: &Merged, outputs: &Outputs) {
+    let Merged { table, bucket, source, job, at } = *to;
+    let put = |key: String, body: Vec<u8>| aws.put(&S3Uri::new(bucket, key), body, "application/json").unwrap();
+    put(format!("results/{job}/analysis.json"), serde_json::to_vec(&outputs.analysis).unwrap());
+    put_results(aws, &JobOutput::new(bucket, "", job), &outputs.document).unwrap();
+    put(format!("templates/{job}.json"), serde_json::to_vec(&outputs.templates).unwrap());
+    for (path, jpeg) in &outputs.crops {
+        put(format!("results/{job}/{path}"), jpeg.clone());
+    }
+    let provenance = Provenance {
+        source,
+        job,
+        result_uri: &format!("s3://{bucket}/results/{job}/result.json"),
+        processed_at: at.parse().unwrap(),
+        finished_at: at.parse().unwrap(),
+    };
+    aws.write_items(table, items(&outputs.document, &provenance)).unwrap();
+    let movie = movie_id(source);
+    let index = UnknownIndex { aws, root: S3Uri::new(bucket, INDEX_PREFIX) };
+    index.add(&movie, job, &entries_of(&outputs.analysis, &outputs.templates, &movie, job)).unwrap();
 }
 
 pub fn group<'a>(document: &'a ResultsDocument, name: &str) -> &'a cameo_model::results::PersonAppearances {

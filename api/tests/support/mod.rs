@@ -4,6 +4,8 @@
 //! HTTP client for the presigned URLs.
 #![allow(dead_code)] // each test file uses a part
 
+pub mod cors_proxy;
+
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -59,6 +59,9 @@ function element(tag, className, text) {
  * `videoUrl`: where the player finds the video (null: no player).
  * `imageUrl(path)`: the URL of a face crop the document refers to (null when not kept).
  * Returns the player, so that a page can re-point it (a presigned URL that expires).
+ * @param {HTMLElement} root
+ * @param {{results: any, videoUrl: string | null, imageUrl?: (path: string) => string | null}} options
+ * @returns {HTMLVideoElement}
  */
 export function mountViewer(root, { results, videoUrl, imageUrl = () => null }) {
   const duration = Math.max(results.video.durationSeconds, 0.001);
