@@ -65,7 +65,8 @@ lint: setup
 
 ## bench: detector throughput beside OpenCV and its accuracy on every scenario; the
 ## operator under 500 VideoJobs; the API's latency, start-up and Lambda zip; the ingest
-## on 1,000 upload events; late binding over 1,000 videos (Markdown)
+## on 1,000 upload events; late binding over 1,000 videos; the web app's video page and
+## upload in Chromium (Markdown)
 bench: testdata lambda
 	$(PYTHON) hack/synth.py $(CAMEO_CACHE)/photos $(CAMEO_TESTDATA) testdata bench_only_shots_720p
 	cargo bench --locked -p cameo-detector --bench pipeline
@@ -76,6 +77,7 @@ bench: testdata lambda
 	hack/with-cluster cargo bench --locked -p cameo-ingest --bench ingest
 	cargo build --locked --release -p cameo-detector --features cloud
 	CAMEO_DETECTOR_BIN=$(DETECTOR) hack/with-cluster cargo bench --locked -p cameo-api --bench late_binding
+	hack/with-cluster cargo bench --locked -p cameo-api --bench web
 
 REGISTRY ?= 127.0.0.1:5000/cameo
 # Empty: all of them (hack/images).

@@ -11,59 +11,17 @@ mod demo;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use cameo_detector::cloud::aws::Aws;
 use demo::{Analyse, Merged, analysed, write_merged_with};
 use serde_json::{Value, json};
+use support::app_server::{AppServer, playwright};
 use support::cors_proxy::CorsProxy;
 use support::*;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_cameo-api");
 /// Three parts of 8 MiB (the smallest part): two sent before the reload, one after.
 const UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 const PART_BYTES: usize = 8 * 1024 * 1024;
-
-fn web() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web")
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `cameo-api serve` on `port`, with the app, S3 through the proxy, moto for the rest.
-fn serve(port: u16, table: &str, s3_endpoint: &str) -> Server {
-    let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(BINARY)
-        .args(["serve", "--listen", &listen, "--dev-identity", "ana@example.com"])
-        .arg("--app-dir")
-        .arg(web().join("app"))
-        .env("CAMEO_RAW_BUCKET", RAW)
-        .env("CAMEO_PROCESSED_BUCKET", PROCESSED)
-        .env("CAMEO_TABLE", table)
-        .env("CAMEO_SINGLE_PUT_MAX_BYTES", (4 * MIB).to_string())
-        .env("AWS_ENDPOINT_URL_S3", s3_endpoint)
-        // s3s-fs's keys; moto takes any.
-        .env("AWS_ACCESS_KEY_ID", "cameo-strict")
-        .env("AWS_SECRET_ACCESS_KEY", "cameo-strict-secret")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cameo-api serve starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(Instant::now() < deadline, "cameo-api serve did not listen on {listen}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server(child)
-}
 
 /// A video of the test's own bytes (not a film: this one is only uploaded).
 fn upload_file(dir: &Path) -> (PathBuf, Vec<u8>) {
@@ -114,37 +72,28 @@ async fn analysed_video(s3: &StrictS3, router: &axum::Router, table: &str) -> St
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_web_app_uploads_resumes_lists_shows_and_corrects_a_video_in_a_browser() {
-    let playwright = web().join("node_modules/.bin/playwright");
-    assert!(playwright.exists(), "{} is missing: run `make test-tools` (npm ci in web/)", playwright.display());
-    let chromium = std::env::var("CAMEO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(Path::new(&chromium).exists(), "{chromium} is missing: run `make test-tools` (Debian's chromium)");
-
     let s3 = StrictS3::start();
     s3.create_buckets().await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let app = format!("http://127.0.0.1:{port}");
-    let proxy = CorsProxy::start(&s3.endpoint, &app).await;
+    let proxy = CorsProxy::start(&s3.endpoint, &format!("http://127.0.0.1:{port}")).await;
     let table = table("browser");
     let (router, _) = router(config(&table), s3.client().await).await;
     let video = analysed_video(&s3, &router, &table).await;
-    let _server = serve(port, &table, &proxy.endpoint);
+    let server = AppServer::start(Path::new(env!("CARGO_BIN_EXE_cameo-api")), port, &table, &proxy.endpoint);
     let files = tempfile::tempdir().unwrap();
     let (upload, bytes) = upload_file(files.path());
 
     let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-app");
-    let run = Command::new(&playwright)
-        .args(["test", "app.spec.js"])
-        .current_dir(web())
-        .env("CAMEO_APP_URL", &app)
-        .env("CAMEO_UPLOAD_FILE", &upload)
-        .env("CAMEO_PART_BYTES", PART_BYTES.to_string())
-        .env("CAMEO_VIDEO_ID", &video)
-        .env("CAMEO_SCREENSHOTS", &screenshots)
-        .env("CAMEO_CHROMIUM", &chromium)
-        .output()
-        .expect("playwright runs");
-    let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
-    assert!(run.status.success(), "the browser test failed:\n{said}");
+    playwright(
+        "app.spec.js",
+        &[
+            ("CAMEO_APP_URL", &server.url),
+            ("CAMEO_UPLOAD_FILE", upload.to_str().unwrap()),
+            ("CAMEO_PART_BYTES", &PART_BYTES.to_string()),
+            ("CAMEO_VIDEO_ID", &video),
+            ("CAMEO_SCREENSHOTS", screenshots.to_str().unwrap()),
+        ],
+    );
     println!("screenshots in {}", screenshots.display());
 
     // The page's upload, as S3 holds it: byte for byte the file.

@@ -11,28 +11,31 @@ const STORE = "uploads";
  *   title: string, startedAt: string}} PendingUpload
  */
 
+/** The database, opened once per page (a part's ETag is saved as each part ends). */
+let opened = null;
+
 function open() {
-  return new Promise((resolve, reject) => {
+  opened ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(DB, 1);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "videoId" });
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => {
+      opened = null;
+      reject(request.error);
+    };
   });
+  return opened;
 }
 
 /** Runs `work` on the store in one transaction; resolves to its request's result. */
 async function withStore(mode, work) {
   const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const transaction = db.transaction(STORE, mode);
-      const request = work(transaction.objectStore(STORE));
-      transaction.oncomplete = () => resolve(request?.result);
-      transaction.onerror = () => reject(transaction.error);
-    });
-  } finally {
-    db.close();
-  }
+  return new Promise((resolve, reject) => {
+    const transaction = db.transaction(STORE, mode);
+    const request = work(transaction.objectStore(STORE));
+    transaction.oncomplete = () => resolve(request?.result);
+    transaction.onerror = () => reject(transaction.error);
+  });
 }
 
 /** @returns {Promise<PendingUpload[]>} */

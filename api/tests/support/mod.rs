@@ -4,6 +4,7 @@
 //! HTTP client for the presigned URLs.
 #![allow(dead_code)] // each test file uses a part
 
+pub mod app_server;
 pub mod cors_proxy;
 
 use std::net::TcpStream;

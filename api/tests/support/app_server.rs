@@ -1,0 +1,74 @@
+//! The web app as a browser reaches it locally: `cameo-api serve` with `web/app/` and a
+//! development identity, its S3 client pointed at the CORS proxy before s3s-fs (whose keys
+//! it signs with; moto takes any), moto for the rest; stopped (by PID) when dropped. And
+//! Playwright, on Debian's Chromium, to drive it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{MIB, PROCESSED, RAW};
+
+/// `web/`: the app, its tests and their tools.
+pub fn web() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web")
+}
+
+pub struct AppServer {
+    child: Child,
+    /// `http://127.0.0.1:<port>`: the app's origin.
+    pub url: String,
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl AppServer {
+    /// Serves on `port` (whose origin the proxy at `s3_endpoint` answers) from `table`.
+    pub fn start(binary: &Path, port: u16, table: &str, s3_endpoint: &str) -> AppServer {
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(binary)
+            .args(["serve", "--listen", &listen, "--dev-identity", "ana@example.com"])
+            .arg("--app-dir")
+            .arg(web().join("app"))
+            .env("CAMEO_RAW_BUCKET", RAW)
+            .env("CAMEO_PROCESSED_BUCKET", PROCESSED)
+            .env("CAMEO_TABLE", table)
+            .env("CAMEO_SINGLE_PUT_MAX_BYTES", (4 * MIB).to_string())
+            .env("AWS_ENDPOINT_URL_S3", s3_endpoint)
+            .env("AWS_ACCESS_KEY_ID", "cameo-strict")
+            .env("AWS_SECRET_ACCESS_KEY", "cameo-strict-secret")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cameo-api serve starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&listen).is_err() {
+            assert!(Instant::now() < deadline, "cameo-api serve did not listen on {listen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        AppServer { child, url: format!("http://{listen}") }
+    }
+}
+
+/// Runs the Playwright spec `spec` (in `web/tests/`) with `env`; fails with what it said
+/// when a browser test fails, or with how to install what is missing.
+pub fn playwright(spec: &str, env: &[(&str, &str)]) -> Output {
+    let playwright = web().join("node_modules/.bin/playwright");
+    assert!(playwright.exists(), "{} is missing: run `make test-tools` (npm ci in web/)", playwright.display());
+    let chromium = std::env::var("CAMEO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(Path::new(&chromium).exists(), "{chromium} is missing: run `make test-tools` (Debian's chromium)");
+    let mut command = Command::new(&playwright);
+    command.args(["test", spec]).current_dir(web()).env("CAMEO_CHROMIUM", &chromium);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let run = command.output().expect("playwright runs");
+    let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "the browser test failed:\n{said}");
+    run
+}
