@@ -17,7 +17,7 @@ use cameo_detector::cloud::table::{Provenance, items};
 use cameo_model::results::ResultsDocument;
 use cameo_model::table::movie_id;
 use serde_json::json;
-use support::app_server::{AppServer, playwright};
+use support::app_server::{AppServer, playwright, strict_env};
 use support::cors_proxy::CorsProxy;
 use support::*;
 
@@ -81,7 +81,8 @@ async fn main() {
     })
     .await
     .unwrap();
-    let server = AppServer::start(Path::new(env!("CARGO_BIN_EXE_cameo-api")), port, &table, &proxy.endpoint);
+    let server =
+        AppServer::start(Path::new(env!("CARGO_BIN_EXE_cameo-api")), port, &strict_env(&table, &proxy.endpoint));
     let files = tempfile::tempdir().unwrap();
     let upload = files.path().join("bench.mp4");
     std::fs::write(&upload, vec![7u8; UPLOAD_BYTES]).unwrap();

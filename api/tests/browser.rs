@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use cameo_detector::cloud::aws::Aws;
 use demo::{Analyse, Merged, analysed, write_merged_with};
 use serde_json::{Value, json};
-use support::app_server::{AppServer, playwright};
+use support::app_server::{AppServer, playwright, strict_env};
 use support::cors_proxy::CorsProxy;
 use support::*;
 
@@ -79,7 +79,8 @@ async fn the_web_app_uploads_resumes_lists_shows_and_corrects_a_video_in_a_brows
     let table = table("browser");
     let (router, _) = router(config(&table), s3.client().await).await;
     let video = analysed_video(&s3, &router, &table).await;
-    let server = AppServer::start(Path::new(env!("CARGO_BIN_EXE_cameo-api")), port, &table, &proxy.endpoint);
+    let server =
+        AppServer::start(Path::new(env!("CARGO_BIN_EXE_cameo-api")), port, &strict_env(&table, &proxy.endpoint));
     let files = tempfile::tempdir().unwrap();
     let (upload, bytes) = upload_file(files.path());
 

@@ -1,7 +1,7 @@
 //! The web app as a browser reaches it locally: `cameo-api serve` with `web/app/` and a
-//! development identity, its S3 client pointed at the CORS proxy before s3s-fs (whose keys
-//! it signs with; moto takes any), moto for the rest; stopped (by PID) when dropped. And
-//! Playwright, on Debian's Chromium, to drive it.
+//! development identity, on the strict S3 (its client pointed at the CORS proxy before
+//! s3s-fs) or on moto; stopped (by PID) when dropped. And Playwright, on Debian's
+//! Chromium, to drive it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -28,24 +28,20 @@ impl Drop for AppServer {
 }
 
 impl AppServer {
-    /// Serves on `port` (whose origin the proxy at `s3_endpoint` answers) from `table`.
-    pub fn start(binary: &Path, port: u16, table: &str, s3_endpoint: &str) -> AppServer {
+    /// Serves on `port` with `env` (the buckets, the table, where AWS is).
+    pub fn start(binary: &Path, port: u16, env: &[(&str, String)]) -> AppServer {
         let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["serve", "--listen", &listen, "--dev-identity", "ana@example.com"])
             .arg("--app-dir")
             .arg(web().join("app"))
-            .env("CAMEO_RAW_BUCKET", RAW)
-            .env("CAMEO_PROCESSED_BUCKET", PROCESSED)
-            .env("CAMEO_TABLE", table)
-            .env("CAMEO_SINGLE_PUT_MAX_BYTES", (4 * MIB).to_string())
-            .env("AWS_ENDPOINT_URL_S3", s3_endpoint)
-            .env("AWS_ACCESS_KEY_ID", "cameo-strict")
-            .env("AWS_SECRET_ACCESS_KEY", "cameo-strict-secret")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cameo-api serve starts");
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().expect("cameo-api serve starts");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(&listen).is_err() {
             assert!(Instant::now() < deadline, "cameo-api serve did not listen on {listen}");
@@ -53,6 +49,20 @@ impl AppServer {
         }
         AppServer { child, url: format!("http://{listen}") }
     }
+}
+
+/// The environment of an app on the strict S3 (through the proxy at `s3_endpoint`, with
+/// s3s-fs's keys; moto takes any) and moto's `table`.
+pub fn strict_env(table: &str, s3_endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("CAMEO_RAW_BUCKET", RAW.into()),
+        ("CAMEO_PROCESSED_BUCKET", PROCESSED.into()),
+        ("CAMEO_TABLE", table.into()),
+        ("CAMEO_SINGLE_PUT_MAX_BYTES", (4 * MIB).to_string()),
+        ("AWS_ENDPOINT_URL_S3", s3_endpoint.into()),
+        ("AWS_ACCESS_KEY_ID", "cameo-strict".into()),
+        ("AWS_SECRET_ACCESS_KEY", "cameo-strict-secret".into()),
+    ]
 }
 
 /// Runs the Playwright spec `spec` (in `web/tests/`) with `env`; fails with what it said
