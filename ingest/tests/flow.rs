@@ -78,11 +78,9 @@ struct Stack {
     _serial: tokio::sync::MutexGuard<'static, ()>,
 }
 
-/// The stack for one test; uploads up to `single_put_max_bytes` take one PUT.
-async fn stack(single_put_max_bytes: u64) -> Stack {
-    let serial = SERIAL.lock().await;
-    let cloud = tokio::task::spawn_blocking(installed).await.expect("the stack is set up");
-    let config = Config {
+/// The API's configuration on the stack; uploads up to `single_put_max_bytes` take one PUT.
+fn api_config(cloud: &stack::Cloud, single_put_max_bytes: u64) -> Config {
+    Config {
         raw_bucket: cloud.raw_bucket.clone(),
         processed_bucket: cloud.processed_bucket.clone(),
         table: cloud.table.clone(),
@@ -100,8 +98,14 @@ async fn stack(single_put_max_bytes: u64) -> Stack {
         ingest_queue_url: Some(cloud.queue_url.clone()),
         app_dir: None,
         sign_in: Default::default(),
-    };
-    let (router, _) = support::router(config, support::moto_s3().await).await;
+    }
+}
+
+/// The stack for one test; uploads up to `single_put_max_bytes` take one PUT.
+async fn stack(single_put_max_bytes: u64) -> Stack {
+    let serial = SERIAL.lock().await;
+    let cloud = tokio::task::spawn_blocking(installed).await.expect("the stack is set up");
+    let (router, _) = support::router(api_config(cloud, single_put_max_bytes), support::moto_s3().await).await;
     Stack {
         client: Client::try_default().await.expect("a client from KUBECONFIG"),
         aws: cameo_ingest::aws::clients().await.expect("AWS clients for moto"),
@@ -410,6 +414,55 @@ async fn left_of(stack: &Stack, id: &str, job: &str, source: &str) -> Vec<String
         }
     }
     left
+}
+
+/// The web app on its own origin (the API's router over HTTP with a development identity,
+/// as `cameo-api serve --dev-identity` runs it), in Chromium: the demo uploaded through
+/// the page, and the library open beside it following the video through its analysis.
+#[tokio::test]
+async fn the_web_app_follows_an_upload_through_its_analysis_without_a_reload() {
+    let stack = stack(100 * MIB).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let config = Config { app_dir: Some(support::app_server::web().join("app")), ..api_config(stack.cloud, 100 * MIB) };
+    let shared = cameo_api::aws::shared_config().await;
+    let app = std::sync::Arc::new(cameo_api::app::App {
+        config,
+        s3: support::moto_s3().await,
+        dynamodb: aws_sdk_dynamodb::Client::new(&shared),
+        sqs: aws_sdk_sqs::Client::new(&shared),
+        dev_identity: cameo_api::identity::Caller::new("ana@example.com".into(), cameo_api::identity::Scope::ALL),
+    });
+    let server = tokio::spawn(async move { axum::serve(listener, cameo_api::routes::router(app)).await });
+    // The raw bucket answers the app's origin, as the storage module's rules do (moto
+    // answers a preflight from one rule whatever its method: one rule holds them all).
+    let rule = aws_sdk_s3::types::CorsRule::builder()
+        .allowed_methods("GET")
+        .allowed_methods("HEAD")
+        .allowed_methods("PUT")
+        .allowed_origins(&origin)
+        .allowed_headers("*")
+        .expose_headers("ETag")
+        .build()
+        .unwrap();
+    let cors = aws_sdk_s3::types::CorsConfiguration::builder().cors_rules(rule).build().unwrap();
+    stack.aws.s3.put_bucket_cors().bucket(&stack.cloud.raw_bucket).cors_configuration(cors).send().await.unwrap();
+
+    let video = stack::testdata().join("demo.mp4");
+    let screenshots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-app");
+    let run = tokio::task::spawn_blocking(move || {
+        support::app_server::playwright(
+            "flow.spec.js",
+            &[
+                ("CAMEO_APP_URL", origin.as_str()),
+                ("CAMEO_VIDEO_FILE", video.to_str().unwrap()),
+                ("CAMEO_SCREENSHOTS", screenshots.to_str().unwrap()),
+            ],
+        )
+    })
+    .await;
+    server.abort();
+    run.expect("the browser test ran");
 }
 
 #[tokio::test]

@@ -146,7 +146,7 @@ test("a video's page: a lane per person, a click seeks the player, who is on scr
   expect(problems).toEqual([]);
 });
 
-test("naming a face, saying a match is not that person and undoing it: the page and the API agree", async ({ page, request }) => {
+test("naming a face, saying a match is not that person, undoing it, splitting and reassigning: the page and the API agree", async ({ page, request }) => {
   const problems = watch(page);
   const before = await api(request, `/videos/${videoId}/result`);
   const stranger = [...before.unknown].sort((a, b) => b.screenTimeSeconds - a.screenTimeSeconds)[0];
@@ -166,14 +166,37 @@ test("naming a face, saying a match is not that person and undoing it: the page 
   now = await api(request, `/videos/${videoId}/result`);
   expect(now.people.map((p) => p.name)).not.toContain("Barack Obama");
 
-  // The audit, newest first: undo the rejection.
-  await page.locator(".audit li").first().getByRole("button", { name: "Undo" }).click();
+  // The face that was Obama's, now unknown: one of its appearances split off is a face of its own.
+  const wasObama = now.unknown.find((g) => g.appearances.length === obama.appearances.length);
+  const card = page.locator(`.cluster[data-cluster="${wasObama.id}"]`);
+  await card.locator("summary").click();
+  await card.getByRole("button", { name: new RegExp(`^Split .* off ${wasObama.name}$`) }).last().click();
+  await expect(page.locator(".cluster:not(.known)")).toHaveCount(now.unknown.length + 1);
+  const split = await api(request, `/videos/${videoId}/result`);
+  expect(split.unknown.length).toBe(now.unknown.length + 1);
+
+  // The audit, newest first: undo the split, then the rejection.
+  const audit = page.locator(".audit li");
+  await audit.filter({ hasText: "Split" }).getByRole("button", { name: "Undo" }).click();
+  await expect(page.locator(".cluster:not(.known)")).toHaveCount(now.unknown.length);
+  await audit.filter({ hasText: "not this person" }).getByRole("button", { name: "Undo" }).click();
   await expect(page.locator(".lane.known").filter({ hasText: "Barack Obama" })).toHaveCount(1);
   now = await api(request, `/videos/${videoId}/result`);
-  expect(now.people.map((p) => p.name).sort()).toEqual(expect.arrayContaining(["Barack Obama", "Joe Biden"]));
+  expect(now.people.find((p) => p.name === "Barack Obama").appearances.length).toBe(obama.appearances.length);
+  expect(now.people.map((p) => p.name)).toContain("Joe Biden");
+
+  // A named face reassigned to someone else.
+  const bidenCard = page.locator(".cluster.known").filter({ hasText: "Joe Biden" });
+  await bidenCard.getByRole("textbox", { name: "Reassign Joe Biden to" }).fill("Joseph R. Biden");
+  await bidenCard.getByRole("button", { name: "Reassign" }).click();
+  await expect(page.locator(".lane.known").filter({ hasText: "Joseph R. Biden" })).toHaveCount(1);
+  now = await api(request, `/videos/${videoId}/result`);
+  expect(now.people.map((p) => p.name)).toContain("Joseph R. Biden");
+  expect(now.people.map((p) => p.name)).not.toContain("Joe Biden");
+
   const log = await api(request, `/videos/${videoId}/curation`);
-  expect(log.actions.map((a) => a.action)).toEqual(["name", "reject", "undo"]);
-  await expect(page.locator(".audit li")).toHaveCount(3);
+  expect(log.actions.map((a) => a.action)).toEqual(["name", "reject", "split", "undo", "undo", "reassign"]);
+  await expect(page.locator(".audit li")).toHaveCount(6);
   await accessible(page, "video after corrections");
   await shot(page, "video-corrected");
   expect(problems).toEqual([]);

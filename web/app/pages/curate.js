@@ -1,9 +1,11 @@
-// Correcting a video: name an unknown face (with the curation worker's suggestions),
-// dismiss it, say a named face is not that person; and the audit of every correction,
-// each undoable. Every write names the version it read (If-Match), so two editors never
+// Correcting a video: name an unknown face (with the curation worker's suggestions; a
+// name someone holds merges the face into them), dismiss it, say a named face is not that
+// person or reassign it, split an appearance off an unknown face; and the audit of every
+// correction, each undoable. Every write names the version it read (If-Match), so two editors never
 // overwrite each other: a refusal reloads the page's view.
 
 import { ApiError } from "../api.js";
+import { timeFormat } from "../viewer.js";
 import { el, fill, toast, when } from "../dom.js";
 
 /**
@@ -34,7 +36,7 @@ export async function curationPanel({ api, root, id, results, thumbnails, change
 
   const unknown = results.unknown.map((group) => {
     const listId = `suggest-${group.id}`;
-    const input = el("input", { name: "name", list: listId, required: true, maxLength: 128, "aria-label": `Name ${group.name}` });
+    const input = el("input", { name: "name", list: listId, required: true, maxLength: 128, placeholder: "Who is this?", "aria-label": `Name ${group.name}` });
     const options = (candidates.get(group.id) ?? []).map((c) => el("option", { value: c.name }));
     const form = el("form", { className: "name-form" }, input, el("datalist", { id: listId }, ...options),
       el("button", { type: "submit" }, "Name"),
@@ -46,15 +48,41 @@ export async function curationPanel({ api, root, id, results, thumbnails, change
     });
     const hint = options.length ? el("span", { className: "hint" }, `Looks like ${(candidates.get(group.id) ?? []).map((c) => c.name).join(", ")}`) : null;
     return el("li", { className: "cluster", "data-cluster": group.id }, face(group),
-      el("span", { className: "name" }, group.name), el("span", { className: "screen-time" }, `${group.screenTimeSeconds.toFixed(1)} s`), hint, form);
+      el("span", { className: "name" }, group.name), el("span", { className: "screen-time" }, `${group.screenTimeSeconds.toFixed(1)} s`), hint, form,
+      appearances(group));
   });
 
-  const known = results.people.map((group) => el("li", { className: "cluster known", "data-cluster": group.id }, face(group),
-    el("span", { className: "name" }, group.name),
-    el("button", {
-      type: "button",
-      onclick: () => act({ action: "reject", clusterId: group.id }, `This face is no longer taken for ${group.name}.`),
-    }, "Not this person")));
+  const known = results.people.map((group) => {
+    const input = el("input", { name: "name", required: true, maxLength: 128, placeholder: "Someone else's name", "aria-label": `Reassign ${group.name} to` });
+    const reassign = el("form", { className: "name-form" }, input, el("button", { type: "submit" }, "Reassign"));
+    reassign.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const name = input.value.trim();
+      if (name) act({ action: "reassign", clusterId: group.id, name }, `${group.name}'s face is now ${name}.`);
+    });
+    return el("li", { className: "cluster known", "data-cluster": group.id }, face(group),
+      el("span", { className: "name" }, group.name),
+      el("button", {
+        type: "button",
+        onclick: () => act({ action: "reject", clusterId: group.id }, `This face is no longer taken for ${group.name}.`),
+      }, "Not this person"),
+      reassign);
+  });
+
+  /** An unknown face's appearances, each of which can be split off into a face of its own. */
+  function appearances(group) {
+    if (group.appearances.length < 2) return null;
+    const format = timeFormat(results.video.durationSeconds);
+    return el("details", { className: "appearances" }, el("summary", {}, `${group.appearances.length} appearances`),
+      el("ul", {}, ...group.appearances.map((appearance) => {
+        const when = format.range(appearance.startSeconds, appearance.endSeconds);
+        return el("li", {}, when, " ", el("button", {
+          type: "button",
+          "aria-label": `Split ${when} off ${group.name}`,
+          onclick: () => act({ action: "split", clusterId: group.id, trackIds: appearance.trackIds }, `${when} is a face of its own now.`),
+        }, "Split off"));
+      })));
+  }
 
   const audit = [...log.body.actions].reverse().map((action) => el("li", { "data-seq": action.seq },
     el("span", {}, describe(action)), " ",
