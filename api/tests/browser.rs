@@ -83,8 +83,6 @@ async fn the_web_app_uploads_resumes_lists_shows_and_corrects_a_video_in_a_brows
         AppServer::start(Path::new(env!("CARGO_BIN_EXE_cameo-api")), port, &strict_env(&table, &proxy.endpoint));
     let files = tempfile::tempdir().unwrap();
     let (upload, bytes) = upload_file(files.path());
-
-    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-app");
     playwright(
         "app.spec.js",
         &[
@@ -92,10 +90,8 @@ async fn the_web_app_uploads_resumes_lists_shows_and_corrects_a_video_in_a_brows
             ("CAMEO_UPLOAD_FILE", upload.to_str().unwrap()),
             ("CAMEO_PART_BYTES", &PART_BYTES.to_string()),
             ("CAMEO_VIDEO_ID", &video),
-            ("CAMEO_SCREENSHOTS", screenshots.to_str().unwrap()),
         ],
     );
-    println!("screenshots in {}", screenshots.display());
 
     // The page's upload, as S3 holds it: byte for byte the file.
     let uploads = call_as_ana(&router, "GET", "/library", Value::Null).await.json();

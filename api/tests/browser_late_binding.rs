@@ -10,7 +10,7 @@ mod demo;
 mod library;
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -67,16 +67,10 @@ async fn a_face_named_on_one_videos_page_shows_named_on_anothers_after_late_bind
             }
         })
     };
-    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-app");
     let run = std::panic::catch_unwind(|| {
         playwright(
             "late-binding.spec.js",
-            &[
-                ("CAMEO_APP_URL", &server.url),
-                ("CAMEO_VIDEO_A", &movie_id(A)),
-                ("CAMEO_VIDEO_B", &movie_id(B)),
-                ("CAMEO_SCREENSHOTS", screenshots.to_str().unwrap()),
-            ],
+            &[("CAMEO_APP_URL", &server.url), ("CAMEO_VIDEO_A", &movie_id(A)), ("CAMEO_VIDEO_B", &movie_id(B))],
         )
     });
     stop.store(true, Ordering::Relaxed);

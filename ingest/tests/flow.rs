@@ -449,15 +449,10 @@ async fn the_web_app_follows_an_upload_through_its_analysis_without_a_reload() {
     stack.aws.s3.put_bucket_cors().bucket(&stack.cloud.raw_bucket).cors_configuration(cors).send().await.unwrap();
 
     let video = stack::testdata().join("demo.mp4");
-    let screenshots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-app");
     let run = tokio::task::spawn_blocking(move || {
         support::app_server::playwright(
             "flow.spec.js",
-            &[
-                ("CAMEO_APP_URL", origin.as_str()),
-                ("CAMEO_VIDEO_FILE", video.to_str().unwrap()),
-                ("CAMEO_SCREENSHOTS", screenshots.to_str().unwrap()),
-            ],
+            &[("CAMEO_APP_URL", origin.as_str()), ("CAMEO_VIDEO_FILE", video.to_str().unwrap())],
         )
     })
     .await;

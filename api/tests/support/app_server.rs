@@ -28,16 +28,22 @@ impl Drop for AppServer {
 }
 
 impl AppServer {
-    /// Serves on `port` with `env` (the buckets, the table, where AWS is).
+    /// Serves on `port` with `env` (the buckets, the table, where AWS is), signed in as
+    /// the development identity `ana@example.com`.
     pub fn start(binary: &Path, port: u16, env: &[(&str, String)]) -> AppServer {
+        AppServer::start_as(binary, port, env, Some("ana@example.com"))
+    }
+
+    /// Serves with the development identity `dev_identity`, or none (then the app signs
+    /// in as its `CAMEO_SIGN_IN_*` settings say).
+    pub fn start_as(binary: &Path, port: u16, env: &[(&str, String)], dev_identity: Option<&str>) -> AppServer {
         let listen = format!("127.0.0.1:{port}");
         let mut command = Command::new(binary);
-        command
-            .args(["serve", "--listen", &listen, "--dev-identity", "ana@example.com"])
-            .arg("--app-dir")
-            .arg(web().join("app"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        command.args(["serve", "--listen", &listen]);
+        if let Some(identity) = dev_identity {
+            command.args(["--dev-identity", identity]);
+        }
+        command.arg("--app-dir").arg(web().join("app")).stdout(Stdio::null()).stderr(Stdio::inherit());
         for (name, value) in env {
             command.env(name, value);
         }
@@ -66,19 +72,27 @@ pub fn strict_env(table: &str, s3_endpoint: &str) -> Vec<(&'static str, String)>
 }
 
 /// Runs the Playwright spec `spec` (in `web/tests/`) with `env`; fails with what it said
-/// when a browser test fails, or with how to install what is missing.
+/// when a browser test fails, or with how to install what is missing. Its screenshots go
+/// to a folder of its own (Playwright empties its output folder first), which it prints.
 pub fn playwright(spec: &str, env: &[(&str, &str)]) -> Output {
+    let stem = spec.trim_end_matches(".js").trim_end_matches(".spec");
+    let screenshots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots-app").join(stem);
     let playwright = web().join("node_modules/.bin/playwright");
     assert!(playwright.exists(), "{} is missing: run `make test-tools` (npm ci in web/)", playwright.display());
     let chromium = std::env::var("CAMEO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "{chromium} is missing: run `make test-tools` (Debian's chromium)");
     let mut command = Command::new(&playwright);
-    command.args(["test", spec]).current_dir(web()).env("CAMEO_CHROMIUM", &chromium);
+    command
+        .args(["test", spec])
+        .current_dir(web())
+        .env("CAMEO_CHROMIUM", &chromium)
+        .env("CAMEO_SCREENSHOTS", &screenshots);
     for (name, value) in env {
         command.env(name, value);
     }
     let run = command.output().expect("playwright runs");
     let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     assert!(run.status.success(), "the browser test failed:\n{said}");
+    println!("screenshots in {}", screenshots.display());
     run
 }
