@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
 use aws_sdk_s3::presigning::PresigningConfig;
 
 use crate::config::Config;
@@ -29,10 +30,14 @@ impl App {
 
     /// A presigned GET valid for `ttl`.
     pub async fn presigned_get_for(&self, bucket: &str, key: &str, what: &str, ttl: Duration) -> ApiResult<String> {
-        let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
-        let request = self.s3.get_object().bucket(bucket).key(key);
-        let presigned =
-            request.presigned(config).await.map_err(|e| ApiError::upstream(&format!("presigning {what}"), e))?;
-        Ok(presigned.uri().into())
+        presign(self.s3.get_object().bucket(bucket).key(key), what, ttl).await
     }
+}
+
+/// `request` presigned for `ttl` (a GET that may also name the answer's headers).
+pub async fn presign(request: GetObjectFluentBuilder, what: &str, ttl: Duration) -> ApiResult<String> {
+    let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
+    let presigned =
+        request.presigned(config).await.map_err(|e| ApiError::upstream(&format!("presigning {what}"), e))?;
+    Ok(presigned.uri().into())
 }

@@ -3,12 +3,11 @@
 //! `<track>` (WebVTT) and download links, which cannot send a bearer token. Each URL
 //! downloads under the movie's title.
 
-use aws_sdk_s3::presigning::PresigningConfig;
 use cameo_model::exports::Format;
 use cameo_model::table::MovieItem;
 use serde::{Deserialize, Serialize};
 
-use crate::app::App;
+use crate::app::{App, presign};
 use crate::error::{ApiError, ApiResult};
 use crate::result::content_disposition;
 
@@ -37,14 +36,13 @@ impl App {
         let folder = result_key.rsplit_once('/').map_or("", |(folder, _)| folder);
         let up_to_date = !self.corrections_pending(movie).await?;
         let ttl = self.config.result_url_ttl();
-        let expires_at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(ttl).unwrap_or_default();
+        let expires_at = jiff::Timestamp::now() + ttl;
         let mut exports = Vec::new();
         for format in Format::ALL {
             let key = format!("{folder}/{}", format.path());
             if !self.processed_object_exists(&key).await? {
                 continue;
             }
-            let config = PresigningConfig::expires_in(ttl).map_err(|e| ApiError::upstream("presigning", e))?;
             let request = self
                 .s3
                 .get_object()
@@ -52,13 +50,8 @@ impl App {
                 .key(&key)
                 .response_content_type(format.content_type())
                 .response_content_disposition(content_disposition(&movie.title, format.name()));
-            let presigned =
-                request.presigned(config).await.map_err(|e| ApiError::upstream("presigning an export", e))?;
-            exports.push(ExportUrl {
-                format: format.name().into(),
-                content_type: format.content_type().into(),
-                url: presigned.uri().into(),
-            });
+            let url = presign(request, "an export", ttl).await?;
+            exports.push(ExportUrl { format: format.name().into(), content_type: format.content_type().into(), url });
         }
         if exports.is_empty() {
             return Err(ApiError::NotFound(format!(

@@ -105,7 +105,7 @@ impl App {
         let (page, next) = page.of(crops(&document, &query)?);
         let result_key = self.result_key(movie)?;
         let ttl = self.config.result_url_ttl();
-        let expires_at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(ttl).unwrap_or_default();
+        let expires_at = jiff::Timestamp::now() + ttl;
         let mut items = Vec::new();
         for crop in page {
             let key = crop_key(result_key, crop.path)

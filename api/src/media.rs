@@ -42,7 +42,7 @@ impl App {
             }
         };
         let ttl = self.config.media_url_ttl();
-        let expires_at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(ttl).unwrap_or_default();
+        let expires_at = jiff::Timestamp::now() + ttl;
         let url = self.presigned_get_for(&self.config.raw_bucket, &key, "the video", ttl).await?;
         Ok(MediaUrl { url, content_type, expires_at: expires_at.to_string() })
     }

@@ -39,13 +39,7 @@ async fn analysed_video(s3: &StrictS3, router: &axum::Router, table: &str) -> St
                       "movie": {"title": "The Demo", "year": 2026}});
     let minted = call_as_ana(router, "POST", "/videos", body).await.json();
     let id = minted["videoId"].as_str().unwrap().to_string();
-    let headers: Vec<(String, String)> =
-        serde_json::from_value::<std::collections::BTreeMap<String, String>>(minted["upload"]["headers"].clone())
-            .unwrap()
-            .into_iter()
-            .collect();
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(http("PUT", minted["upload"]["url"].as_str().unwrap(), &headers, demo).await.status, 200);
+    assert_eq!(put_minted(&minted, demo).await.status, 200);
     let obama = call_as_ana(router, "POST", "/people", json!({"name": "Barack Obama"})).await.json();
     let obama = obama["personId"].as_str().unwrap().to_string();
 

@@ -15,11 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use cameo_model::table::movie_id;
 use demo::Analyse;
 use library::library;
-use support::app_server::{AppServer, playwright};
+use support::app_server::{AppServer, answer_app, playwright};
 use support::*;
 
 const A: &str = "s3://cameo-raw/videos/a/film.mp4";
@@ -33,17 +32,8 @@ async fn a_face_named_on_one_videos_page_shows_named_on_anothers_after_late_bind
     library.add(B, "media/b", Analyse::demo(1.0)).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let origin = format!("http://127.0.0.1:{port}");
-    let read = CorsRule::builder()
-        .allowed_methods("GET")
-        .allowed_methods("HEAD")
-        .allowed_origins(&origin)
-        .allowed_headers("range")
-        .expose_headers("ETag")
-        .build()
-        .unwrap();
-    let cors = CorsConfiguration::builder().cors_rules(read).build().unwrap();
     for bucket in [&library.bucket, &library.raw] {
-        moto_s3().await.put_bucket_cors().bucket(bucket).cors_configuration(cors.clone()).send().await.unwrap();
+        answer_app(&moto_s3().await, bucket, &origin).await;
     }
     let server = AppServer::start(
         Path::new(env!("CARGO_BIN_EXE_cameo-api")),

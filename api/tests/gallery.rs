@@ -95,9 +95,7 @@ async fn photos_count_once_checked_and_a_hand_filled_gallery_is_imported_naming_
         assert_eq!(minted.status, 201, "{what}: {}", String::from_utf8_lossy(&minted.body));
         let minted = minted.json();
         version = minted["version"].as_u64().unwrap();
-        let headers: BTreeMap<String, String> = serde_json::from_value(minted["upload"]["headers"].clone()).unwrap();
-        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let put = http("PUT", minted["upload"]["url"].as_str().unwrap(), &pairs, bytes).await;
+        let put = put_minted(&minted, bytes).await;
         assert_eq!(put.status, 200, "{what}");
         photo_ids.insert(minted["photoId"].as_str().unwrap().to_string(), what);
     }

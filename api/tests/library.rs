@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use cameo_detector::cloud::table::{Provenance, items};
 use cameo_model::processing::{PROCESSING_SK, ProcessingItem, ProcessingState};
 use cameo_model::table::video_pk;
@@ -18,10 +16,7 @@ async fn upload(router: &axum::Router, name: &str, bytes: Option<usize>) -> Stri
                       "movie": {"title": name, "genre": "Documentary"}});
     let minted = call_as_ana(router, "POST", "/videos", body).await.json();
     if let Some(size) = bytes {
-        let headers: BTreeMap<String, String> = serde_json::from_value(minted["upload"]["headers"].clone()).unwrap();
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let put = http("PUT", minted["upload"]["url"].as_str().unwrap(), &headers, vec![7; size]).await;
-        assert_eq!(put.status, 200);
+        assert_eq!(put_minted(&minted, vec![7; size]).await.status, 200);
     }
     minted["videoId"].as_str().unwrap().to_string()
 }

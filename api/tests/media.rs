@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 use support::*;
 
@@ -23,9 +21,7 @@ async fn a_video_plays_from_its_media_url_with_range_requests() {
     let early = call_as_ana(&router, "GET", &media, Value::Null).await;
     assert_eq!(early.status, 409, "nothing to play before the upload arrives");
 
-    let headers: BTreeMap<String, String> = serde_json::from_value(minted["upload"]["headers"].clone()).unwrap();
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(http("PUT", minted["upload"]["url"].as_str().unwrap(), &headers, bytes.clone()).await.status, 200);
+    assert_eq!(put_minted(&minted, bytes.clone()).await.status, 200);
 
     let answer = call_as_ana(&router, "GET", &media, Value::Null).await;
     assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));

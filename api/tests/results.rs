@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use cameo_detector::cloud::table::{Provenance, items};
 use cameo_model::results::ResultsDocument;
 use serde_json::{Value, json};
@@ -28,10 +26,7 @@ async fn an_uploaded_video_reports_its_state_summary_and_results_inline_or_by_re
     let none_yet = call_as_ana(&router, "GET", &format!("/videos/{id}/result"), Value::Null).await;
     assert_eq!(none_yet.status, 404);
 
-    let headers: BTreeMap<String, String> = serde_json::from_value(minted["upload"]["headers"].clone()).unwrap();
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let put = http("PUT", minted["upload"]["url"].as_str().unwrap(), &headers, vec![7; 4096]).await;
-    assert_eq!(put.status, 200);
+    assert_eq!(put_minted(&minted, vec![7; 4096]).await.status, 200);
     let state = call_as_ana(&router, "GET", &format!("/videos/{id}"), Value::Null).await.json();
     assert_eq!(state["state"], "uploaded");
     assert!(state.get("summary").is_none());

@@ -7,7 +7,6 @@
 //! process, as its Lambda would. A user's calls go to the API only; kubectl and the metrics are read to
 //! check what happened behind it.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -125,9 +124,7 @@ impl Stack {
         let id = minted["videoId"].as_str().unwrap().to_string();
         let upload = &minted["upload"];
         if upload["method"] == "PUT" {
-            let headers: BTreeMap<String, String> = serde_json::from_value(upload["headers"].clone()).unwrap();
-            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let put = http("PUT", upload["url"].as_str().unwrap(), &headers, bytes.to_vec()).await;
+            let put = support::put_minted(&minted, bytes.to_vec()).await;
             assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
             return id;
         }
@@ -434,19 +431,7 @@ async fn the_web_app_follows_an_upload_through_its_analysis_without_a_reload() {
         dev_identity: cameo_api::identity::Caller::new("ana@example.com".into(), cameo_api::identity::Scope::ALL),
     });
     let server = tokio::spawn(async move { axum::serve(listener, cameo_api::routes::router(app)).await });
-    // The raw bucket answers the app's origin, as the storage module's rules do (moto
-    // answers a preflight from one rule whatever its method: one rule holds them all).
-    let rule = aws_sdk_s3::types::CorsRule::builder()
-        .allowed_methods("GET")
-        .allowed_methods("HEAD")
-        .allowed_methods("PUT")
-        .allowed_origins(&origin)
-        .allowed_headers("*")
-        .expose_headers("ETag")
-        .build()
-        .unwrap();
-    let cors = aws_sdk_s3::types::CorsConfiguration::builder().cors_rules(rule).build().unwrap();
-    stack.aws.s3.put_bucket_cors().bucket(&stack.cloud.raw_bucket).cors_configuration(cors).send().await.unwrap();
+    support::app_server::answer_app(&stack.aws.s3, &stack.cloud.raw_bucket, &origin).await;
 
     let video = stack::testdata().join("demo.mp4");
     let run = tokio::task::spawn_blocking(move || {

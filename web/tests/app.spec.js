@@ -3,8 +3,7 @@
 // holds and which parts were sent). One story, in order: upload and resume, the
 // library, a video's page, correcting it, the people.
 import { test, expect } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import path from "node:path";
+import { accessible, api, shot, watch } from "./support.js";
 
 const app = process.env.CAMEO_APP_URL;
 const uploadFile = process.env.CAMEO_UPLOAD_FILE;
@@ -15,37 +14,6 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(() => {
   expect(app && uploadFile && videoId, "CAMEO_APP_URL, CAMEO_UPLOAD_FILE and CAMEO_VIDEO_ID are set by api/tests/browser.rs").toBeTruthy();
 });
-
-/** Uncaught errors and Content-Security-Policy violations, which must stay none. */
-function watch(page) {
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(error.message));
-  page.on("console", (message) => {
-    if (/Content Security Policy|Refused to/.test(message.text())) problems.push(message.text());
-  });
-  // Leaving a page with an upload going asks first; the user says yes.
-  page.on("dialog", (dialog) => dialog.accept());
-  return problems;
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(process.env.CAMEO_SCREENSHOTS ?? "test-results", `${name}.png`), fullPage: true });
-}
-
-/** axe-core finds no serious or critical violation of WCAG on the page. */
-async function accessible(page, name) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(serious, `${name}: serious accessibility violations`).toEqual([]);
-}
-
-async function api(request, pathname) {
-  const answer = await request.get(`${app}${pathname}`);
-  expect(answer.ok(), `${pathname}: ${answer.status()}`).toBeTruthy();
-  return answer.json();
-}
 
 /** Parts the page recorded as sent, for resuming (IndexedDB). */
 function partsKept(page) {

@@ -2,16 +2,14 @@
 // detector in the cluster): the demo uploaded through the page, and the library following
 // it from uploaded through its analysis to done without a reload; then its page.
 import { test, expect } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import path from "node:path";
+import { accessible, shot, watch } from "./support.js";
 
 const app = process.env.CAMEO_APP_URL;
 const videoFile = process.env.CAMEO_VIDEO_FILE;
 
 test("an upload goes through its analysis to done in the library, with no reload", async ({ page }) => {
   test.setTimeout(420_000);
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(error.message));
+  const problems = watch(page);
   await page.goto(`${app}/app/#/upload`);
   await page.getByLabel("Title").fill("Flow in a Browser");
   await page.locator("#files").setInputFiles(videoFile);
@@ -36,12 +34,11 @@ test("an upload goes through its analysis to done in the library, with no reload
   const seen = await page.evaluate(() => window.cameoStates);
   expect(seen[seen.length - 1]).toBe("succeeded");
   expect(seen.some((state) => ["uploaded", "queued", "processing"].includes(state)), `states seen: ${seen}`).toBe(true);
-  await page.screenshot({ path: path.join(process.env.CAMEO_SCREENSHOTS ?? "test-results", "flow-library.png"), fullPage: true });
+  await shot(page, "flow-library");
 
   await row.getByRole("link", { name: "Flow in a Browser" }).click();
   await expect(page.locator(".lane.known").filter({ hasText: "Barack Obama" })).toHaveCount(1);
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
-  await page.screenshot({ path: path.join(process.env.CAMEO_SCREENSHOTS ?? "test-results", "flow-video.png"), fullPage: true });
+  await accessible(page, "video");
+  await shot(page, "flow-video");
   expect(problems).toEqual([]);
 });

@@ -2,23 +2,15 @@
 // worker beside it): a face named on video A's page shows under that name on video B's,
 // where it was unknown, said to be cameo's doing in B's audit.
 import { test, expect } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import path from "node:path";
+import { accessible, api, shot, watch } from "./support.js";
 
 const app = process.env.CAMEO_APP_URL;
 const videoA = process.env.CAMEO_VIDEO_A;
 const videoB = process.env.CAMEO_VIDEO_B;
 
-async function api(request, pathname) {
-  const answer = await request.get(`${app}${pathname}`);
-  expect(answer.ok(), `${pathname}: ${answer.status()}`).toBeTruthy();
-  return answer.json();
-}
-
 test("a face named on one video's page shows under that name on another's", async ({ page, request }) => {
   test.setTimeout(240_000);
-  const problems = [];
-  page.on("pageerror", (error) => problems.push(error.message));
+  const problems = watch(page);
   const a = await api(request, `/videos/${videoA}/result`);
   const b = await api(request, `/videos/${videoB}/result`);
   // Biden, on screen from 9 s, is in neither video's gallery.
@@ -42,9 +34,7 @@ test("a face named on one video's page shows under that name on another's", asyn
   const now = await api(request, `/videos/${videoB}/result`);
   expect(now.people.map((p) => p.name)).toContain("Joe Biden");
   await expect(page.locator(".audit li").first()).toContainText("cameo");
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
-  expect(serious).toEqual([]);
-  await page.screenshot({ path: path.join(process.env.CAMEO_SCREENSHOTS ?? "test-results", "late-binding.png"), fullPage: true });
+  await accessible(page, "video after late binding");
+  await shot(page, "late-binding");
   expect(problems).toEqual([]);
 });

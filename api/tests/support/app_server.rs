@@ -71,6 +71,20 @@ pub fn strict_env(table: &str, s3_endpoint: &str) -> Vec<(&'static str, String)>
     ]
 }
 
+/// Has moto's `bucket` answer the app at `origin` as the storage module's CORS rules do.
+/// moto answers a preflight from one rule whatever its method, so one rule holds them all.
+pub async fn answer_app(s3: &aws_sdk_s3::Client, bucket: &str, origin: &str) {
+    let mut rule = aws_sdk_s3::types::CorsRule::builder().allowed_origins(origin).allowed_headers("*");
+    for method in ["GET", "HEAD", "PUT"] {
+        rule = rule.allowed_methods(method);
+    }
+    for exposed in ["Accept-Ranges", "Content-Length", "Content-Range", "ETag"] {
+        rule = rule.expose_headers(exposed);
+    }
+    let cors = aws_sdk_s3::types::CorsConfiguration::builder().cors_rules(rule.build().unwrap()).build().unwrap();
+    s3.put_bucket_cors().bucket(bucket).cors_configuration(cors).send().await.expect("moto keeps the bucket's CORS");
+}
+
 /// Runs the Playwright spec `spec` (in `web/tests/`) with `env`; fails with what it said
 /// when a browser test fails, or with how to install what is missing. Its screenshots go
 /// to a folder of its own (Playwright empties its output folder first), which it prints.

@@ -167,13 +167,7 @@ impl Library {
         let minted = self.call("POST", &format!("/people/{person_id}/photos"), request, Some(version)).await;
         assert_eq!(minted.status, 201, "{}", String::from_utf8_lossy(&minted.body));
         let minted = minted.json();
-        let headers: Vec<(String, String)> =
-            serde_json::from_value::<std::collections::BTreeMap<String, String>>(minted["upload"]["headers"].clone())
-                .unwrap()
-                .into_iter()
-                .collect();
-        let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let put = http("PUT", minted["upload"]["url"].as_str().unwrap(), &pairs, jpeg).await;
+        let put = put_minted(&minted, jpeg).await;
         assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
         self.check(Some(person_id.to_string()));
     }

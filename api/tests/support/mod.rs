@@ -285,6 +285,15 @@ pub async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Vec<u
     Answer { status: parts.status, headers: parts.headers, body: body.collect().await.unwrap().to_bytes().to_vec() }
 }
 
+/// PUTs `body` to an upload the API minted for one PUT (`minted["upload"]`: its URL, with
+/// exactly the headers it signed), as a client does.
+pub async fn put_minted(minted: &serde_json::Value, body: Vec<u8>) -> Answer {
+    let headers: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(minted["upload"]["headers"].clone()).expect("the minted upload's headers");
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    http("PUT", minted["upload"]["url"].as_str().expect("the minted upload's URL"), &headers, body).await
+}
+
 /// A results document as the merge writes it: the enrolled `people` (name, screen time,
 /// first seen) and `unknown` strangers, each on screen once.
 pub fn results_document(
